@@ -1,0 +1,14 @@
+//! Pure domain rules of campus-photo. Nothing here does I/O; everything is unit-tested.
+#[macro_use]
+mod macros;
+
+pub mod codes;
+pub mod field_crypto;
+pub mod id_number;
+pub mod money;
+pub mod order;
+pub mod order_number;
+pub mod phone;
+pub mod reasons;
+
+pub use macros::ParseEnumError;

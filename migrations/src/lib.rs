@@ -1,0 +1,14 @@
+//! Database migrations of campus-photo. One migration per file; a landed migration is never edited —
+//! changes come as new files.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_accounts_and_catalogue;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_accounts_and_catalogue::Migration)]
+    }
+}

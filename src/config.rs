@@ -1,0 +1,375 @@
+//! One typed configuration, read once from the environment (and `.env`) and validated at start
+//! with a clear message per bad variable.
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use thiserror::Error;
+
+/// Everything the service reads from its environment.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub storage_url: String,
+    /// 32 bytes: field encryption, blind indexes, global ids, signed URLs.
+    pub secret_key: SecretKey,
+    pub bootstrap_admin: Option<(String, String)>,
+    /// `iss:kid:base64(ed25519 public key)` entries; unset means the development key.
+    pub collection_code_keys: Option<String>,
+    pub wechat: Option<WeChatAppConfig>,
+    pub wechat_api_base: String,
+    pub session_ttl: Duration,
+    pub order_payment_timeout: Duration,
+    pub service_info: ServiceInfoConfig,
+    pub limits: Limits,
+    pub introspection: bool,
+}
+
+/// The 32-byte master secret. Debug never prints it.
+#[derive(Clone)]
+pub struct SecretKey(pub [u8; 32]);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(..)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct WeChatAppConfig {
+    pub app_id: String,
+    pub secret: String,
+}
+
+/// What `serviceInfo` returns: the agreement and the customer-service contacts.
+#[derive(Clone, Debug)]
+pub struct ServiceInfoConfig {
+    pub agreement_title: String,
+    pub agreement_version: String,
+    pub customer_service_phone: String,
+    pub customer_service_email: String,
+    pub customer_service_hours: String,
+}
+
+/// Request-shape bounds that protect the service.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_json_body_bytes: usize,
+    pub max_upload_bytes: usize,
+    pub max_query_depth: usize,
+    pub max_query_complexity: usize,
+    pub max_batch_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_json_body_bytes: 1024 * 1024,
+            max_upload_bytes: 10 * 1024 * 1024,
+            max_query_depth: 10,
+            max_query_complexity: 2_000,
+            max_batch_size: 10,
+        }
+    }
+}
+
+impl Default for ServiceInfoConfig {
+    fn default() -> Self {
+        Self {
+            agreement_title: "《大学生图像信息采集网服务使用协议》".into(),
+            agreement_version: "2024.1".into(),
+            customer_service_phone: "010-63072281".into(),
+            customer_service_email: "service@campus-photo.example".into(),
+            customer_service_hours: "周一至周五 8:00-17:00".into(),
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{variable}: {message}")]
+    Invalid {
+        variable: &'static str,
+        message: String,
+    },
+    #[error("could not prepare {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        variable,
+        message: message.into(),
+    }
+}
+
+/// Where the development secret lives when `CAMPUS_PHOTO_SECRET_KEY` is unset.
+pub const DEV_SECRET_PATH: &str = "data/secret.key";
+
+impl Config {
+    /// Reads the process environment (after loading `.env` when present).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::from_vars(&vars, true)
+    }
+
+    /// Builds the configuration from a map of variables. `may_create_dev_secret` lets the
+    /// development default write `data/secret.key` on first start.
+    pub fn from_vars(
+        vars: &HashMap<String, String>,
+        may_create_dev_secret: bool,
+    ) -> Result<Self, ConfigError> {
+        let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+
+        let bind = get("CAMPUS_PHOTO_BIND")
+            .unwrap_or("127.0.0.1:8080")
+            .parse()
+            .map_err(|_| {
+                invalid(
+                    "CAMPUS_PHOTO_BIND",
+                    "expected host:port, e.g. 127.0.0.1:8080",
+                )
+            })?;
+
+        let database_url = get("DATABASE_URL")
+            .unwrap_or("sqlite://data/campus-photo.db?mode=rwc")
+            .to_string();
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "DATABASE_URL",
+                "expected sqlite://… or postgres://…",
+            ));
+        }
+
+        let redis_url = get("REDIS_URL").map(str::to_string);
+        if let Some(url) = &redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(invalid("REDIS_URL", "expected redis://host:port"));
+        }
+
+        let storage_url = get("CAMPUS_PHOTO_STORAGE")
+            .unwrap_or("file://data/objects")
+            .to_string();
+        if !(storage_url.starts_with("file://") || storage_url.starts_with("s3://")) {
+            return Err(invalid(
+                "CAMPUS_PHOTO_STORAGE",
+                "expected file://dir or s3://bucket/prefix",
+            ));
+        }
+
+        let secret_key = match get("CAMPUS_PHOTO_SECRET_KEY") {
+            Some(text) => parse_secret(text)?,
+            None if may_create_dev_secret => load_or_create_dev_secret(DEV_SECRET_PATH.as_ref())?,
+            None => return Err(invalid("CAMPUS_PHOTO_SECRET_KEY", "is required")),
+        };
+
+        let bootstrap_admin = match get("CAMPUS_PHOTO_BOOTSTRAP_ADMIN") {
+            None => None,
+            Some(text) => {
+                let (user, pass) = text.split_once(':').ok_or_else(|| {
+                    invalid("CAMPUS_PHOTO_BOOTSTRAP_ADMIN", "expected username:password")
+                })?;
+                if user.is_empty() || pass.len() < 8 {
+                    return Err(invalid(
+                        "CAMPUS_PHOTO_BOOTSTRAP_ADMIN",
+                        "the username must not be empty and the password needs at least 8 characters",
+                    ));
+                }
+                Some((user.to_string(), pass.to_string()))
+            }
+        };
+
+        let collection_code_keys = get("COLLECTION_CODE_KEYS").map(str::to_string);
+
+        let wechat = match (get("WECHAT_APPID"), get("WECHAT_SECRET")) {
+            (None, None) => None,
+            (Some(app_id), Some(secret)) => Some(WeChatAppConfig {
+                app_id: app_id.to_string(),
+                secret: secret.to_string(),
+            }),
+            (Some(_), None) => {
+                return Err(invalid("WECHAT_SECRET", "is required with WECHAT_APPID"));
+            }
+            (None, Some(_)) => {
+                return Err(invalid("WECHAT_APPID", "is required with WECHAT_SECRET"));
+            }
+        };
+        let wechat_api_base = get("WECHAT_API_BASE")
+            .unwrap_or("https://api.weixin.qq.com")
+            .trim_end_matches('/')
+            .to_string();
+
+        let session_ttl = Duration::from_secs(parse_u64(
+            get("SESSION_TTL_SECS"),
+            "SESSION_TTL_SECS",
+            7 * 24 * 3600,
+            60,
+        )?);
+        let order_payment_timeout = Duration::from_secs(parse_u64(
+            get("ORDER_PAYMENT_TIMEOUT_SECS"),
+            "ORDER_PAYMENT_TIMEOUT_SECS",
+            1800,
+            1,
+        )?);
+
+        let defaults = ServiceInfoConfig::default();
+        let text = |k: &str, d: String| get(k).map(str::to_string).unwrap_or(d);
+        let service_info = ServiceInfoConfig {
+            agreement_title: text("AGREEMENT_TITLE", defaults.agreement_title),
+            agreement_version: text("AGREEMENT_VERSION", defaults.agreement_version),
+            customer_service_phone: text("CUSTOMER_SERVICE_PHONE", defaults.customer_service_phone),
+            customer_service_email: text("CUSTOMER_SERVICE_EMAIL", defaults.customer_service_email),
+            customer_service_hours: text("CUSTOMER_SERVICE_HOURS", defaults.customer_service_hours),
+        };
+
+        let mut limits = Limits::default();
+        if let Some(v) = get("MAX_UPLOAD_BYTES") {
+            limits.max_upload_bytes = v.parse().ok().filter(|n| *n >= 1024).ok_or_else(|| {
+                invalid("MAX_UPLOAD_BYTES", "expected a byte count of at least 1024")
+            })?;
+        }
+
+        let introspection = match get("GRAPHQL_INTROSPECTION") {
+            None => true,
+            Some("true" | "1") => true,
+            Some("false" | "0") => false,
+            Some(_) => return Err(invalid("GRAPHQL_INTROSPECTION", "expected true or false")),
+        };
+
+        Ok(Self {
+            bind,
+            database_url,
+            redis_url,
+            storage_url,
+            secret_key,
+            bootstrap_admin,
+            collection_code_keys,
+            wechat,
+            wechat_api_base,
+            session_ttl,
+            order_payment_timeout,
+            service_info,
+            limits,
+            introspection,
+        })
+    }
+}
+
+fn parse_u64(
+    value: Option<&str>,
+    variable: &'static str,
+    default: u64,
+    min: u64,
+) -> Result<u64, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v.parse::<u64>().ok().filter(|n| *n >= min).ok_or_else(|| {
+            invalid(
+                variable,
+                format!("expected a whole number of seconds ≥ {min}"),
+            )
+        }),
+    }
+}
+
+fn parse_secret(text: &str) -> Result<SecretKey, ConfigError> {
+    let bytes = STANDARD
+        .decode(text)
+        .map_err(|_| invalid("CAMPUS_PHOTO_SECRET_KEY", "expected base64"))?;
+    let key: [u8; 32] = bytes.try_into().map_err(|_| {
+        invalid(
+            "CAMPUS_PHOTO_SECRET_KEY",
+            "expected exactly 32 bytes once decoded",
+        )
+    })?;
+    Ok(SecretKey(key))
+}
+
+/// Development convenience: a random key kept in `data/` so restarts can still decrypt.
+fn load_or_create_dev_secret(path: &std::path::Path) -> Result<SecretKey, ConfigError> {
+    let io = |source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_secret(text.trim()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(io)?;
+            }
+            let key: [u8; 32] = rand::random();
+            std::fs::write(path, STANDARD.encode(key)).map_err(io)?;
+            restrict_permissions(path);
+            Ok(SecretKey(key))
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+#[cfg(unix)]
+fn restrict_permissions(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+}
+#[cfg(not(unix))]
+fn restrict_permissions(_: &std::path::Path) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        m.entry("CAMPUS_PHOTO_SECRET_KEY".into())
+            .or_insert_with(|| STANDARD.encode([7u8; 32]));
+        m
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = Config::from_vars(&vars(&[]), false).expect("defaults");
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://data/campus-photo.db?mode=rwc");
+        assert!(c.redis_url.is_none() && c.wechat.is_none());
+        assert_eq!(c.order_payment_timeout, Duration::from_secs(1800));
+        assert_eq!(c.service_info.customer_service_phone, "010-63072281");
+    }
+
+    #[test]
+    fn each_bad_variable_is_named() {
+        for (k, v) in [
+            ("CAMPUS_PHOTO_BIND", "nowhere"),
+            ("DATABASE_URL", "mysql://x"),
+            ("REDIS_URL", "http://x"),
+            ("CAMPUS_PHOTO_SECRET_KEY", "c2hvcnQ="),
+            ("CAMPUS_PHOTO_BOOTSTRAP_ADMIN", "nocolon"),
+            ("ORDER_PAYMENT_TIMEOUT_SECS", "soon"),
+            ("WECHAT_APPID", "wx123"),
+            ("GRAPHQL_INTROSPECTION", "maybe"),
+        ] {
+            let err = Config::from_vars(&vars(&[(k, v)]), false).expect_err(k);
+            let text = err.to_string();
+            let named =
+                text.starts_with(k) || (k == "WECHAT_APPID" && text.starts_with("WECHAT_SECRET"));
+            assert!(named, "{k}: {text}");
+        }
+    }
+
+    #[test]
+    fn secret_key_is_never_printed() {
+        let c = Config::from_vars(&vars(&[]), false).expect("defaults");
+        assert!(!format!("{c:?}").contains(&STANDARD.encode([7u8; 32])));
+    }
+}

@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+/// A student (WeChat openid + verified phone) or a staff member (username + argon2id hash).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "accounts")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// STUDENT | REVIEWER | PRODUCER | SCHOOL_ADMIN | ADMIN
+    pub role: String,
+    #[sea_orm(unique)]
+    pub wechat_openid: Option<String>,
+    /// AES-256-GCM; the plain number is never stored.
+    pub phone_encrypted: Option<String>,
+    pub phone_masked: Option<String>,
+    pub agreement_version: Option<String>,
+    pub agreement_accepted_at: Option<DateTimeUtc>,
+    #[sea_orm(unique)]
+    pub username: Option<String>,
+    pub password_hash: Option<String>,
+    pub school_id: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,5 @@
+//! sea-orm entities, one module per table. Row ids are UUIDv7 (time-ordered) and never shown.
+pub mod account;
+pub mod project;
+pub mod school;
+pub mod session;

@@ -1,0 +1,34 @@
+use sea_orm::entity::prelude::*;
+
+/// 采集项目: a collection project of one school, found by its feature code (特征码).
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "projects")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub school_id: Uuid,
+    pub name: String,
+    /// Upper-case; matched case-insensitively by normalising the input.
+    #[sea_orm(unique)]
+    pub feature_code: String,
+    /// CENTRAL | INDIVIDUAL | FRESHMAN
+    pub mode: String,
+    pub price_fen: i64,
+    #[sea_orm(unique)]
+    pub order_number_prefix: String,
+    pub allow_album_upload: bool,
+    pub max_auto_checks: i32,
+    /// BLUE | WHITE | LIGHT_GREY
+    pub background: String,
+    pub opens_at: Option<DateTimeUtc>,
+    pub closes_at: Option<DateTimeUtc>,
+    /// `[{"code","name","priceFen"}]`
+    pub print_layouts: Json,
+    pub prints_to_school: bool,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,36 @@
+//! The GraphQL layer: thin resolvers that parse, authorise and call a service.
+pub mod connection;
+pub mod context;
+pub mod guards;
+pub mod loaders;
+pub mod mutation;
+pub mod node;
+pub mod query;
+pub mod types;
+
+use async_graphql::{EmptySubscription, Schema};
+
+use crate::AppState;
+
+pub type AppSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+
+/// Builds the schema with the service's request-shape limits.
+pub fn build_schema(state: AppState) -> AppSchema {
+    let limits = state.config.limits.clone();
+    let mut builder = Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+        .limit_depth(limits.max_query_depth)
+        .limit_complexity(limits.max_query_complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(20);
+    if !state.config.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.data(state).finish()
+}
+
+/// The SDL as committed in `schema/schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+        .finish()
+        .sdl()
+}

@@ -1,0 +1,67 @@
+//! The Node interface and global-id look-ups, authorised per type.
+use async_graphql::{Context, Interface};
+use campus_photo_domain::codes::Role;
+
+use super::{
+    context::ContextExt,
+    loaders::{AccountId, ProjectId, SchoolId, load},
+    types::{account::Account, project::Project, school::School},
+};
+use crate::{
+    error::{ApiResult, AppError, AppResult},
+    ids::NodeType,
+};
+
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "async_graphql::ID"))]
+pub enum Node {
+    Account(Account),
+    School(School),
+    Project(Project),
+}
+
+/// Resolves a global id for the viewer. Unknown ids, and ids of objects the viewer may not read,
+/// are both NOT_FOUND, so ids reveal nothing.
+pub async fn resolve(ctx: &Context<'_>, id: &str) -> ApiResult<Node> {
+    let viewer = ctx.viewer()?.clone();
+    let not_found = || AppError::NotFound("找不到该对象");
+    let (node_type, row) = ctx.state().ids.decode(id).ok_or_else(not_found)?;
+    let node = match node_type {
+        NodeType::Account => {
+            let account = load(ctx, AccountId(row)).await?.ok_or_else(not_found)?;
+            let allowed = account.id == viewer.account_id
+                || viewer.role == Role::Admin
+                || (viewer.role == Role::SchoolAdmin
+                    && account.school_id.is_some()
+                    && account.school_id == viewer.school_id);
+            allowed.then_some(Node::Account(Account(account)))
+        }
+        NodeType::School => load(ctx, SchoolId(row))
+            .await?
+            .map(|s| Node::School(School(s))),
+        NodeType::Project => {
+            let project = load(ctx, ProjectId(row)).await?;
+            project
+                .filter(|p| {
+                    in_school_scope(&viewer, p.school_id).is_ok() || viewer.role == Role::Student
+                })
+                .map(|p| Node::Project(Project(p)))
+        }
+        _ => None,
+    };
+    node.ok_or_else(|| not_found().into())
+}
+
+/// Staff bound to a school see only that school.
+pub fn in_school_scope(
+    viewer: &crate::services::sessions::Viewer,
+    school_id: uuid::Uuid,
+) -> AppResult<()> {
+    match (viewer.role, viewer.school_id) {
+        (Role::Admin, _) => Ok(()),
+        (Role::Student, _) => Err(AppError::Forbidden),
+        (_, None) => Ok(()),
+        (_, Some(own)) if own == school_id => Ok(()),
+        _ => Err(AppError::Forbidden),
+    }
+}

@@ -1,0 +1,8 @@
+//! GraphQL object types. Each wraps a row and resolves its fields; rules live in services.
+pub mod account;
+pub mod enums;
+pub mod money;
+pub mod project;
+pub mod school;
+pub mod service_info;
+pub mod viewer;

@@ -1,0 +1,42 @@
+//! The axum router: GraphQL over HTTP and WebSocket, health, and the playground.
+mod graphql_http;
+mod graphql_ws;
+mod playground;
+
+use axum::{Json, Router, routing::get};
+use tower_http::{
+    cors::CorsLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::{AppState, graphql::AppSchema};
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: AppState,
+    pub schema: AppSchema,
+}
+
+pub fn router(app: AppState, schema: AppSchema) -> Router {
+    let state = HttpState { app, schema };
+    Router::new()
+        .route("/health", get(health))
+        .route(
+            "/graphql",
+            get(graphql_http::get_query).post(graphql_http::post),
+        )
+        .route("/graphql/ws", get(graphql_ws::upgrade))
+        .route("/playground", get(playground::page))
+        .with_state(state)
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // Tokens travel in the Authorization header, never in cookies, so any origin may call.
+        .layer(CorsLayer::permissive())
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}

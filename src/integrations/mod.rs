@@ -1,0 +1,4 @@
+//! Outside systems, each behind a trait with the real client and a local sandbox that speaks the
+//! same protocol.
+pub mod http_client;
+pub mod wechat_login;

@@ -1,0 +1,231 @@
+//! Test harness: each test gets its own server on a random port and its own database (a SQLite
+//! file in a temp dir, or a fresh PostgreSQL schema when TEST_DATABASE_URL is set).
+#![allow(dead_code)]
+
+use std::{collections::HashMap, sync::Arc};
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use campus_photo::{AppState, Overrides, clock::ManualClock, config::Config};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+pub const ADMIN_USER: &str = "root-admin";
+pub const ADMIN_PASS: &str = "correct horse battery";
+pub const AGREEMENT: &str = "2024.1";
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+/// Whether this run uses PostgreSQL.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+async fn fresh_postgres_schema(url: &str) -> String {
+    use sea_orm::ConnectionTrait;
+    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let db = sea_orm::Database::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+    db.execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .expect("create schema");
+    db.close().await.ok();
+    schema
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}, Overrides::default()).await
+    }
+
+    /// `customise` may change the environment the configuration is read from.
+    pub async fn spawn_with(
+        customise: impl FnOnce(&mut HashMap<String, String>),
+        overrides: Overrides,
+    ) -> Self {
+        campus_photo::integrations::http_client::install_crypto_provider();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut vars = HashMap::new();
+        vars.insert("CAMPUS_PHOTO_BIND".into(), "127.0.0.1:0".into());
+        vars.insert(
+            "CAMPUS_PHOTO_SECRET_KEY".into(),
+            STANDARD.encode(rand::random::<[u8; 32]>()),
+        );
+        vars.insert(
+            "CAMPUS_PHOTO_BOOTSTRAP_ADMIN".into(),
+            format!("{ADMIN_USER}:{ADMIN_PASS}"),
+        );
+        vars.insert(
+            "CAMPUS_PHOTO_STORAGE".into(),
+            format!("file://{}/objects", dir.path().display()),
+        );
+        let (url, schema) = match postgres_url() {
+            Some(url) => {
+                let schema = fresh_postgres_schema(&url).await;
+                (url, Some(schema))
+            }
+            None => (
+                format!("sqlite://{}/test.db?mode=rwc", dir.path().display()),
+                None,
+            ),
+        };
+        vars.insert("DATABASE_URL".into(), url.clone());
+        customise(&mut vars);
+        let config = Config::from_vars(&vars, false).expect("test config");
+
+        let clock = ManualClock::new(chrono::Utc::now());
+        let overrides = Overrides {
+            clock: overrides.clock.or_else(|| Some(Arc::new(clock.clone()))),
+            ..overrides
+        };
+        let db = campus_photo::db::connect(&config.database_url, schema.as_deref())
+            .await
+            .expect("connect");
+        campus_photo::db::migrate(&db).await.expect("migrate");
+        let state = AppState::new(config, db, overrides);
+        campus_photo::services::accounts::ensure_bootstrap_admin(&state)
+            .await
+            .expect("bootstrap admin");
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = campus_photo::app(state.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, router).await.ok();
+        });
+        Self {
+            base: format!("http://{addr}"),
+            state,
+            clock,
+            http: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs one GraphQL operation and returns the whole JSON response.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("request");
+        assert_eq!(resp.status(), 200, "graphql status");
+        resp.json().await.expect("json body")
+    }
+
+    /// Like `gql` but asserts there are no top-level errors and returns `data`.
+    pub async fn data(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = self.gql(token, query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    pub async fn sign_in_student(&self, code: &str, phone: &str) -> String {
+        let data = self
+            .data(
+                None,
+                "mutation($i: SignInWithWeChatInput!) { signInWithWeChat(input: $i) { token userErrors { code } } }",
+                json!({ "i": { "code": code, "phoneCode": phone, "agreementVersion": AGREEMENT } }),
+            )
+            .await;
+        data["signInWithWeChat"]["token"]
+            .as_str()
+            .expect("student token")
+            .to_string()
+    }
+
+    pub async fn sign_in_staff(&self, username: &str, password: &str) -> String {
+        let data = self
+            .data(
+                None,
+                "mutation($i: SignInStaffInput!) { signInStaff(input: $i) { token userErrors { code } } }",
+                json!({ "i": { "username": username, "password": password } }),
+            )
+            .await;
+        data["signInStaff"]["token"]
+            .as_str()
+            .expect("staff token")
+            .to_string()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.sign_in_staff(ADMIN_USER, ADMIN_PASS).await
+    }
+
+    pub async fn create_school(&self, admin: &str, code: &str, name: &str) -> Value {
+        self.data(
+            Some(admin),
+            "mutation($i: CreateSchoolInput!) { createSchool(input: $i) { school { id code name } userErrors { code field message } } }",
+            json!({ "i": { "code": code, "name": name } }),
+        )
+        .await["createSchool"]
+            .clone()
+    }
+
+    pub async fn create_project(&self, admin: &str, input: Value) -> Value {
+        self.data(
+            Some(admin),
+            "mutation($i: CreateProjectInput!) { createProject(input: $i) { project { id name featureCode mode modeLabel price { amountFen formatted } school { code } maxAutoChecks allowAlbumUpload background printLayouts { code name price { formatted } } printsToSchool } userErrors { code field message } } }",
+            json!({ "i": input }),
+        )
+        .await["createProject"]
+            .clone()
+    }
+
+    /// Creates a staff account as admin and signs it in.
+    pub async fn staff(
+        &self,
+        admin: &str,
+        username: &str,
+        role: &str,
+        school: Option<&str>,
+    ) -> String {
+        let password = "staff-password-123";
+        let data = self
+            .data(
+                Some(admin),
+                "mutation($i: CreateStaffAccountInput!) { createStaffAccount(input: $i) { account { id } userErrors { code message } } }",
+                json!({ "i": { "username": username, "password": password, "role": role, "schoolCode": school } }),
+            )
+            .await;
+        assert_eq!(
+            data["createStaffAccount"]["userErrors"],
+            json!([]),
+            "{data}"
+        );
+        self.sign_in_staff(username, password).await
+    }
+}
+
+/// The `extensions.code` of the first top-level error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+pub fn project_input(school: &str, feature: &str, prefix: &str) -> Value {
+    json!({
+        "schoolCode": school,
+        "name": "2027届毕业生图像采集",
+        "featureCode": feature,
+        "mode": "INDIVIDUAL",
+        "priceFen": 3000,
+        "orderNumberPrefix": prefix,
+    })
+}

@@ -1,0 +1,205 @@
+//! The HTTP surface: health, playground, body limits, malformed requests, GET rules, query limits.
+mod common;
+
+use common::{TestApp, error_code};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn health_answers() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .http
+        .get(app.url("/health"))
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn playground_points_at_both_endpoints() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .http
+        .get(app.url("/playground"))
+        .send()
+        .await
+        .expect("playground");
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.expect("html");
+    assert!(html.contains("/graphql"), "endpoint in page");
+    assert!(
+        html.contains("/graphql/ws"),
+        "subscription endpoint in page"
+    );
+}
+
+#[tokio::test]
+async fn public_query_works_anonymously() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .data(None, "{ serviceInfo { agreementTitle agreementVersion customerServicePhone customerServiceHours } viewer { account { id } } }", json!({}))
+        .await;
+    assert_eq!(
+        data["serviceInfo"]["agreementTitle"],
+        "《大学生图像信息采集网服务使用协议》"
+    );
+    assert_eq!(data["serviceInfo"]["customerServicePhone"], "010-63072281");
+    assert_eq!(
+        data["serviceInfo"]["customerServiceHours"],
+        "周一至周五 8:00-17:00"
+    );
+    assert_eq!(data["viewer"], Value::Null);
+}
+
+#[tokio::test]
+async fn service_info_is_configurable() {
+    let app = TestApp::spawn_with(
+        |v| {
+            v.insert("CUSTOMER_SERVICE_PHONE".into(), "400-000-0000".into());
+        },
+        Default::default(),
+    )
+    .await;
+    let data = app
+        .data(None, "{ serviceInfo { customerServicePhone } }", json!({}))
+        .await;
+    assert_eq!(data["serviceInfo"]["customerServicePhone"], "400-000-0000");
+}
+
+#[tokio::test]
+async fn rejection_reasons_come_from_the_catalogue() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .data(None, "{ rejectionReasons { code message } }", json!({}))
+        .await;
+    let reasons = data["rejectionReasons"].as_array().expect("list");
+    let pitch = reasons
+        .iter()
+        .find(|r| r["code"] == "POSE_PITCH")
+        .expect("POSE_PITCH offered");
+    assert_eq!(pitch["message"], "不可以俯视或者仰视，请保持平视镜头");
+    assert!(reasons.iter().any(|r| r["code"] == "OCC_EXTRA_CONTENT"));
+    assert!(
+        reasons.iter().all(|r| r["code"] != "WITHDRAWN"),
+        "WITHDRAWN is the student's, not a reviewer's"
+    );
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400_with_a_code() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .http
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body("{\"query\": ")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(error_code(&body), "BAD_REQUEST");
+}
+
+#[tokio::test]
+async fn json_body_over_one_mebibyte_is_413() {
+    let app = TestApp::spawn().await;
+    let padding = "x".repeat(1024 * 1024 + 10);
+    let resp = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": "{ serviceInfo { agreementVersion } }", "variables": { "pad": padding } }))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 413);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(error_code(&body), "PAYLOAD_TOO_LARGE");
+}
+
+#[tokio::test]
+async fn get_serves_queries_but_refuses_mutations() {
+    let app = TestApp::spawn().await;
+    let ok = app
+        .http
+        .get(app.url("/graphql"))
+        .query(&[("query", "{ serviceInfo { agreementVersion } }")])
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(ok.status(), 200);
+    let body: Value = ok.json().await.expect("json");
+    assert_eq!(
+        body["data"]["serviceInfo"]["agreementVersion"],
+        common::AGREEMENT
+    );
+
+    let refused = app
+        .http
+        .get(app.url("/graphql"))
+        .query(&[("query", "mutation { signOut }")])
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(refused.status(), 405);
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(error_code(&body), "METHOD_NOT_ALLOWED");
+}
+
+#[tokio::test]
+async fn batches_run_and_are_capped() {
+    let app = TestApp::spawn().await;
+    let op = json!({ "query": "{ serviceInfo { agreementVersion } }" });
+    let resp = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&vec![op.clone(); 3])
+        .send()
+        .await
+        .expect("batch");
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body.as_array().map(Vec::len), Some(3));
+
+    let resp = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&vec![op; 11])
+        .send()
+        .await
+        .expect("batch");
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(error_code(&body), "BATCH_TOO_LARGE");
+}
+
+#[tokio::test]
+async fn deep_queries_are_refused() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    // Each level of `school { ... }` inside `account` adds depth; 12 levels of nesting via
+    // fragments on the introspection schema go past the limit of 10.
+    let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } }";
+    let body = app.gql(Some(&admin), deep, json!({})).await;
+    let message = body["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("nested too deep"), "{body}");
+    assert!(body["data"].is_null());
+}
+
+#[tokio::test]
+async fn expensive_queries_are_refused_by_complexity() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    // 100 × 100 nested items through aliases go past the complexity budget.
+    let fields: String = (0..30)
+        .map(|i| format!("p{i}: projects(first: 100) {{ nodes {{ id name school {{ code name }} price {{ formatted }} }} }} "))
+        .collect();
+    let body = app
+        .gql(Some(&admin), &format!("{{ {fields} }}"), json!({}))
+        .await;
+    let message = body["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("too complex"), "{body}");
+}

@@ -1,0 +1,115 @@
+//! GraphQL over WebSocket (graphql-transport-ws) with the token in connection_init.
+mod common;
+
+use common::TestApp;
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(app: &TestApp) -> Ws {
+    let mut request = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (ws, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connect");
+    assert_eq!(
+        response
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok()),
+        Some("graphql-transport-ws")
+    );
+    ws
+}
+
+async fn next_json(ws: &mut Ws) -> Option<Value> {
+    let msg = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+        .await
+        .expect("no reply in 5 s")?;
+    match msg.expect("frame") {
+        Message::Text(t) => Some(serde_json::from_str(t.as_str()).expect("json frame")),
+        Message::Close(_) => None,
+        other => panic!("unexpected frame {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn signed_in_client_runs_operations_over_the_socket() {
+    let app = TestApp::spawn().await;
+    let token = app.sign_in_student("wx-ws", "13800138000").await;
+    for payload in [
+        json!({ "authorization": format!("Bearer {token}") }),
+        json!({ "token": token }),
+    ] {
+        let mut ws = connect(&app).await;
+        ws.send(Message::text(
+            json!({ "type": "connection_init", "payload": payload }).to_string(),
+        ))
+        .await
+        .expect("init");
+        assert_eq!(
+            next_json(&mut ws).await.expect("ack")["type"],
+            "connection_ack"
+        );
+        ws.send(Message::text(
+            json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ viewer { account { role phone } } }" } }).to_string(),
+        ))
+        .await
+        .expect("subscribe");
+        let next = next_json(&mut ws).await.expect("next");
+        assert_eq!(next["type"], "next");
+        assert_eq!(
+            next["payload"]["data"]["viewer"]["account"]["role"],
+            "STUDENT"
+        );
+        assert_eq!(
+            next["payload"]["data"]["viewer"]["account"]["phone"],
+            "13800138000"
+        );
+        assert_eq!(
+            next_json(&mut ws).await.expect("complete")["type"],
+            "complete"
+        );
+    }
+}
+
+#[tokio::test]
+async fn missing_or_bad_token_closes_the_socket() {
+    let app = TestApp::spawn().await;
+    for payload in [json!({}), json!({ "token": "forged" })] {
+        let mut ws = connect(&app).await;
+        ws.send(Message::text(
+            json!({ "type": "connection_init", "payload": payload }).to_string(),
+        ))
+        .await
+        .expect("init");
+        let reply = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+            .await
+            .expect("reply");
+        match reply {
+            Some(Ok(Message::Close(Some(frame)))) => {
+                assert_ne!(u16::from(frame.code), 1000, "closed as an error")
+            }
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn socket_without_the_protocol_header_is_refused() {
+    let app = TestApp::spawn().await;
+    let url = format!("{}/graphql/ws", app.base.replace("http://", "ws://"));
+    let result = tokio_tungstenite::connect_async(url).await;
+    assert!(
+        result.is_err(),
+        "a client must ask for graphql-transport-ws"
+    );
+}
