@@ -37,8 +37,43 @@ async fn fresh_postgres_schema(url: &str) -> String {
     db.execute_unprepared(&format!("CREATE SCHEMA {schema}"))
         .await
         .expect("create schema");
+    drop_stale_schemas(&db).await;
     db.close().await.ok();
     schema
+}
+
+/// Test schemas are named after a UUIDv7; drop those older than an hour so a developer's database
+/// does not fill up (a running test's schema is never that old).
+async fn drop_stale_schemas(db: &sea_orm::DatabaseConnection) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let Ok(rows) = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'",
+        ))
+        .await
+    else {
+        return;
+    };
+    let cutoff = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for row in rows {
+        let Ok(name) = row.try_get::<String>("", "nspname") else {
+            continue;
+        };
+        let Some(ts) = name
+            .strip_prefix("t_")
+            .and_then(|u| uuid::Uuid::parse_str(u).ok())
+            .and_then(|u| u.get_timestamp())
+        else {
+            continue;
+        };
+        let (secs, _) = ts.to_unix();
+        if std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs) < cutoff {
+            let _ = db
+                .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                .await;
+        }
+    }
 }
 
 impl TestApp {

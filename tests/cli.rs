@@ -1,0 +1,133 @@
+//! The binary itself: subcommands, configuration errors, serving and graceful shutdown.
+use std::{process::Command, time::Duration};
+
+const BIN: &str = env!("CARGO_BIN_EXE_campus-photo");
+
+fn command(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn");
+    c
+}
+
+#[test]
+fn schema_subcommand_prints_the_committed_sdl() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = command(dir.path()).arg("schema").output().expect("run");
+    assert!(out.status.success());
+    let committed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/schema.graphql"),
+    )
+    .expect("schema");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), committed);
+}
+
+#[test]
+fn bad_configuration_names_the_variable_and_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = command(dir.path())
+        .arg("migrate")
+        .env("DATABASE_URL", "mysql://nope")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn migrate_and_demo_create_the_embedded_database_and_a_dev_secret() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = command(dir.path()).arg("migrate").output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("data/campus-photo.db").exists());
+    assert!(dir.path().join("data/secret.key").exists());
+    let key = std::fs::read_to_string(dir.path().join("data/secret.key")).expect("key");
+
+    let demo = command(dir.path()).arg("demo").output().expect("run");
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let text = String::from_utf8_lossy(&demo.stdout);
+    assert!(
+        text.contains("DEMO1")
+            && text.contains("demo-reviewer")
+            && text.contains("signInWithWeChat"),
+        "{text}"
+    );
+    // Running it again is fine and keeps the secret.
+    assert!(
+        command(dir.path())
+            .arg("demo")
+            .output()
+            .expect("run")
+            .status
+            .success()
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("data/secret.key")).expect("key"),
+        key
+    );
+}
+
+#[test]
+fn serve_answers_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    // No subcommand: serving is the default.
+    let mut child = command(dir.path())
+        .env("CAMPUS_PHOTO_BIND", format!("127.0.0.1:{port}"))
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let body = loop {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            stream
+                .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .expect("write");
+            let mut text = String::new();
+            stream.read_to_string(&mut text).expect("read");
+            break text;
+        }
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(body.contains("\"status\":\"ok\""), "{body}");
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "graceful shutdown exits 0, got {status}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
