@@ -15,8 +15,8 @@ pub struct Config {
     /// 32 bytes: field encryption, blind indexes, global ids, signed URLs.
     pub secret_key: SecretKey,
     pub bootstrap_admin: Option<(String, String)>,
-    /// `iss:kid:base64(ed25519 public key)` entries; unset means the development key.
-    pub collection_code_keys: Option<String>,
+    /// `iss:kid:base64(ed25519 public key)` entries; the development key by default.
+    pub collection_code_keys: String,
     pub wechat: Option<WeChatAppConfig>,
     pub wechat_api_base: String,
     pub session_ttl: Duration,
@@ -188,7 +188,11 @@ impl Config {
             }
         };
 
-        let collection_code_keys = get("COLLECTION_CODE_KEYS").map(str::to_string);
+        let collection_code_keys = get("COLLECTION_CODE_KEYS")
+            .map(str::to_string)
+            .unwrap_or_else(campus_photo_codes::token::dev_keyring_entry);
+        campus_photo_codes::token::KeyRing::parse(&collection_code_keys)
+            .map_err(|e| invalid("COLLECTION_CODE_KEYS", e.to_string()))?;
 
         let wechat = match (get("WECHAT_APPID"), get("WECHAT_SECRET")) {
             (None, None) => None,
@@ -358,6 +362,7 @@ mod tests {
             ("ORDER_PAYMENT_TIMEOUT_SECS", "soon"),
             ("WECHAT_APPID", "wx123"),
             ("GRAPHQL_INTROSPECTION", "maybe"),
+            ("COLLECTION_CODE_KEYS", "iss:kid:notbase64!"),
         ] {
             let err = Config::from_vars(&vars(&[(k, v)]), false).expect_err(k);
             let text = err.to_string();

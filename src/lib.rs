@@ -16,9 +16,10 @@ pub mod services;
 
 use std::sync::Arc;
 
+use campus_photo_codes::token::KeyRing;
 use campus_photo_domain::field_crypto::FieldCrypto;
 use sea_orm::DatabaseConnection;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::Semaphore};
 
 use crate::{
     clock::{SharedClock, SystemClock},
@@ -36,6 +37,10 @@ pub struct AppState {
     pub ids: Arc<GlobalIds>,
     pub crypto: Arc<FieldCrypto>,
     pub wechat_login: Arc<dyn WeChatLogin>,
+    /// Issuer keys that collection codes must be signed with.
+    pub keyring: Arc<KeyRing>,
+    /// Bounds CPU-heavy work (decoding, QR reading, checks) to one job per core.
+    pub cpu: Arc<Semaphore>,
 }
 
 /// Replacements for the parts tests need to control.
@@ -59,13 +64,28 @@ impl AppState {
             )),
             (None, None) => Arc::new(SandboxWeChatLogin),
         };
+        // Config validated the keys at start; an empty ring would refuse every code.
+        let keyring = KeyRing::parse(&config.collection_code_keys).unwrap_or_default();
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
+            keyring: Arc::new(keyring),
+            cpu: Arc::new(Semaphore::new(cores)),
             ids: Arc::new(GlobalIds::new(&config.secret_key.0)),
             crypto: Arc::new(FieldCrypto::new(config.secret_key.0)),
             db,
             clock,
             wechat_login,
             config: Arc::new(config),
+        }
+    }
+}
+
+impl AppState {
+    /// The upload limits image decoding runs under.
+    pub fn decode_limits(&self) -> campus_photo_imaging::DecodeLimits {
+        campus_photo_imaging::DecodeLimits {
+            max_bytes: self.config.limits.max_upload_bytes,
+            ..Default::default()
         }
     }
 }

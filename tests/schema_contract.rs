@@ -84,23 +84,8 @@ fn shape(doc: &ServiceDocument) -> Shape {
 /// Parts of the contract that later issues build. The test fails when one of them is built
 /// but still listed here, so this list only shrinks.
 const NOT_YET_BUILT: &[&str] = &[
-    // issue 3: collection codes and enrollment
-    "Upload",
-    "CollectionCodeInfo",
-    "EnrollmentSource",
-    "Enrollment",
-    "DecodeCollectionCodeInput",
-    "DecodeCollectionCodePayload",
-    "AddEnrollmentInput",
-    "AddFreshmanEnrollmentInput",
-    "EnrollmentPayload",
-    "AcknowledgeCaptureGuideInput",
-    "Mutation.decodeCollectionCode",
-    "Mutation.addEnrollment",
-    "Mutation.addFreshmanEnrollment",
-    "Mutation.acknowledgeCaptureGuide",
-    "Viewer.enrollments",
     // issue 4: photos
+    "Enrollment.photos",
     "PhotoSource",
     "CheckVerdict",
     "Severity",

@@ -17,6 +17,7 @@ impl RoleGuard {
 }
 
 pub const ADMIN: &[Role] = &[Role::Admin];
+pub const STUDENT: &[Role] = &[Role::Student];
 pub const STAFF: &[Role] = &[
     Role::Reviewer,
     Role::Producer,

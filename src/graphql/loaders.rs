@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     AppState,
-    entities::{account, project, school},
+    entities::{account, enrollment, project, school},
     error::AppError,
 };
 
@@ -26,6 +26,8 @@ pub struct SchoolId(pub Uuid);
 pub struct ProjectId(pub Uuid);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AccountId(pub Uuid);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EnrollmentId(pub Uuid);
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<AppError>>;
 
@@ -68,6 +70,20 @@ impl Loader<AccountId> for DbLoader {
             .await
             .map_err(|e| Arc::new(e.into()))?;
         Ok(rows.into_iter().map(|r| (AccountId(r.id), r)).collect())
+    }
+}
+
+impl Loader<EnrollmentId> for DbLoader {
+    type Value = enrollment::Model;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[EnrollmentId]) -> LoadResult<EnrollmentId, enrollment::Model> {
+        let rows = enrollment::Entity::find()
+            .filter(enrollment::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.state.db)
+            .await
+            .map_err(|e| Arc::new(e.into()))?;
+        Ok(rows.into_iter().map(|r| (EnrollmentId(r.id), r)).collect())
     }
 }
 

@@ -4,8 +4,8 @@ use campus_photo_domain::codes::Role;
 
 use super::{
     context::ContextExt,
-    loaders::{AccountId, ProjectId, SchoolId, load},
-    types::{account::Account, project::Project, school::School},
+    loaders::{AccountId, EnrollmentId, ProjectId, SchoolId, load},
+    types::{account::Account, enrollment::Enrollment, project::Project, school::School},
 };
 use crate::{
     error::{ApiResult, AppError, AppResult},
@@ -18,6 +18,7 @@ pub enum Node {
     Account(Account),
     School(School),
     Project(Project),
+    Enrollment(Enrollment),
 }
 
 /// Resolves a global id for the viewer. Unknown ids, and ids of objects the viewer may not read,
@@ -47,6 +48,13 @@ pub async fn resolve(ctx: &Context<'_>, id: &str) -> ApiResult<Node> {
                 })
                 .map(|p| Node::Project(Project(p)))
         }
+        NodeType::Enrollment => load(ctx, EnrollmentId(row))
+            .await?
+            .filter(|e| {
+                e.account_id == Some(viewer.account_id)
+                    || in_school_scope(&viewer, e.school_id).is_ok()
+            })
+            .map(|e| Node::Enrollment(Enrollment(e))),
         _ => None,
     };
     node.ok_or_else(|| not_found().into())

@@ -83,7 +83,9 @@ pub async fn post(State(state): State<HttpState>, headers: HeaderMap, body: Body
         }
     };
     let options = MultipartOptions::default()
-        .max_file_size(limits.max_upload_bytes)
+        // Files up to the body limit reach the resolver, which refuses oversized ones with a
+        // FMT_FILE userError the student can read; larger bodies were already cut off with 413.
+        .max_file_size(limits.max_upload_bytes + MULTIPART_OVERHEAD)
         .max_num_files(2);
     let batch = match async_graphql::http::receive_batch_body(content_type, bytes.as_ref(), options)
         .await

@@ -1,4 +1,7 @@
 //! Business operations. Resolvers call these; transactions live here.
 pub mod accounts;
 pub mod catalogue;
+pub mod collection_codes;
+pub mod cpu;
+pub mod enrollment;
 pub mod sessions;

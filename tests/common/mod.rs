@@ -247,6 +247,102 @@ impl TestApp {
     }
 }
 
+/// Reads a file under tests/fixtures.
+pub fn fixture(path: &str) -> Vec<u8> {
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path);
+    std::fs::read(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+impl TestApp {
+    /// A GraphQL multipart request (the upload spec) with one file bound to `file_path`
+    /// (e.g. "variables.input.image").
+    pub async fn upload(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        file_path: &str,
+        bytes: Vec<u8>,
+        filename: &str,
+    ) -> reqwest::Response {
+        let operations = json!({ "query": query, "variables": variables });
+        let map = json!({ "0": [file_path] });
+        let form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", map.to_string())
+            .part(
+                "0",
+                reqwest::multipart::Part::bytes(bytes).file_name(filename.to_string()),
+            );
+        let mut req = self.http.post(self.url("/graphql")).multipart(form);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("upload request")
+    }
+
+    /// Uploads and returns `data`, asserting no top-level errors.
+    pub async fn upload_data(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        file_path: &str,
+        bytes: Vec<u8>,
+        filename: &str,
+    ) -> Value {
+        let resp = self
+            .upload(token, query, variables, file_path, bytes, filename)
+            .await;
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await.expect("json");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+}
+
+/// The fixture issuer's key configuration (tests/fixtures/qr/keys.json) plus the development key.
+pub fn fixture_code_keys() -> String {
+    let keys: Value = serde_json::from_slice(&fixture("qr/keys.json")).expect("keys.json");
+    format!(
+        "{},{}",
+        keys["config"].as_str().expect("config"),
+        campus_photo_codes::token::dev_keyring_entry()
+    )
+}
+
+/// Mints a collection code signed by the fixture issuer, with `edit` applied to the claims.
+pub fn mint_code(edit: impl FnOnce(&mut campus_photo_codes::token::Claims)) -> String {
+    let keys: Value = serde_json::from_slice(&fixture("qr/keys.json")).expect("keys.json");
+    let seed: [u8; 32] = STANDARD
+        .decode(keys["private_seed_b64"].as_str().expect("seed"))
+        .expect("b64")
+        .try_into()
+        .expect("32 bytes");
+    let now = chrono::Utc::now().timestamp();
+    let mut claims = campus_photo_codes::token::Claims {
+        v: 1,
+        iss: "chsi-fixture".into(),
+        kid: "f1".into(),
+        sid: format!("S{}", &uuid::Uuid::new_v4().simple().to_string()[..16]),
+        nm: "张*三".into(),
+        idm: "110101********123X".into(),
+        sch: "10027".into(),
+        schn: "北京师范大学".into(),
+        col: Some("文学院".into()),
+        maj: Some("汉语言文学".into()),
+        lvl: Some("本科".into()),
+        xh: Some("201911010101".into()),
+        gy: Some(2027),
+        iat: now - 60,
+        exp: now + 86_400 * 365,
+    };
+    edit(&mut claims);
+    campus_photo_codes::token::mint(&claims, &ed25519_dalek::SigningKey::from_bytes(&seed))
+}
+
 /// The `extensions.code` of the first top-level error.
 pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]

@@ -6,6 +6,7 @@ pub mod codes;
 pub mod field_crypto;
 pub mod id_number;
 pub mod money;
+pub mod names;
 pub mod order;
 pub mod order_number;
 pub mod phone;

@@ -1,0 +1,139 @@
+//! Small image-sampling helpers shared by the face steps.
+
+use image::GrayImage;
+
+/// A float luma plane, row-major.
+#[derive(Debug, Clone)]
+pub struct Plane {
+    pub width: usize,
+    pub height: usize,
+    pub data: Vec<f32>,
+}
+
+impl Plane {
+    pub fn new(width: usize, height: usize) -> Plane {
+        Plane { width, height, data: vec![0.0; width * height] }
+    }
+
+    #[inline]
+    pub fn at(&self, x: usize, y: usize) -> f32 {
+        self.data[y * self.width + x]
+    }
+
+    #[inline]
+    pub fn set(&mut self, x: usize, y: usize, v: f32) {
+        self.data[y * self.width + x] = v;
+    }
+
+    /// Value at integer coordinates clamped into the plane.
+    #[inline]
+    pub fn clamped(&self, x: isize, y: isize) -> f32 {
+        let x = x.clamp(0, self.width as isize - 1) as usize;
+        let y = y.clamp(0, self.height as isize - 1) as usize;
+        self.at(x, y)
+    }
+
+    /// Separable 3-tap [1 2 1]/4 smoothing, twice (≈ Gaussian σ ≈ 1).
+    pub fn smoothed(&self) -> Plane {
+        let mut p = self.clone();
+        for _ in 0..2 {
+            p = p.blur121();
+        }
+        p
+    }
+
+    fn blur121(&self) -> Plane {
+        let mut tmp = Plane::new(self.width, self.height);
+        for y in 0..self.height {
+            for x in 0..self.width {
+                let (xi, yi) = (x as isize, y as isize);
+                let v = self.clamped(xi - 1, yi) + 2.0 * self.at(x, y) + self.clamped(xi + 1, yi);
+                tmp.set(x, y, v / 4.0);
+            }
+        }
+        let mut out = Plane::new(self.width, self.height);
+        for y in 0..self.height {
+            for x in 0..self.width {
+                let (xi, yi) = (x as isize, y as isize);
+                let v = tmp.clamped(xi, yi - 1) + 2.0 * tmp.at(x, y) + tmp.clamped(xi, yi + 1);
+                out.set(x, y, v / 4.0);
+            }
+        }
+        out
+    }
+}
+
+/// Bilinear sample of `img` at (x, y), clamped at the borders.
+#[inline]
+pub fn bilinear(img: &GrayImage, x: f64, y: f64) -> f32 {
+    let (w, h) = (img.width() as isize, img.height() as isize);
+    let x = x.clamp(0.0, (w - 1) as f64);
+    let y = y.clamp(0.0, (h - 1) as f64);
+    let (x0, y0) = (x.floor() as isize, y.floor() as isize);
+    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+    let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
+    let raw = img.as_raw();
+    let p = |xx: isize, yy: isize| f32::from(raw[(yy * w + xx) as usize]);
+    let top = p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx;
+    let bottom = p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx;
+    top * (1.0 - fy) + bottom * fy
+}
+
+/// An affine map from a plane's pixel grid to image coordinates: a rotation by `angle`,
+/// scale `step` (image pixels per plane pixel), and the image point for plane (0, 0).
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    pub origin: (f64, f64),
+    pub step: f64,
+    pub angle: f64,
+}
+
+impl Frame {
+    /// Image coordinates of plane point (u, v).
+    #[inline]
+    pub fn to_image(&self, u: f64, v: f64) -> (f64, f64) {
+        let (s, c) = self.angle.sin_cos();
+        let (du, dv) = (u * self.step, v * self.step);
+        (self.origin.0 + du * c - dv * s, self.origin.1 + du * s + dv * c)
+    }
+
+    /// Samples a `width`×`height` plane from `img` through this frame. When the frame shrinks
+    /// the image (step > 1.5) each sample averages a small neighbourhood to avoid aliasing.
+    pub fn sample(&self, img: &GrayImage, width: usize, height: usize) -> Plane {
+        let mut out = Plane::new(width, height);
+        let taps: &[f64] = if self.step > 1.5 { &[-0.25, 0.25] } else { &[0.0] };
+        let norm = (taps.len() * taps.len()) as f32;
+        for v in 0..height {
+            for u in 0..width {
+                let mut acc = 0.0;
+                for &ty in taps {
+                    for &tx in taps {
+                        let (x, y) = self.to_image(u as f64 + tx, v as f64 + ty);
+                        acc += bilinear(img, x, y);
+                    }
+                }
+                out.set(u, v, acc / norm);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bilinear_interpolates_and_clamps() {
+        let img = GrayImage::from_fn(2, 1, |x, _| image::Luma([if x == 0 { 0 } else { 100 }]));
+        assert!((bilinear(&img, 0.5, 0.0) - 50.0).abs() < 1e-4);
+        assert!((bilinear(&img, -3.0, 9.0) - 0.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn frame_rotates_about_origin() {
+        let f = Frame { origin: (10.0, 10.0), step: 2.0, angle: std::f64::consts::FRAC_PI_2 };
+        let (x, y) = f.to_image(1.0, 0.0);
+        assert!((x - 10.0).abs() < 1e-9 && (y - 12.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,123 @@
+//! The bounded working copy every measure runs on.
+//!
+//! Phone photos are 12 MP; nothing in the check needs more than about 0.8 MP, so the photo is
+//! shrunk once, early, by an integer box filter (one pass, exact averaging, no ringing). This
+//! keeps the check's cost independent of the upload's size.
+
+use image::{GrayImage, Luma, Rgb, RgbImage};
+
+/// Largest working image, in pixels.
+pub const WORKING_MAX_PIXELS: u64 = 800_000;
+
+/// A downscaled copy of the photo with its luma plane.
+pub struct Working {
+    pub rgb: RgbImage,
+    pub luma: GrayImage,
+    /// Source pixels per working pixel (an integer box factor).
+    pub factor: u32,
+}
+
+impl Working {
+    pub fn new(image: &RgbImage) -> Working {
+        let pixels = u64::from(image.width()) * u64::from(image.height());
+        let factor = box_factor(pixels, WORKING_MAX_PIXELS);
+        let rgb = if factor > 1 { box_downscale(image, factor) } else { image.clone() };
+        let luma = luma_of(&rgb);
+        Working { rgb, luma, factor }
+    }
+
+    /// Working coordinates to source coordinates (pixel centres map to pixel centres).
+    pub fn to_source(&self, v: f64) -> f64 {
+        let k = f64::from(self.factor);
+        (v + 0.5) * k - 0.5
+    }
+
+    pub fn width(&self) -> u32 {
+        self.luma.width()
+    }
+
+    pub fn height(&self) -> u32 {
+        self.luma.height()
+    }
+}
+
+/// Smallest integer factor that brings `pixels` under `budget`.
+pub fn box_factor(pixels: u64, budget: u64) -> u32 {
+    let mut k: u32 = 1;
+    while pixels > budget.saturating_mul(u64::from(k) * u64::from(k)) {
+        k += 1;
+    }
+    k
+}
+
+/// Averages k×k blocks; a partial block at the right or bottom edge is dropped.
+pub fn box_downscale(image: &RgbImage, k: u32) -> RgbImage {
+    let (w, h) = (image.width() / k, image.height() / k);
+    let (w, h) = (w.max(1), h.max(1));
+    let src = image.as_raw();
+    let stride = image.width() as usize * 3;
+    let mut out = RgbImage::new(w, h);
+    let area = k * k;
+    let mut sums = vec![0u32; w as usize * 3];
+    for oy in 0..h {
+        sums.iter_mut().for_each(|s| *s = 0);
+        for dy in 0..k {
+            let y = (oy * k + dy).min(image.height() - 1) as usize;
+            let row = &src[y * stride..(y + 1) * stride];
+            for ox in 0..w as usize {
+                let start = ox * k as usize * 3;
+                let end = (start + k as usize * 3).min(row.len());
+                let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
+                for px in row[start..end].chunks_exact(3) {
+                    r += u32::from(px[0]);
+                    g += u32::from(px[1]);
+                    b += u32::from(px[2]);
+                }
+                sums[ox * 3] += r;
+                sums[ox * 3 + 1] += g;
+                sums[ox * 3 + 2] += b;
+            }
+        }
+        for ox in 0..w {
+            let i = ox as usize * 3;
+            let avg = |s: u32| ((s + area / 2) / area) as u8;
+            out.put_pixel(ox, oy, Rgb([avg(sums[i]), avg(sums[i + 1]), avg(sums[i + 2])]));
+        }
+    }
+    out
+}
+
+/// BT.601 luma, the weighting the face detector was trained with.
+pub fn luma_of(image: &RgbImage) -> GrayImage {
+    let mut out = GrayImage::new(image.width(), image.height());
+    for (o, p) in out.pixels_mut().zip(image.pixels()) {
+        let [r, g, b] = p.0;
+        let y = (77 * u32::from(r) + 150 * u32::from(g) + 29 * u32::from(b) + 128) >> 8;
+        *o = Luma([y as u8]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn factor_bounds_the_working_size() {
+        assert_eq!(box_factor(720 * 960, WORKING_MAX_PIXELS), 1);
+        assert_eq!(box_factor(3000 * 4000, WORKING_MAX_PIXELS), 4);
+        assert_eq!(box_factor(1500 * 2000, WORKING_MAX_PIXELS), 2);
+        for (w, h) in [(3000u64, 4000u64), (4032, 3024), (8000, 5000), (1000, 1000)] {
+            let k = u64::from(box_factor(w * h, WORKING_MAX_PIXELS));
+            assert!((w / k) * (h / k) <= WORKING_MAX_PIXELS);
+        }
+    }
+
+    #[test]
+    fn box_downscale_averages() {
+        let img = RgbImage::from_fn(4, 2, |x, _| if x % 2 == 0 { Rgb([0, 0, 0]) } else { Rgb([200, 100, 50]) });
+        let small = box_downscale(&img, 2);
+        assert_eq!(small.dimensions(), (2, 1));
+        assert_eq!(small.get_pixel(0, 0).0, [100, 50, 25]);
+    }
+}

@@ -1,0 +1,38 @@
+use sea_orm::entity::prelude::*;
+
+/// 采集信息: a student's registration in one collection project.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "enrollments")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub account_id: Option<Uuid>,
+    pub project_id: Uuid,
+    pub school_id: Uuid,
+    /// COLLECTION_CODE | FRESHMAN
+    pub source: String,
+    /// Unique per project: the registry student id, or `F:` + the ID number's blind index.
+    pub identity_key: String,
+    pub registry_student_id: Option<String>,
+    pub name_masked: String,
+    /// Freshmen type their full name; it is kept encrypted.
+    pub name_encrypted: Option<String>,
+    pub id_number_masked: String,
+    pub id_number_encrypted: Option<String>,
+    pub id_number_index: Option<String>,
+    pub college: Option<String>,
+    pub major: Option<String>,
+    pub student_number: Option<String>,
+    pub admission_number: Option<String>,
+    pub education_level: Option<String>,
+    pub graduation_year: Option<i32>,
+    pub code_expires_at: Option<DateTimeUtc>,
+    pub capture_guide_acknowledged_at: Option<DateTimeUtc>,
+    pub auto_checks_used: i32,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

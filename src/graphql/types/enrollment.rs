@@ -1,0 +1,131 @@
+use async_graphql::{Context, Enum, ID, Object};
+use chrono::{DateTime, Utc};
+
+use super::{project::Project, school::School};
+use crate::{
+    entities::enrollment,
+    error::{ApiResult, AppError},
+    graphql::{
+        context::ContextExt,
+        loaders::{ProjectId, SchoolId, load},
+    },
+    ids::NodeType,
+    services::enrollment::SOURCE_FRESHMAN,
+};
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum EnrollmentSource {
+    /// From the registry's collection code (图像采集码).
+    CollectionCode,
+    /// 新生照片上传: typed by a freshman without a code.
+    Freshman,
+}
+
+/// 采集信息: a student's registration in one collection project.
+pub struct Enrollment(pub enrollment::Model);
+
+impl Enrollment {
+    fn is_owner(&self, ctx: &Context<'_>) -> bool {
+        ctx.viewer()
+            .is_ok_and(|v| Some(v.account_id) == self.0.account_id)
+    }
+}
+
+#[Object]
+impl Enrollment {
+    pub async fn id(&self, ctx: &Context<'_>) -> ID {
+        ID(ctx.state().ids.encode(NodeType::Enrollment, self.0.id))
+    }
+
+    async fn source(&self) -> EnrollmentSource {
+        if self.0.source == SOURCE_FRESHMAN {
+            EnrollmentSource::Freshman
+        } else {
+            EnrollmentSource::CollectionCode
+        }
+    }
+
+    async fn project(&self, ctx: &Context<'_>) -> ApiResult<Project> {
+        load(ctx, ProjectId(self.0.project_id))
+            .await?
+            .map(Project)
+            .ok_or_else(|| AppError::internal("enrollment without project").into())
+    }
+
+    async fn school(&self, ctx: &Context<'_>) -> ApiResult<School> {
+        load(ctx, SchoolId(self.0.school_id))
+            .await?
+            .map(School)
+            .ok_or_else(|| AppError::internal("enrollment without school").into())
+    }
+
+    /// The student's name: in full for the owner where it is known, masked (张*三) otherwise.
+    async fn name(&self, ctx: &Context<'_>) -> String {
+        let full = self
+            .0
+            .name_encrypted
+            .as_deref()
+            .filter(|_| self.is_owner(ctx))
+            .and_then(|c| ctx.state().crypto.decrypt(c).ok());
+        full.unwrap_or_else(|| self.0.name_masked.clone())
+    }
+
+    /// Masked (110101********123X) except for the owner of a freshman enrollment, who typed it.
+    async fn id_number(&self, ctx: &Context<'_>) -> String {
+        let full = self
+            .0
+            .id_number_encrypted
+            .as_deref()
+            .filter(|_| self.is_owner(ctx))
+            .and_then(|c| ctx.state().crypto.decrypt(c).ok());
+        full.unwrap_or_else(|| self.0.id_number_masked.clone())
+    }
+
+    /// The registry's student id (from the collection code); null for freshmen.
+    async fn registry_student_id(&self) -> Option<&str> {
+        self.0.registry_student_id.as_deref()
+    }
+
+    async fn college(&self) -> Option<&str> {
+        self.0.college.as_deref()
+    }
+
+    async fn major(&self) -> Option<&str> {
+        self.0.major.as_deref()
+    }
+
+    async fn student_number(&self) -> Option<&str> {
+        self.0.student_number.as_deref()
+    }
+
+    /// 录取通知书编号 / 考生号, for freshmen.
+    async fn admission_number(&self) -> Option<&str> {
+        self.0.admission_number.as_deref()
+    }
+
+    /// 本科 / 专科 / 硕士 / 博士
+    async fn education_level(&self) -> Option<&str> {
+        self.0.education_level.as_deref()
+    }
+
+    async fn graduation_year(&self) -> Option<i32> {
+        self.0.graduation_year
+    }
+
+    /// When the student confirmed reading the capture guide (我已阅读).
+    async fn capture_guide_acknowledged_at(&self) -> Option<DateTime<Utc>> {
+        self.0.capture_guide_acknowledged_at
+    }
+
+    /// How many preliminary checks are left.
+    async fn auto_checks_remaining(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        let project = load(ctx, ProjectId(self.0.project_id))
+            .await?
+            .ok_or_else(|| AppError::internal("enrollment without project"))?;
+        Ok((project.max_auto_checks - self.0.auto_checks_used).max(0))
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
