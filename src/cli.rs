@@ -33,6 +33,129 @@ pub enum Command {
     Schema,
     /// Create a demo school, project and staff accounts, and print how to sign in.
     Demo,
+    /// Development collection codes (图像采集码).
+    CollectionCode {
+        #[command(subcommand)]
+        command: CollectionCodeCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CollectionCodeCommand {
+    /// Mint a code signed with the development key (or `--signing-seed`) and write it as a QR PNG.
+    Issue(IssueArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct IssueArgs {
+    /// The student's full name; the code carries it masked (张*三).
+    #[arg(long)]
+    pub name: String,
+    /// The full 18-character ID number; the code carries it masked, keeping the last 4.
+    #[arg(long)]
+    pub id_number: String,
+    /// 院校代码 (5 digits).
+    #[arg(long)]
+    pub school_code: String,
+    #[arg(long, default_value = "北京师范大学")]
+    pub school_name: String,
+    #[arg(long)]
+    pub college: Option<String>,
+    #[arg(long)]
+    pub major: Option<String>,
+    /// 本科 / 专科 / 硕士 / 博士
+    #[arg(long, default_value = "本科")]
+    pub level: String,
+    #[arg(long)]
+    pub student_number: Option<String>,
+    #[arg(long)]
+    pub graduation_year: Option<i32>,
+    /// Registry student id; random when omitted.
+    #[arg(long)]
+    pub sid: Option<String>,
+    /// Last valid day (YYYY-MM-DD, Asia/Shanghai); one year from now when omitted.
+    #[arg(long)]
+    pub expires: Option<chrono::NaiveDate>,
+    /// Where to write the QR PNG.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    /// Base64 Ed25519 seed to sign with instead of the development key (issuer/kid must match).
+    #[arg(long, env = "COLLECTION_CODE_SIGNING_SEED", hide_env_values = true)]
+    pub signing_seed: Option<String>,
+    #[arg(long, default_value = campus_photo_codes::token::DEV_ISSUER)]
+    pub issuer: String,
+    #[arg(long, default_value = campus_photo_codes::token::DEV_KID)]
+    pub kid: String,
+}
+
+/// Mints the token text for `args` at `now`.
+pub fn mint_collection_code(
+    args: &IssueArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<String> {
+    use base64::engine::general_purpose::STANDARD;
+    use campus_photo_domain::{codes as domain_codes, id_number::IdNumber, names};
+    let shanghai =
+        chrono::FixedOffset::east_opt(8 * 3600).ok_or_else(|| anyhow::anyhow!("offset"))?;
+    let name = names::normalise_name(&args.name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+    let id = IdNumber::parse(&args.id_number, now.with_timezone(&shanghai).date_naive())
+        .map_err(|e| anyhow::anyhow!("--id-number: {e}"))?;
+    domain_codes::validate_school_code(&args.school_code)
+        .map_err(|e| anyhow::anyhow!("--school-code: {e}"))?;
+    let exp = match args.expires {
+        Some(day) => day
+            .and_hms_opt(23, 59, 59)
+            .and_then(|t| t.and_local_timezone(shanghai).single())
+            .ok_or_else(|| anyhow::anyhow!("--expires: not a valid day"))?
+            .timestamp(),
+        None => now.timestamp() + 365 * 86_400,
+    };
+    if exp <= now.timestamp() {
+        anyhow::bail!("--expires: must be in the future");
+    }
+    let signing_key = match &args.signing_seed {
+        None => campus_photo_codes::token::dev_signing_key(),
+        Some(b64) => {
+            let seed: [u8; 32] = STANDARD
+                .decode(b64.trim())
+                .ok()
+                .and_then(|v| v.try_into().ok())
+                .ok_or_else(|| anyhow::anyhow!("--signing-seed: expected base64 of 32 bytes"))?;
+            ed25519_dalek::SigningKey::from_bytes(&seed)
+        }
+    };
+    let claims = campus_photo_codes::token::Claims {
+        v: 1,
+        iss: args.issuer.clone(),
+        kid: args.kid.clone(),
+        sid: args
+            .sid
+            .clone()
+            .unwrap_or_else(|| format!("S{}", &uuid::Uuid::new_v4().simple().to_string()[..16])),
+        nm: names::mask_name(&name),
+        idm: id.masked(),
+        sch: args.school_code.clone(),
+        schn: args.school_name.clone(),
+        col: args.college.clone(),
+        maj: args.major.clone(),
+        lvl: Some(args.level.clone()),
+        xh: args.student_number.clone(),
+        gy: args.graduation_year,
+        iat: now.timestamp(),
+        exp,
+    };
+    Ok(campus_photo_codes::token::mint(&claims, &signing_key))
+}
+
+fn issue_code(args: &IssueArgs) -> anyhow::Result<()> {
+    let text = mint_collection_code(args, chrono::Utc::now())?;
+    if let Some(out) = &args.out {
+        let png = campus_photo_codes::render_qr_png(&text, 6)?;
+        std::fs::write(out, png).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+        eprintln!("QR written to {}", out.display());
+    }
+    println!("{text}");
+    Ok(())
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -56,6 +179,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = crate::start(Config::from_env()?, Overrides::default()).await?;
             demo(&state).await
         }
+        Command::CollectionCode {
+            command: CollectionCodeCommand::Issue(args),
+        } => issue_code(&args),
     }
 }
 
@@ -162,6 +288,27 @@ async fn demo(state: &AppState) -> anyhow::Result<()> {
         Some(DEMO_SCHOOL_CODE),
     )
     .await?;
+    let code_args = IssueArgs {
+        name: "张小三".into(),
+        id_number: "11010519491231002X".into(),
+        school_code: DEMO_SCHOOL_CODE.into(),
+        school_name: "北京师范大学".into(),
+        college: Some("文学院".into()),
+        major: Some("汉语言文学".into()),
+        level: "本科".into(),
+        student_number: Some("201911010101".into()),
+        graduation_year: Some(2027),
+        sid: None,
+        expires: None,
+        out: Some("data/demo-collection-code.png".into()),
+        signing_seed: None,
+        issuer: campus_photo_codes::token::DEV_ISSUER.into(),
+        kid: campus_photo_codes::token::DEV_KID.into(),
+    };
+    let code = mint_collection_code(&code_args, state.clock.now())?;
+    if let Some(out) = &code_args.out {
+        std::fs::write(out, campus_photo_codes::render_qr_png(&code, 6)?)?;
+    }
     let version = &state.config.service_info.agreement_version;
     println!(
         "Demo data ready: school {DEMO_SCHOOL_CODE} 北京师范大学, project feature code {DEMO_FEATURE_CODE} (¥30.00).
@@ -171,6 +318,11 @@ Staff (passwords are new on every run of `demo`):
   demo-reviewer      {reviewer}
   demo-producer      {producer}
   demo-school-admin  {school_admin}
+
+A collection code for a demo student (ID number ends 002X), also as a QR picture in data/demo-collection-code.png:
+  {code}
+Add it after signing in as a student:
+  mutation {{ addEnrollment(input: {{collectionCode: \"{code}\", idNumberLast4: \"002X\", featureCode: \"{DEMO_FEATURE_CODE}\"}}) {{ enrollment {{ id name }} userErrors {{ code message }} }} }}
 
 Sign in as a student in the sandbox (any code; the phone code is the phone number itself):
   mutation {{ signInWithWeChat(input: {{code: \"demo-student\", phoneCode: \"13800138000\", agreementVersion: \"{version}\"}}) {{ token userErrors {{ code message }} }} }}

@@ -131,3 +131,60 @@ fn serve_answers_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn collection_code_issue_mints_a_verifiable_code_and_png() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_png = dir.path().join("code.png");
+    let out = command(dir.path())
+        .args([
+            "collection-code",
+            "issue",
+            "--name",
+            "王小明",
+            "--id-number",
+            "11010519491231002X",
+            "--school-code",
+            "10027",
+        ])
+        .args(["--expires", "2099-06-30", "--sid", "S-cli-1", "--out"])
+        .arg(&out_png)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let keys =
+        campus_photo_codes::token::KeyRing::parse(&campus_photo_codes::token::dev_keyring_entry())
+            .expect("dev key");
+    let claims = keys
+        .verify(&text, chrono::Utc::now().timestamp())
+        .expect("verifies with the default key");
+    assert_eq!(claims.nm, "王*明");
+    assert_eq!(claims.idm, "110105********002X");
+    assert_eq!(claims.sid, "S-cli-1");
+    assert_eq!(claims.sch, "10027");
+    // The PNG reads back to the same text.
+    let image = image::open(&out_png).expect("png");
+    let read = campus_photo_codes::read_qr(&image, Duration::from_secs(5)).expect("QR reads");
+    assert_eq!(read, text);
+
+    let bad = command(dir.path())
+        .args([
+            "collection-code",
+            "issue",
+            "--name",
+            "王小明",
+            "--id-number",
+            "110105194912310021",
+            "--school-code",
+            "10027",
+        ])
+        .output()
+        .expect("run");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--id-number"));
+}

@@ -82,6 +82,7 @@ fn plan(base: &Grey) -> Vec<Attempt> {
             Binarise::Native,
             Binarise::Adaptive { div: 40, bias: 3 },
             Binarise::Adaptive { div: 12, bias: 3 },
+            Binarise::Adaptive { div: 100, bias: 3 },
         ] {
             out.push(Attempt {
                 down,
