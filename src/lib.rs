@@ -13,6 +13,7 @@ pub mod http;
 pub mod ids;
 pub mod integrations;
 pub mod services;
+pub mod storage;
 
 use std::sync::Arc;
 
@@ -39,6 +40,7 @@ pub struct AppState {
     pub wechat_login: Arc<dyn WeChatLogin>,
     /// Issuer keys that collection codes must be signed with.
     pub keyring: Arc<KeyRing>,
+    pub storage: storage::Storage,
     /// Bounds CPU-heavy work (decoding, QR reading, checks) to one job per core.
     pub cpu: Arc<Semaphore>,
 }
@@ -51,7 +53,7 @@ pub struct Overrides {
 }
 
 impl AppState {
-    pub fn new(config: Config, db: DatabaseConnection, overrides: Overrides) -> Self {
+    pub fn new(config: Config, db: DatabaseConnection, overrides: Overrides) -> anyhow::Result<Self> {
         let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let wechat_login: Arc<dyn WeChatLogin> = match (overrides.wechat_login, &config.wechat) {
             (Some(w), _) => w,
@@ -67,7 +69,9 @@ impl AppState {
         // Config validated the keys at start; an empty ring would refuse every code.
         let keyring = KeyRing::parse(&config.collection_code_keys).unwrap_or_default();
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self {
+        let storage = storage::Storage::from_url(&config.storage_url)?;
+        Ok(Self {
+            storage,
             keyring: Arc::new(keyring),
             cpu: Arc::new(Semaphore::new(cores)),
             ids: Arc::new(GlobalIds::new(&config.secret_key.0)),
@@ -76,7 +80,7 @@ impl AppState {
             clock,
             wechat_login,
             config: Arc::new(config),
-        }
+        })
     }
 }
 
@@ -101,7 +105,7 @@ pub async fn start(config: Config, overrides: Overrides) -> anyhow::Result<AppSt
     integrations::http_client::install_crypto_provider();
     let db = db::connect(&config.database_url, None).await?;
     db::migrate(&db).await?;
-    let state = AppState::new(config, db, overrides);
+    let state = AppState::new(config, db, overrides)?;
     if services::accounts::ensure_bootstrap_admin(&state).await? {
         tracing::info!("bootstrap admin created");
     }

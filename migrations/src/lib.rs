@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_accounts_and_catalogue;
 mod m20261123_000002_enrollments;
+mod m20261123_000003_photos;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_accounts_and_catalogue::Migration),
             Box::new(m20261123_000002_enrollments::Migration),
+            Box::new(m20261123_000003_photos::Migration),
         ]
     }
 }

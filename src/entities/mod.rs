@@ -2,6 +2,7 @@
 pub mod account;
 pub mod enrollment;
 pub mod failed_attempt;
+pub mod photo;
 pub mod project;
 pub mod school;
 pub mod session;

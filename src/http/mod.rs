@@ -1,4 +1,5 @@
 //! The axum router: GraphQL over HTTP and WebSocket, health, and the playground.
+pub mod files;
 mod graphql_http;
 mod graphql_ws;
 mod playground;
@@ -29,6 +30,7 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         )
         .route("/graphql/ws", get(graphql_ws::upgrade))
         .route("/playground", get(playground::page))
+        .route("/files/{*key}", get(files::serve))
         .with_state(state)
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())

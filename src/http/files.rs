@@ -1,0 +1,67 @@
+//! GET /files/{key}?exp=…&sig=…: stored objects, served only through signed, expiring links.
+use axum::{
+    body::Body,
+    extract::{Path, Query, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use super::HttpState;
+use crate::AppState;
+
+/// How long a signed link stays valid.
+pub const LINK_TTL_SECS: i64 = 15 * 60;
+
+fn message(key: &str, exp: i64) -> Vec<u8> {
+    format!("files\n{key}\n{exp}").into_bytes()
+}
+
+/// A link to `key` that works for `LINK_TTL_SECS`.
+pub fn signed_url(state: &AppState, key: &str) -> String {
+    let exp = state.clock.now().timestamp() + LINK_TTL_SECS;
+    let sig = state.crypto.sign(&message(key, exp));
+    format!("/files/{key}?exp={exp}&sig={sig}")
+}
+
+#[derive(Deserialize)]
+pub struct LinkParams {
+    exp: i64,
+    sig: String,
+}
+
+fn content_type(key: &str) -> &'static str {
+    match key.rsplit('.').next() {
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("webp") => "image/webp",
+        Some("zip") => "application/zip",
+        _ => "application/octet-stream",
+    }
+}
+
+pub async fn serve(State(state): State<HttpState>, Path(key): Path<String>, Query(link): Query<LinkParams>) -> Response {
+    let app = &state.app;
+    if !app.crypto.verify(&message(&key, link.exp), &link.sig) {
+        return (StatusCode::FORBIDDEN, "invalid link").into_response();
+    }
+    if link.exp < app.clock.now().timestamp() {
+        return (StatusCode::GONE, "link expired").into_response();
+    }
+    match app.storage.get(&key).await {
+        Ok(Some(bytes)) => (
+            [
+                (header::CONTENT_TYPE, content_type(&key)),
+                (header::CACHE_CONTROL, "private, max-age=600"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            Body::from(bytes),
+        )
+            .into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "not found").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "file read failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response()
+        }
+    }
+}
