@@ -53,7 +53,11 @@ pub struct Overrides {
 }
 
 impl AppState {
-    pub fn new(config: Config, db: DatabaseConnection, overrides: Overrides) -> anyhow::Result<Self> {
+    pub fn new(
+        config: Config,
+        db: DatabaseConnection,
+        overrides: Overrides,
+    ) -> anyhow::Result<Self> {
         let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let wechat_login: Arc<dyn WeChatLogin> = match (overrides.wechat_login, &config.wechat) {
             (Some(w), _) => w,

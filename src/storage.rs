@@ -19,15 +19,21 @@ impl Storage {
     /// usual AWS_* variables, e.g. AWS_ENDPOINT for an S3-compatible service).
     pub fn from_url(url: &str) -> anyhow::Result<Self> {
         let store: Arc<dyn ObjectStore> = if let Some(dir) = url.strip_prefix("file://") {
-            std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("CAMPUS_PHOTO_STORAGE {dir}: {e}"))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("CAMPUS_PHOTO_STORAGE {dir}: {e}"))?;
             Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir)?)
         } else if let Some(rest) = url.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            let s3 = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
+            let s3 = object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .build()?;
             if prefix.trim_matches('/').is_empty() {
                 Arc::new(s3)
             } else {
-                Arc::new(object_store::prefix::PrefixStore::new(s3, prefix.trim_matches('/')))
+                Arc::new(object_store::prefix::PrefixStore::new(
+                    s3,
+                    prefix.trim_matches('/'),
+                ))
             }
         } else {
             anyhow::bail!("CAMPUS_PHOTO_STORAGE: expected file://dir or s3://bucket/prefix");
@@ -46,7 +52,11 @@ impl Storage {
     /// The object's bytes, or None when it does not exist.
     pub async fn get(&self, key: &str) -> AppResult<Option<Bytes>> {
         match self.store.get(&Path::from(key)).await {
-            Ok(found) => Ok(Some(found.bytes().await.map_err(|e| AppError::internal(format!("storage read {key}: {e}")))?)),
+            Ok(found) => {
+                Ok(Some(found.bytes().await.map_err(|e| {
+                    AppError::internal(format!("storage read {key}: {e}"))
+                })?))
+            }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(AppError::internal(format!("storage get {key}: {e}"))),
         }
@@ -59,7 +69,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// `originals/ab/<sha256>.jpg`: content-addressed and spread over folders.
 pub fn content_key(kind: &str, sha256: &str, extension: &str) -> String {
-    format!("{kind}/{}/{sha256}.{extension}", &sha256[..2.min(sha256.len())])
+    format!(
+        "{kind}/{}/{sha256}.{extension}",
+        &sha256[..2.min(sha256.len())]
+    )
 }
 
 #[cfg(test)]
@@ -69,12 +82,19 @@ mod tests {
     #[tokio::test]
     async fn local_round_trip() {
         let dir = tempfile::tempdir().expect("dir");
-        let storage = Storage::from_url(&format!("file://{}/objects", dir.path().display())).expect("storage");
+        let storage = Storage::from_url(&format!("file://{}/objects", dir.path().display()))
+            .expect("storage");
         let key = content_key("originals", &sha256_hex(b"hello"), "jpg");
         assert!(key.starts_with("originals/2c/2cf24dba"));
         assert_eq!(storage.get(&key).await.expect("get"), None);
-        storage.put(&key, Bytes::from_static(b"hello")).await.expect("put");
-        assert_eq!(storage.get(&key).await.expect("get").as_deref(), Some(&b"hello"[..]));
+        storage
+            .put(&key, Bytes::from_static(b"hello"))
+            .await
+            .expect("put");
+        assert_eq!(
+            storage.get(&key).await.expect("get").as_deref(),
+            Some(&b"hello"[..])
+        );
     }
 
     #[test]

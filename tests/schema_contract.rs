@@ -84,20 +84,6 @@ fn shape(doc: &ServiceDocument) -> Shape {
 /// Parts of the contract that later issues build. The test fails when one of them is built
 /// but still listed here, so this list only shrinks.
 const NOT_YET_BUILT: &[&str] = &[
-    // issue 4: photos
-    "Enrollment.photos",
-    "PhotoSource",
-    "CheckVerdict",
-    "Severity",
-    "PhotoIssue",
-    "PhotoMeasure",
-    "PhotoCheck",
-    "Photo",
-    "PhotoEdge",
-    "PhotoConnection",
-    "UploadPhotoInput",
-    "UploadPhotoPayload",
-    "Mutation.uploadPhoto",
     // issue 5: orders and payments
     "OrderStatus",
     "Rejection",

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     AppState,
-    entities::{account, enrollment, project, school},
+    entities::{account, enrollment, photo, project, school},
     error::AppError,
 };
 
@@ -28,6 +28,8 @@ pub struct ProjectId(pub Uuid);
 pub struct AccountId(pub Uuid);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EnrollmentId(pub Uuid);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PhotoId(pub Uuid);
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<AppError>>;
 
@@ -84,6 +86,20 @@ impl Loader<EnrollmentId> for DbLoader {
             .await
             .map_err(|e| Arc::new(e.into()))?;
         Ok(rows.into_iter().map(|r| (EnrollmentId(r.id), r)).collect())
+    }
+}
+
+impl Loader<PhotoId> for DbLoader {
+    type Value = photo::Model;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[PhotoId]) -> LoadResult<PhotoId, photo::Model> {
+        let rows = photo::Entity::find()
+            .filter(photo::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.state.db)
+            .await
+            .map_err(|e| Arc::new(e.into()))?;
+        Ok(rows.into_iter().map(|r| (PhotoId(r.id), r)).collect())
     }
 }
 

@@ -10,6 +10,7 @@ use super::{
         collection_code::CollectionCodeInfo,
         enrollment::Enrollment,
         enums::{BackgroundColorGql, ProjectModeGql, RoleGql},
+        photo::{Photo, PhotoSourceGql},
         project::Project,
         school::School,
     },
@@ -17,7 +18,7 @@ use super::{
 use crate::{
     error::{AppError, AppResult, UserError, into_payload},
     ids::NodeType,
-    services::{accounts, catalogue, collection_codes, enrollment, sessions},
+    services::{accounts, catalogue, collection_codes, enrollment, photos, sessions},
 };
 
 pub struct Mutation;
@@ -63,6 +64,20 @@ pub struct AddFreshmanEnrollmentInput {
 #[derive(SimpleObject)]
 pub struct EnrollmentPayload {
     pub enrollment: Option<Enrollment>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct UploadPhotoInput {
+    pub enrollment_id: ID,
+    /// JPEG, PNG or WebP, at most 10 MiB.
+    pub file: Upload,
+    pub source: PhotoSourceGql,
+}
+
+#[derive(SimpleObject)]
+pub struct UploadPhotoPayload {
+    pub photo: Option<Photo>,
     pub user_errors: Vec<UserError>,
 }
 
@@ -279,6 +294,31 @@ impl Mutation {
         )
         .await;
         enrollment_payload(result)
+    }
+
+    /// 拍摄/上传照片: stores the photo and returns it with its preliminary check (初审) at once.
+    /// Each check uses one of the enrollment's `autoChecksRemaining`.
+    #[graphql(guard = "RoleGuard::new(STUDENT)")]
+    async fn upload_photo(
+        &self,
+        ctx: &Context<'_>,
+        input: UploadPhotoInput,
+    ) -> ApiResult<UploadPhotoPayload> {
+        let state = ctx.state();
+        let viewer = ctx.viewer()?.clone();
+        let id = state
+            .ids
+            .decode_as(NodeType::Enrollment, &input.enrollment_id)
+            .ok_or(AppError::NotFound("找不到该采集信息"))?;
+        let result = match read_upload(ctx, &input.file).await {
+            Ok(bytes) => photos::upload(state, &viewer, id, input.source.into(), bytes).await,
+            Err(e) => Err(e),
+        };
+        let (photo, user_errors) = into_payload(result)?;
+        Ok(UploadPhotoPayload {
+            photo: photo.map(Photo),
+            user_errors,
+        })
     }
 
     /// 我已阅读: records that the student read the capture guide.

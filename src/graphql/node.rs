@@ -4,8 +4,10 @@ use campus_photo_domain::codes::Role;
 
 use super::{
     context::ContextExt,
-    loaders::{AccountId, EnrollmentId, ProjectId, SchoolId, load},
-    types::{account::Account, enrollment::Enrollment, project::Project, school::School},
+    loaders::{AccountId, EnrollmentId, PhotoId, ProjectId, SchoolId, load},
+    types::{
+        account::Account, enrollment::Enrollment, photo::Photo, project::Project, school::School,
+    },
 };
 use crate::{
     error::{ApiResult, AppError, AppResult},
@@ -19,6 +21,7 @@ pub enum Node {
     School(School),
     Project(Project),
     Enrollment(Enrollment),
+    Photo(Photo),
 }
 
 /// Resolves a global id for the viewer. Unknown ids, and ids of objects the viewer may not read,
@@ -55,6 +58,16 @@ pub async fn resolve(ctx: &Context<'_>, id: &str) -> ApiResult<Node> {
                     || in_school_scope(&viewer, e.school_id).is_ok()
             })
             .map(|e| Node::Enrollment(Enrollment(e))),
+        NodeType::Photo => match load(ctx, PhotoId(row)).await? {
+            Some(photo) => load(ctx, EnrollmentId(photo.enrollment_id))
+                .await?
+                .filter(|e| {
+                    e.account_id == Some(viewer.account_id)
+                        || in_school_scope(&viewer, e.school_id).is_ok()
+                })
+                .map(|_| Node::Photo(Photo(photo))),
+            None => None,
+        },
         _ => None,
     };
     node.ok_or_else(|| not_found().into())

@@ -40,7 +40,11 @@ fn content_type(key: &str) -> &'static str {
     }
 }
 
-pub async fn serve(State(state): State<HttpState>, Path(key): Path<String>, Query(link): Query<LinkParams>) -> Response {
+pub async fn serve(
+    State(state): State<HttpState>,
+    Path(key): Path<String>,
+    Query(link): Query<LinkParams>,
+) -> Response {
     let app = &state.app;
     if !app.crypto.verify(&message(&key, link.exp), &link.sig) {
         return (StatusCode::FORBIDDEN, "invalid link").into_response();

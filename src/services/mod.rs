@@ -4,4 +4,5 @@ pub mod catalogue;
 pub mod collection_codes;
 pub mod cpu;
 pub mod enrollment;
+pub mod photos;
 pub mod sessions;

@@ -125,7 +125,7 @@ impl TestApp {
             .await
             .expect("connect");
         campus_photo::db::migrate(&db).await.expect("migrate");
-        let state = AppState::new(config, db, overrides);
+        let state = AppState::new(config, db, overrides).expect("state");
         campus_photo::services::accounts::ensure_bootstrap_admin(&state)
             .await
             .expect("bootstrap admin");

@@ -21,7 +21,11 @@ impl Working {
     pub fn new(image: &RgbImage) -> Working {
         let pixels = u64::from(image.width()) * u64::from(image.height());
         let factor = box_factor(pixels, WORKING_MAX_PIXELS);
-        let rgb = if factor > 1 { box_downscale(image, factor) } else { image.clone() };
+        let rgb = if factor > 1 {
+            box_downscale(image, factor)
+        } else {
+            image.clone()
+        };
         let luma = luma_of(&rgb);
         Working { rgb, luma, factor }
     }
@@ -30,14 +34,6 @@ impl Working {
     pub fn to_source(&self, v: f64) -> f64 {
         let k = f64::from(self.factor);
         (v + 0.5) * k - 0.5
-    }
-
-    pub fn width(&self) -> u32 {
-        self.luma.width()
-    }
-
-    pub fn height(&self) -> u32 {
-        self.luma.height()
     }
 }
 
@@ -81,7 +77,11 @@ pub fn box_downscale(image: &RgbImage, k: u32) -> RgbImage {
         for ox in 0..w {
             let i = ox as usize * 3;
             let avg = |s: u32| ((s + area / 2) / area) as u8;
-            out.put_pixel(ox, oy, Rgb([avg(sums[i]), avg(sums[i + 1]), avg(sums[i + 2])]));
+            out.put_pixel(
+                ox,
+                oy,
+                Rgb([avg(sums[i]), avg(sums[i + 1]), avg(sums[i + 2])]),
+            );
         }
     }
     out
@@ -115,7 +115,13 @@ mod tests {
 
     #[test]
     fn box_downscale_averages() {
-        let img = RgbImage::from_fn(4, 2, |x, _| if x % 2 == 0 { Rgb([0, 0, 0]) } else { Rgb([200, 100, 50]) });
+        let img = RgbImage::from_fn(4, 2, |x, _| {
+            if x % 2 == 0 {
+                Rgb([0, 0, 0])
+            } else {
+                Rgb([200, 100, 50])
+            }
+        });
         let small = box_downscale(&img, 2);
         assert_eq!(small.dimensions(), (2, 1));
         assert_eq!(small.get_pixel(0, 0).0, [100, 50, 25]);

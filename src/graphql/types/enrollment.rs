@@ -1,16 +1,17 @@
-use async_graphql::{Context, Enum, ID, Object};
+use async_graphql::{Context, Enum, ID, Object, connection::Connection};
 use chrono::{DateTime, Utc};
 
-use super::{project::Project, school::School};
+use super::{photo::Photo, project::Project, school::School};
 use crate::{
     entities::enrollment,
     error::{ApiResult, AppError},
     graphql::{
+        connection::{PageArgs, TotalCount, into_connection},
         context::ContextExt,
         loaders::{ProjectId, SchoolId, load},
     },
     ids::NodeType,
-    services::enrollment::SOURCE_FRESHMAN,
+    services::{enrollment::SOURCE_FRESHMAN, photos},
 };
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -123,6 +124,31 @@ impl Enrollment {
             .await?
             .ok_or_else(|| AppError::internal("enrollment without project"))?;
         Ok((project.max_auto_checks - self.0.auto_checks_used).max(0))
+    }
+
+    /// The takes of this enrollment, newest first; rejected ones stay in the history.
+    #[graphql(complexity = "crate::graphql::connection::page_size(first) * child_complexity + 1")]
+    async fn photos(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, Photo, TotalCount>> {
+        let state = ctx.state();
+        let args = PageArgs {
+            first,
+            after,
+            last: None,
+            before: None,
+        };
+        let page = photos::page_for(state, self.0.id, &args).await?;
+        Ok(into_connection(
+            page,
+            &state.ids,
+            NodeType::Photo,
+            |m| m.id,
+            Photo,
+        ))
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

@@ -4,6 +4,7 @@ pub mod collection_code;
 pub mod enrollment;
 pub mod enums;
 pub mod money;
+pub mod photo;
 pub mod project;
 pub mod school;
 pub mod service_info;

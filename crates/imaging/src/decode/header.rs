@@ -156,7 +156,10 @@ mod tests {
         png.extend_from_slice(&60000u32.to_be_bytes());
         png.extend_from_slice(&50000u32.to_be_bytes());
         assert_eq!(dimensions(PhotoFormat::Png, &png), Ok((60000, 50000)));
-        assert_eq!(dimensions(PhotoFormat::Png, &png[..20]), Err(HeaderDefect::Truncated));
+        assert_eq!(
+            dimensions(PhotoFormat::Png, &png[..20]),
+            Err(HeaderDefect::Truncated)
+        );
     }
 
     #[test]

@@ -62,7 +62,9 @@ pub fn scan(bytes: &[u8]) -> Result<JpegInfo, HeaderDefect> {
         if length < 2 {
             return Err(HeaderDefect::Malformed("segment length below 2"));
         }
-        let segment = bytes.get(pos + 2..pos + length).ok_or(HeaderDefect::Truncated)?;
+        let segment = bytes
+            .get(pos + 2..pos + length)
+            .ok_or(HeaderDefect::Truncated)?;
         if is_sof(marker) {
             if segment.len() < 5 {
                 return Err(HeaderDefect::Malformed("short SOF"));
@@ -94,7 +96,10 @@ pub fn scan(bytes: &[u8]) -> Result<JpegInfo, HeaderDefect> {
 fn skip_entropy_coded(bytes: &[u8], mut pos: usize) -> Result<usize, HeaderDefect> {
     loop {
         let rest = bytes.get(pos..).ok_or(HeaderDefect::Truncated)?;
-        let offset = rest.iter().position(|&b| b == 0xFF).ok_or(HeaderDefect::Truncated)?;
+        let offset = rest
+            .iter()
+            .position(|&b| b == 0xFF)
+            .ok_or(HeaderDefect::Truncated)?;
         pos += offset;
         let next = *bytes.get(pos + 1).ok_or(HeaderDefect::Truncated)?;
         if next == 0x00 || (0xD0..=0xD7).contains(&next) {
@@ -114,21 +119,21 @@ mod tests {
         let img = image::RgbImage::from_pixel(16, 8, image::Rgb([10, 200, 30]));
         let mut out = Vec::new();
         let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
-        image::ImageEncoder::write_image(
-            enc,
-            img.as_raw(),
-            16,
-            8,
-            image::ExtendedColorType::Rgb8,
-        )
-        .ok();
+        image::ImageEncoder::write_image(enc, img.as_raw(), 16, 8, image::ExtendedColorType::Rgb8)
+            .ok();
         out
     }
 
     #[test]
     fn reads_frame_size_of_a_complete_file() {
         let jpeg = tiny_jpeg();
-        assert_eq!(scan(&jpeg), Ok(JpegInfo { width: 16, height: 8 }));
+        assert_eq!(
+            scan(&jpeg),
+            Ok(JpegInfo {
+                width: 16,
+                height: 8
+            })
+        );
     }
 
     #[test]

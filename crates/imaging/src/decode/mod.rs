@@ -22,7 +22,10 @@ pub struct DecodeLimits {
 
 impl Default for DecodeLimits {
     fn default() -> Self {
-        DecodeLimits { max_bytes: 10 * 1024 * 1024, max_pixels: 40_000_000 }
+        DecodeLimits {
+            max_bytes: 10 * 1024 * 1024,
+            max_pixels: 40_000_000,
+        }
     }
 }
 
@@ -79,14 +82,21 @@ pub fn decode_upload(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedPhoto
         return Err(DecodeError::Empty);
     }
     if bytes.len() > limits.max_bytes {
-        return Err(DecodeError::TooLarge { size: bytes.len(), max: limits.max_bytes });
+        return Err(DecodeError::TooLarge {
+            size: bytes.len(),
+            max: limits.max_bytes,
+        });
     }
     let format = header::sniff(bytes).ok_or(DecodeError::UnknownFormat)?;
     let (width, height) =
         header::dimensions(format, bytes).map_err(|d| DecodeError::Corrupt(d.to_string()))?;
     let pixels = u64::from(width) * u64::from(height);
     if pixels > limits.max_pixels {
-        return Err(DecodeError::TooManyPixels { width, height, max: limits.max_pixels });
+        return Err(DecodeError::TooManyPixels {
+            width,
+            height,
+            max: limits.max_pixels,
+        });
     }
 
     let mut image_limits = image::Limits::default();
@@ -97,16 +107,26 @@ pub fn decode_upload(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedPhoto
     reader.limits(image_limits);
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
     if decoder.dimensions() != (width, height) {
-        return Err(DecodeError::Corrupt("header and decoder disagree on the size".into()));
+        return Err(DecodeError::Corrupt(
+            "header and decoder disagree on the size".into(),
+        ));
     }
     // A broken EXIF block only loses the rotation; it is not a reason to refuse the photo.
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let decoded = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     let mut upright = DynamicImage::ImageRgb8(flatten_to_rgb(decoded));
     upright.apply_orientation(orientation);
     let image = upright.into_rgb8();
     let (width, height) = image.dimensions();
-    Ok(DecodedPhoto { image, format, content_type: format.content_type(), width, height })
+    Ok(DecodedPhoto {
+        image,
+        format,
+        content_type: format.content_type(),
+        width,
+        height,
+    })
 }
 
 fn corrupt(err: image::ImageError) -> DecodeError {
@@ -137,7 +157,12 @@ mod tests {
     fn png_of(img: &RgbImage) -> Vec<u8> {
         let mut out = Vec::new();
         image::codecs::png::PngEncoder::new(&mut out)
-            .write_image(img.as_raw(), img.width(), img.height(), ExtendedColorType::Rgb8)
+            .write_image(
+                img.as_raw(),
+                img.width(),
+                img.height(),
+                ExtendedColorType::Rgb8,
+            )
             .ok();
         out
     }
@@ -145,9 +170,18 @@ mod tests {
     #[test]
     fn refuses_empty_oversized_and_unknown() {
         let limits = DecodeLimits::default();
-        assert!(matches!(decode_upload(&[], &limits), Err(DecodeError::Empty)));
-        let small = DecodeLimits { max_bytes: 4, ..limits };
-        assert!(matches!(decode_upload(b"12345", &small), Err(DecodeError::TooLarge { .. })));
+        assert!(matches!(
+            decode_upload(&[], &limits),
+            Err(DecodeError::Empty)
+        ));
+        let small = DecodeLimits {
+            max_bytes: 4,
+            ..limits
+        };
+        assert!(matches!(
+            decode_upload(b"12345", &small),
+            Err(DecodeError::TooLarge { .. })
+        ));
         let err = decode_upload(b"GIF89a......", &limits).err();
         assert!(matches!(err, Some(DecodeError::UnknownFormat)));
         assert_eq!(err.map(|e| e.code()), Some("FMT_FILE"));
@@ -162,9 +196,19 @@ mod tests {
     #[test]
     fn pixel_limit_is_checked_on_the_header() {
         let img = RgbImage::from_pixel(100, 100, image::Rgb([1, 2, 3]));
-        let limits = DecodeLimits { max_pixels: 9_999, ..DecodeLimits::default() };
+        let limits = DecodeLimits {
+            max_pixels: 9_999,
+            ..DecodeLimits::default()
+        };
         let err = decode_upload(&png_of(&img), &limits).err();
-        assert!(matches!(err, Some(DecodeError::TooManyPixels { width: 100, height: 100, .. })));
+        assert!(matches!(
+            err,
+            Some(DecodeError::TooManyPixels {
+                width: 100,
+                height: 100,
+                ..
+            })
+        ));
         assert!(decode_upload(&png_of(&img), &DecodeLimits::default()).is_ok());
     }
 
@@ -184,6 +228,9 @@ mod tests {
             .write_image(img.as_raw(), 4, 4, ExtendedColorType::Rgba8)
             .ok();
         let photo = decode_upload(&out, &DecodeLimits::default()).ok();
-        assert_eq!(photo.map(|p| p.image.get_pixel(1, 1).0), Some([255, 255, 255]));
+        assert_eq!(
+            photo.map(|p| p.image.get_pixel(1, 1).0),
+            Some([255, 255, 255])
+        );
     }
 }

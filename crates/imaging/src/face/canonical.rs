@@ -34,7 +34,11 @@ impl Canonical {
         let (s, c) = angle.sin_cos();
         let (du, dv) = (MID_X * step, EYE_Y * step);
         let origin = (mid.0 - (du * c - dv * s), mid.1 - (du * s + dv * c));
-        let frame = Frame { origin, step, angle };
+        let frame = Frame {
+            origin,
+            step,
+            angle,
+        };
         let plane = frame.sample(luma, WIDTH, HEIGHT);
         Canonical { plane, frame }
     }

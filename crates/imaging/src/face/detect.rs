@@ -8,9 +8,9 @@
 
 use std::sync::OnceLock;
 
-use image::GrayImage;
 use image::imageops::{FilterType, resize};
-use rustface::{Detector, ImageData, Model};
+use image::{GrayImage, RgbImage};
+use rustface::{ImageData, Model};
 
 static MODEL_BYTES: &[u8] = include_bytes!("../../model/seeta_fd_frontal_v1.0.bin");
 static MODEL: OnceLock<Model> = OnceLock::new();
@@ -34,29 +34,31 @@ pub struct FaceBox {
     pub score: f64,
 }
 
-impl FaceBox {
-    pub fn centre_x(&self) -> f64 {
-        self.x + self.size / 2.0
-    }
-}
+impl FaceBox {}
 
-/// Shorter side of the first detection pass, and of the second pass that looks for faces
-/// too small for the first one (so the student hears "move closer", not "no face").
-const PASSES: [u32; 2] = [200, 400];
+/// Shorter side of the first pass: a face box of a quarter of the frame is 35 px there, just
+/// inside the cascade's 40-px window after its first pyramid step; ID-photo faces are larger,
+/// so the first pass is cheap and finds the main face.
+const FIRST_PASS: u32 = 140;
+/// Shorter side of the second pass, which looks for smaller faces (a second person; or a
+/// subject standing too far away, who should hear "move closer", not "no face"). Faces found
+/// in the first pass are painted flat first so the cascade does not spend its time on them.
+const SECOND_PASS: u32 = 360;
 /// The cascade's own floor; our decision threshold lives in `thresholds.rs`.
 const CASCADE_FLOOR: f64 = 2.0;
+/// Margin around a found face that is painted flat for the second pass (fraction of its size).
+const MASK_MARGIN: f64 = 0.3;
 
-/// Detects faces, largest first. Boxes below `min_score` are dropped.
-pub fn detect_faces(luma: &GrayImage, min_score: f64) -> Vec<FaceBox> {
-    let short = luma.width().min(luma.height());
-    let mut previous_short = 0;
-    for target in PASSES {
-        let target = target.min(short);
-        if target <= previous_short {
-            break;
-        }
-        previous_short = target;
-        let faces = detect_at(luma, target, min_score);
+/// Detects faces, largest first. Boxes below `min_score` are dropped. When the luma plane
+/// shows no face, tone-recovered planes are tried: a burnt-out face keeps its structure in
+/// the darkest channel, a dark one in the brightest.
+pub fn detect_faces(luma: &GrayImage, rgb: &RgbImage, min_score: f64) -> Vec<FaceBox> {
+    let faces = detect_on(luma, min_score);
+    if !faces.is_empty() {
+        return faces;
+    }
+    for recover in [Recovery::Highlights, Recovery::Shadows] {
+        let faces = detect_on(&recovered(rgb, recover), min_score);
         if !faces.is_empty() {
             return faces;
         }
@@ -64,34 +66,76 @@ pub fn detect_faces(luma: &GrayImage, min_score: f64) -> Vec<FaceBox> {
     Vec::new()
 }
 
-fn detect_at(luma: &GrayImage, short_side: u32, min_score: f64) -> Vec<FaceBox> {
+#[derive(Clone, Copy)]
+enum Recovery {
+    Highlights,
+    Shadows,
+}
+
+/// min(R,G,B) with gamma 2 spreads near-white tones; max(R,G,B) with gamma ½ spreads
+/// near-black ones.
+fn recovered(rgb: &RgbImage, recover: Recovery) -> GrayImage {
+    let mut lut = [0u8; 256];
+    for (i, v) in lut.iter_mut().enumerate() {
+        let x = i as f64 / 255.0;
+        let y = match recover {
+            Recovery::Highlights => x * x,
+            Recovery::Shadows => x.sqrt(),
+        };
+        *v = (y * 255.0).round() as u8;
+    }
+    GrayImage::from_fn(rgb.width(), rgb.height(), |x, y| {
+        let [r, g, b] = rgb.get_pixel(x, y).0;
+        let v = match recover {
+            Recovery::Highlights => r.min(g).min(b),
+            Recovery::Shadows => r.max(g).max(b),
+        };
+        image::Luma([lut[usize::from(v)]])
+    })
+}
+
+fn detect_on(luma: &GrayImage, min_score: f64) -> Vec<FaceBox> {
+    let mut faces = detect_at(luma, FIRST_PASS, min_score, &[]);
+    let more = detect_at(luma, SECOND_PASS, min_score, &faces);
+    for face in more {
+        let inside_known = faces.iter().any(|k| {
+            let m = k.size * MASK_MARGIN;
+            let (cx, cy) = (face.x + face.size / 2.0, face.y + face.size / 2.0);
+            cx > k.x - m && cx < k.x + k.size + m && cy > k.y - m && cy < k.y + k.size + m
+        });
+        if !inside_known {
+            faces.push(face);
+        }
+    }
+    faces.sort_by(|a, b| b.size.total_cmp(&a.size));
+    faces
+}
+
+fn detect_at(luma: &GrayImage, short_side: u32, min_score: f64, known: &[FaceBox]) -> Vec<FaceBox> {
     let short = luma.width().min(luma.height());
     if short < 40 {
         return Vec::new();
     }
-    let scale = f64::from(short_side) / f64::from(short);
-    let (w, h) = if (scale - 1.0).abs() < 1e-9 {
-        (luma.width(), luma.height())
+    let target = short_side.min(short);
+    let scale = f64::from(target) / f64::from(short);
+    let w = ((f64::from(luma.width()) * scale).round() as u32).max(40);
+    let h = ((f64::from(luma.height()) * scale).round() as u32).max(40);
+    let mut small = if (w, h) == luma.dimensions() {
+        luma.clone()
     } else {
-        (
-            ((f64::from(luma.width()) * scale).round() as u32).max(40),
-            ((f64::from(luma.height()) * scale).round() as u32).max(40),
-        )
-    };
-    let small;
-    let pixels = if (w, h) == luma.dimensions() {
-        luma
-    } else {
-        small = resize(luma, w, h, FilterType::Triangle);
-        &small
+        resize(luma, w, h, FilterType::Triangle)
     };
     let sx = f64::from(luma.width()) / f64::from(w);
+    for k in known {
+        paint_flat(&mut small, k, 1.0 / sx);
+    }
+    stretch_contrast(&mut small);
     let mut detector = rustface::create_detector_with_model(model().clone());
     detector.set_score_thresh(CASCADE_FLOOR);
     detector.set_pyramid_scale_factor(0.8);
     detector.set_slide_window_step(4, 4);
     let mut faces: Vec<FaceBox> = detector
-        .detect(&ImageData::new(pixels.as_raw(), w, h))
+        .detect(&ImageData::new(small.as_raw(), w, h))
         .into_iter()
         .filter(|f| f.score() >= min_score)
         .map(|f| {
@@ -108,6 +152,59 @@ fn detect_at(luma: &GrayImage, short_side: u32, min_score: f64) -> Vec<FaceBox> 
     faces
 }
 
+/// Fills a found face (with a margin) with its mean grey, leaving nothing for the cascade.
+fn paint_flat(img: &mut GrayImage, face: &FaceBox, scale: f64) {
+    let m = face.size * MASK_MARGIN;
+    let x0 = ((face.x - m) * scale).max(0.0) as u32;
+    let y0 = ((face.y - m) * scale).max(0.0) as u32;
+    let x1 = (((face.x + face.size + m) * scale).max(0.0) as u32).min(img.width());
+    let y1 = (((face.y + face.size + m) * scale).max(0.0) as u32).min(img.height());
+    if x0 >= x1 || y0 >= y1 {
+        return;
+    }
+    let mut sum = 0u64;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            sum += u64::from(img.get_pixel(x, y).0[0]);
+        }
+    }
+    let mean = (sum / (u64::from(x1 - x0) * u64::from(y1 - y0))) as u8;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            img.put_pixel(x, y, image::Luma([mean]));
+        }
+    }
+}
+
+/// Stretches the 1st–99th percentile to the full range: a washed-out or dim photo still has
+/// the face's structure, and the cascade's features were trained on normal contrast.
+fn stretch_contrast(img: &mut GrayImage) {
+    let mut hist = [0u32; 256];
+    for p in img.pixels() {
+        hist[usize::from(p.0[0])] += 1;
+    }
+    let total: u32 = hist.iter().sum();
+    let percentile = |q: f64| {
+        let target = (f64::from(total) * q) as u32;
+        let mut acc = 0;
+        for (i, &c) in hist.iter().enumerate() {
+            acc += c;
+            if acc > target {
+                return i as f32;
+            }
+        }
+        255.0
+    };
+    let (lo, hi) = (percentile(0.01), percentile(0.99));
+    if hi - lo < 8.0 || (lo <= 2.0 && hi >= 253.0) {
+        return;
+    }
+    for p in img.pixels_mut() {
+        let v = (f32::from(p.0[0]) - lo) * 255.0 / (hi - lo);
+        p.0[0] = v.clamp(0.0, 255.0) as u8;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,8 +217,10 @@ mod tests {
     #[test]
     fn blank_image_has_no_face() {
         let img = GrayImage::from_pixel(300, 400, image::Luma([180]));
-        assert!(detect_faces(&img, 2.0).is_empty());
+        let rgb = RgbImage::from_pixel(300, 400, image::Rgb([180, 180, 180]));
+        assert!(detect_faces(&img, &rgb, 2.0).is_empty());
         let tiny = GrayImage::from_pixel(10, 10, image::Luma([180]));
-        assert!(detect_faces(&tiny, 2.0).is_empty());
+        let tiny_rgb = RgbImage::from_pixel(10, 10, image::Rgb([180, 180, 180]));
+        assert!(detect_faces(&tiny, &tiny_rgb, 2.0).is_empty());
     }
 }

@@ -21,7 +21,10 @@ const SEARCH_SCALE: f64 = 100.0;
 
 /// Eye centres in working-image pixels: (image-left eye, image-right eye).
 pub fn locate_eyes(luma: &GrayImage, face: &FaceBox) -> ((f64, f64), (f64, f64)) {
-    (locate_in(luma, face, LEFT_WINDOW), locate_in(luma, face, RIGHT_WINDOW))
+    (
+        locate_in(luma, face, LEFT_WINDOW),
+        locate_in(luma, face, RIGHT_WINDOW),
+    )
 }
 
 fn locate_in(luma: &GrayImage, face: &FaceBox, window: (f64, f64, f64, f64)) -> (f64, f64) {
@@ -165,7 +168,11 @@ fn subpixel_argmax(plane: &Plane) -> (f64, f64) {
             sw += wgt;
         }
     }
-    if sw > 0.0 { (sx / sw, sy / sw) } else { (bx as f64, by as f64) }
+    if sw > 0.0 {
+        (sx / sw, sy / sw)
+    } else {
+        (bx as f64, by as f64)
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,11 @@ pub struct Plane {
 
 impl Plane {
     pub fn new(width: usize, height: usize) -> Plane {
-        Plane { width, height, data: vec![0.0; width * height] }
+        Plane {
+            width,
+            height,
+            data: vec![0.0; width * height],
+        }
     }
 
     #[inline]
@@ -91,17 +95,24 @@ pub struct Frame {
 impl Frame {
     /// Image coordinates of plane point (u, v).
     #[inline]
-    pub fn to_image(&self, u: f64, v: f64) -> (f64, f64) {
+    pub fn to_image(self, u: f64, v: f64) -> (f64, f64) {
         let (s, c) = self.angle.sin_cos();
         let (du, dv) = (u * self.step, v * self.step);
-        (self.origin.0 + du * c - dv * s, self.origin.1 + du * s + dv * c)
+        (
+            self.origin.0 + du * c - dv * s,
+            self.origin.1 + du * s + dv * c,
+        )
     }
 
     /// Samples a `width`×`height` plane from `img` through this frame. When the frame shrinks
     /// the image (step > 1.5) each sample averages a small neighbourhood to avoid aliasing.
     pub fn sample(&self, img: &GrayImage, width: usize, height: usize) -> Plane {
         let mut out = Plane::new(width, height);
-        let taps: &[f64] = if self.step > 1.5 { &[-0.25, 0.25] } else { &[0.0] };
+        let taps: &[f64] = if self.step > 1.5 {
+            &[-0.25, 0.25]
+        } else {
+            &[0.0]
+        };
         let norm = (taps.len() * taps.len()) as f32;
         for v in 0..height {
             for u in 0..width {
@@ -132,7 +143,11 @@ mod tests {
 
     #[test]
     fn frame_rotates_about_origin() {
-        let f = Frame { origin: (10.0, 10.0), step: 2.0, angle: std::f64::consts::FRAC_PI_2 };
+        let f = Frame {
+            origin: (10.0, 10.0),
+            step: 2.0,
+            angle: std::f64::consts::FRAC_PI_2,
+        };
         let (x, y) = f.to_image(1.0, 0.0);
         assert!((x - 10.0).abs() < 1e-9 && (y - 12.0).abs() < 1e-9);
     }

@@ -1,0 +1,341 @@
+//! Every threshold of the preliminary check, in one table, each with where it comes from.
+//!
+//! Sources: ISO/IEC 19794-5 (face image data: pose, exposure, background, focus), the
+//! 学信网 (CHSI) photo geometry for the 480×640 standard photo (eyes 200–300 px from the top,
+//! head top 50–110 px, face width 180–300 px), and the measure definitions of OFIQ (the BSI
+//! Open Source Face Image Quality library, ISO/IEC 29794-5). Where a number had to be chosen
+//! on data, the note says so: those were set on the labelled fixtures
+//! (tests/fixtures/photos) by placing the limit between the natural range of compliant photos
+//! and clear faults, never at a value that merely separates two files.
+
+use serde::Serialize;
+
+/// Bounds for one measure: outside `min..=max` is an error, outside `warn_min..=warn_max`
+/// (but inside the error bounds) a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rule {
+    /// Catalogue code raised when the measure is out of bounds.
+    pub code: &'static str,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub warn_min: Option<f64>,
+    pub warn_max: Option<f64>,
+    /// Where the numbers come from.
+    pub source: &'static str,
+    /// How they were set or tuned.
+    pub note: &'static str,
+}
+
+impl Rule {
+    /// The severity `value` earns, if any.
+    pub fn judge(&self, value: f64) -> Option<crate::Severity> {
+        use crate::Severity::{Error, Warning};
+        if !value.is_finite() {
+            return None;
+        }
+        let below = |limit: Option<f64>| limit.is_some_and(|l| value < l);
+        let above = |limit: Option<f64>| limit.is_some_and(|l| value > l);
+        if below(self.min) || above(self.max) {
+            Some(Error)
+        } else if below(self.warn_min) || above(self.warn_max) {
+            Some(Warning)
+        } else {
+            None
+        }
+    }
+}
+
+const ISO_POSE: &str =
+    "ISO/IEC 19794-5 §7.2.2: pose angles — roll ±8°, pitch and yaw ±5° from frontal";
+const ISO_EXPOSURE: &str = "ISO/IEC 19794-5 §7.3.2–7.3.4: no over- or under-exposure, even lighting of the face; OFIQ luminance/illumination-uniformity measures";
+const CHSI: &str = "学信网 standard photo: 480×640, eyes 200–300 px from the top, head top 50–110 px, face width 180–300 px";
+
+/// All thresholds of the check. `Thresholds::default()` is the standard table.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Thresholds {
+    /// Detector confidence (rustface score) for a face to count.
+    pub face_score: Rule,
+    /// Number of faces: exactly one.
+    pub face_count: Rule,
+    /// Smallest output/source scale the standard render needs (>1 means upscaling).
+    pub render_scale: Rule,
+    /// Face width (2 × inter-eye distance) over the photo's width.
+    pub face_width_ratio: Rule,
+    /// Output pixels of the photo available above the head top when rendered.
+    pub head_top_margin: Rule,
+    /// Output rows at the bottom of the render the photo does not cover.
+    pub bottom_shortfall: Rule,
+    /// Output columns at either side of the render the photo does not cover.
+    pub side_shortfall: Rule,
+    /// Eye-line angle, degrees (absolute).
+    pub roll_deg: Rule,
+    /// Left/right face-outline asymmetry (0 frontal).
+    pub yaw_index: Rule,
+    /// Vertical-proportion index (negative: camera below, positive: camera above).
+    pub pitch_index: Rule,
+    /// Mean luma of the face, 0–255.
+    pub face_luminance: Rule,
+    /// Fraction of face pixels at or above 250.
+    pub face_clipped: Rule,
+    /// Histogram intersection of the two face halves' luma (1 = identical).
+    pub illumination_balance: Rule,
+    /// Darker over brighter backdrop luma, left and right of the head (same hue only).
+    pub backdrop_light_balance: Rule,
+    /// Contrast-normalised variance of the Laplacian on the aligned face.
+    pub sharpness: Rule,
+    /// Share of the background region within the backdrop's colour tolerance.
+    pub backdrop_share: Rule,
+    /// Mean luma gradient over the background region, levels per pixel.
+    pub background_gradient: Rule,
+    /// Share of background blocks holding strong edges while the backdrop is otherwise plain.
+    pub overlay_share: Rule,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        STANDARD
+    }
+}
+
+/// The standard table.
+pub const STANDARD: Thresholds = Thresholds {
+    face_score: Rule {
+        code: "ID_NO_FACE",
+        min: Some(3.0),
+        max: None,
+        warn_min: None,
+        warn_max: None,
+        source: "rustface/SeetaFace FuSt cascade score (the library's examples use 2.0, its default 3.85)",
+        note: "tuned on the fixtures: compliant faces score 9–30, the small-face photo 5.8; no-face photos give no box above 3.0",
+    },
+    face_count: Rule {
+        code: "ID_MULTI_FACE",
+        min: None,
+        max: Some(1.0),
+        warn_min: None,
+        warn_max: None,
+        source: "ISO/IEC 19794-5 §7.2.1: one subject per image",
+        note: "faces narrower than a third of the main face are ignored as detector noise",
+    },
+    render_scale: Rule {
+        code: "FMT_DIMENSIONS",
+        min: None,
+        max: Some(1.15),
+        warn_min: None,
+        warn_max: Some(1.0),
+        source: CHSI,
+        note: "the smallest scale that meets the face-width and head-top bands; up to 15 % upscaling is invisible after JPEG at 480×640",
+    },
+    face_width_ratio: Rule {
+        code: "GEO_FACE_SIZE",
+        min: Some(0.2),
+        max: Some(0.8),
+        warn_min: Some(0.28),
+        warn_max: Some(0.7),
+        source: "学信网 capture guidance (头部约占画面的一半) and the 480×640 geometry: face width is 37–62 % of the standard photo",
+        note: "source photos are cropped, so the band is wider than the output's; below 0.2 the subject is too far to be the only thing in frame",
+    },
+    head_top_margin: Rule {
+        code: "GEO_CROPPED",
+        min: Some(50.0),
+        max: None,
+        warn_min: None,
+        warn_max: None,
+        source: CHSI,
+        note: "output pixels: the head top must sit at least 50 px below the render's top edge using only photo content",
+    },
+    bottom_shortfall: Rule {
+        code: "GEO_CROPPED",
+        min: None,
+        max: Some(64.0),
+        warn_min: None,
+        warn_max: Some(0.0),
+        source: CHSI,
+        note: "output rows below the shoulders that would have to be padded; a tenth of the height is the most that is not visible",
+    },
+    side_shortfall: Rule {
+        code: "GEO_NOT_CENTERED",
+        min: None,
+        max: Some(24.0),
+        warn_min: None,
+        warn_max: Some(0.0),
+        source: CHSI,
+        note: "output columns at one side not covered by the photo; 5 % of the width can be padded with the backdrop",
+    },
+    roll_deg: Rule {
+        code: "POSE_ROLL",
+        min: None,
+        max: Some(8.0),
+        warn_min: None,
+        warn_max: Some(5.0),
+        source: ISO_POSE,
+        note: "error at the ISO roll limit; warning at the ISO pitch/yaw figure of 5°",
+    },
+    yaw_index: Rule {
+        code: "POSE_YAW",
+        min: Some(-0.2),
+        max: Some(0.2),
+        warn_min: Some(-0.1),
+        warn_max: Some(0.1),
+        source: ISO_POSE,
+        note: "index (L−R)/(L+R) of the outline half-widths below the ears ≈ 1.2·sin(yaw): 0.1 ≈ 5° (ISO, warning); the error at ≈ 10° leaves room for natural asymmetry (≈ 0.05 on frontal fixtures)",
+    },
+    pitch_index: Rule {
+        code: "POSE_PITCH",
+        min: Some(-0.1),
+        max: Some(0.1),
+        warn_min: Some(-0.06),
+        warn_max: Some(0.06),
+        source: ISO_POSE,
+        note: "mean log-ratio of three vertical proportions to frontal norms (PITCH_NORMS); ≈ 0.006 per degree on a generic 3-D head, so ±0.1 is a pitch of roughly 15–20°. Proportions differ from person to person by a few hundredths, so the ISO 5° cannot be enforced from one photo; on the fixtures the frontal base reads −0.02, the 'slight' tilt −0.01, the keystone 仰拍 −0.15",
+    },
+    face_luminance: Rule {
+        code: "LIGHT_UNDER",
+        min: Some(75.0),
+        max: Some(215.0),
+        warn_min: Some(95.0),
+        warn_max: Some(195.0),
+        source: ISO_EXPOSURE,
+        note: "mean luma over the aligned face (eyes, teeth and all); above `max` raises LIGHT_OVER. Fixtures: well exposed 140, 'dim' (must pass) 117, 'dark' 67. The floor leaves room for darker skin under correct exposure (≈ 90–110), which is why it is not higher",
+    },
+    face_clipped: Rule {
+        code: "LIGHT_OVER",
+        min: None,
+        max: Some(0.1),
+        warn_min: None,
+        warn_max: Some(0.03),
+        source: ISO_EXPOSURE,
+        note: "share of face pixels burnt out (luma ≥ 250); teeth and speculars stay under 3 %",
+    },
+    illumination_balance: Rule {
+        code: "LIGHT_UNEVEN",
+        min: Some(0.45),
+        max: None,
+        warn_min: Some(0.6),
+        warn_max: None,
+        source: "OFIQ illumination uniformity: intersection of the luma histograms of the left and right face halves",
+        note: "the fixtures' frontal face, lit slightly from one side (halves 148 vs 129), scores 0.68; a half-shadowed face (阴阳脸) falls well under 0.45",
+    },
+    backdrop_light_balance: Rule {
+        code: "LIGHT_UNEVEN",
+        min: Some(0.7),
+        max: None,
+        warn_min: Some(0.85),
+        warn_max: None,
+        source: "ISO/IEC 19794-5 §7.3.3 uniform illumination, no directional light; the backdrop shows the light field the face is in",
+        note: "pixels with the backdrop's chromaticity beside the head: a side light darkens one side of the same paint; vignetting on a plain wall stays above 0.85",
+    },
+    sharpness: Rule {
+        code: "QUAL_BLUR",
+        min: Some(0.05),
+        max: None,
+        warn_min: Some(0.08),
+        warn_max: None,
+        source: "ISO/IEC 19794-5 §7.3.1 focus; OFIQ sharpness family (Laplacian energy on the aligned face)",
+        note: "variance of the Laplacian over the face at 64 px between the eyes, divided by the face's luma variance. Fixtures: sharp 0.22–0.31 (JPEG q35 0.25), 'soft' (must pass) 0.10, σ≈3 blur 0.012, heavy blur 0.004; 0.05 sits at the geometric middle of soft and σ≈3",
+    },
+    backdrop_share: Rule {
+        code: "BG_NOT_UNIFORM",
+        min: Some(0.8),
+        max: None,
+        warn_min: Some(0.9),
+        warn_max: None,
+        source: "ISO/IEC 19794-5 §7.2.9 plain uniform background; 学信网 requires a plain light backdrop",
+        note: "share of the background region (beside and above the head, above the shoulders) close to the border's median colour",
+    },
+    background_gradient: Rule {
+        code: "BG_NOT_UNIFORM",
+        min: None,
+        max: Some(6.0),
+        warn_min: None,
+        warn_max: Some(3.0),
+        source: "ISO/IEC 19794-5 §7.2.9; mean Sobel gradient, levels per pixel at working scale",
+        note: "levels per canonical pixel (64 px between the eyes). Plain backdrops on the fixtures read 0.0–0.7 (the 12 MP photo's sensor noise 0.6); busy rooms 3–6; most busy backgrounds already fail on `backdrop_share`",
+    },
+    overlay_share: Rule {
+        code: "OCC_EXTRA_CONTENT",
+        min: None,
+        max: Some(0.02),
+        warn_min: None,
+        warn_max: None,
+        source: "学信网 rejection reason 图像额外内容（手、水印等）",
+        note: "share of background blocks (¼ inter-eye distance) with mean gradient > 6 on an otherwise plain backdrop: text, logos, a hand. Plain fixtures 0.000–0.005; a drawn caption 0.13; judged only when the backdrop itself passes",
+    },
+};
+
+impl Thresholds {
+    /// The table as (measure name, rule) rows, for documentation and reviewers' tooling.
+    pub fn rows(&self) -> Vec<(&'static str, &Rule)> {
+        vec![
+            ("face_score", &self.face_score),
+            ("face_count", &self.face_count),
+            ("render_scale", &self.render_scale),
+            ("face_width_ratio", &self.face_width_ratio),
+            ("head_top_margin", &self.head_top_margin),
+            ("bottom_shortfall", &self.bottom_shortfall),
+            ("side_shortfall", &self.side_shortfall),
+            ("roll_deg", &self.roll_deg),
+            ("yaw_index", &self.yaw_index),
+            ("pitch_index", &self.pitch_index),
+            ("face_luminance", &self.face_luminance),
+            ("face_clipped", &self.face_clipped),
+            ("illumination_balance", &self.illumination_balance),
+            ("backdrop_light_balance", &self.backdrop_light_balance),
+            ("sharpness", &self.sharpness),
+            ("backdrop_share", &self.backdrop_share),
+            ("background_gradient", &self.background_gradient),
+            ("overlay_share", &self.overlay_share),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Severity;
+
+    #[test]
+    fn every_rule_has_a_catalogue_code_and_a_source() {
+        for (name, rule) in STANDARD.rows() {
+            assert!(
+                campus_photo_domain::reasons::find(rule.code).is_some(),
+                "{name}"
+            );
+            assert!(!rule.source.is_empty() && !rule.note.is_empty(), "{name}");
+            if let (Some(lo), Some(hi)) = (rule.min, rule.max) {
+                assert!(lo < hi, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn judge_bands() {
+        let r = STANDARD.roll_deg;
+        assert_eq!(r.judge(3.0), None);
+        assert_eq!(r.judge(6.0), Some(Severity::Warning));
+        assert_eq!(r.judge(12.0), Some(Severity::Error));
+        assert_eq!(r.judge(f64::NAN), None);
+    }
+}
+
+/// Frontal norms of the pitch index's three proportions (the measure's zero point, not a
+/// pass/fail limit). Start: anthropometric averages (Farkas: pupil–stomion ≈ 1.1 IPD,
+/// stomion–menton ≈ 0.75 IPD, vertex–pupil ≈ pupil–menton less the crown's curvature);
+/// calibrated to how the landmarks are found here (mouth line = centre of the lips' edges,
+/// chin = the jaw's shadow edge, head top = the outline with hair) on the fixtures' frontal
+/// base, which then reads −0.02. A larger set of real compliant photos should recalibrate it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PitchNorms {
+    /// Eye line → mouth line, in inter-eye distances (pupil–stomion ≈ 70 mm / IPD ≈ 63 mm).
+    pub eye_mouth: f64,
+    /// (eye → mouth) / (mouth → chin).
+    pub upper_lower: f64,
+    /// (eye → head top) / (head top → chin): the forehead-and-hair share of the head height.
+    pub forehead_share: f64,
+}
+
+pub const PITCH_NORMS: PitchNorms = PitchNorms {
+    eye_mouth: 1.07,
+    upper_lower: 1.25,
+    forehead_share: 0.41,
+};

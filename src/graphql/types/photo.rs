@@ -1,0 +1,176 @@
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::enrollment::Enrollment;
+use crate::{
+    entities::photo,
+    error::{ApiResult, AppError},
+    graphql::{
+        context::ContextExt,
+        loaders::{EnrollmentId, load},
+    },
+    http::files::signed_url,
+    ids::NodeType,
+    services::photos::{self, PhotoSource},
+};
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "PhotoSource")]
+pub enum PhotoSourceGql {
+    /// Taken with the camera in the mini-program.
+    Camera,
+    /// Picked from the phone's album.
+    Album,
+}
+
+impl From<PhotoSourceGql> for PhotoSource {
+    fn from(s: PhotoSourceGql) -> Self {
+        match s {
+            PhotoSourceGql::Camera => Self::Camera,
+            PhotoSourceGql::Album => Self::Album,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CheckVerdict {
+    /// 初审合格
+    Passed,
+    Failed,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// Fails the check.
+    Error,
+    /// Shown to the student; does not fail the check.
+    Warning,
+}
+
+#[derive(SimpleObject)]
+pub struct PhotoIssue {
+    /// A code of the shared catalogue (see `rejectionReasons`).
+    pub code: String,
+    pub severity: Severity,
+    pub message: String,
+}
+
+/// A raw measure of the check and the bounds it was held to.
+#[derive(SimpleObject)]
+pub struct PhotoMeasure {
+    pub name: String,
+    pub value: f64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+#[derive(SimpleObject)]
+pub struct PhotoCheck {
+    /// PASSED is 初审合格
+    pub verdict: CheckVerdict,
+    pub issues: Vec<PhotoIssue>,
+    pub measures: Vec<PhotoMeasure>,
+}
+
+/// One take of a student's photo, with its preliminary check. Immutable.
+pub struct Photo(pub photo::Model);
+
+#[Object]
+impl Photo {
+    pub async fn id(&self, ctx: &Context<'_>) -> ID {
+        ID(ctx.state().ids.encode(NodeType::Photo, self.0.id))
+    }
+
+    async fn enrollment(&self, ctx: &Context<'_>) -> ApiResult<Enrollment> {
+        load(ctx, EnrollmentId(self.0.enrollment_id))
+            .await?
+            .map(Enrollment)
+            .ok_or_else(|| AppError::internal("photo without enrollment").into())
+    }
+
+    async fn source(&self) -> PhotoSourceGql {
+        if self.0.source == "ALBUM" {
+            PhotoSourceGql::Album
+        } else {
+            PhotoSourceGql::Camera
+        }
+    }
+
+    /// Pixels, after the EXIF orientation was applied.
+    async fn width(&self) -> i32 {
+        self.0.width
+    }
+
+    async fn height(&self) -> i32 {
+        self.0.height
+    }
+
+    async fn byte_size(&self) -> i32 {
+        i32::try_from(self.0.byte_size).unwrap_or(i32::MAX)
+    }
+
+    async fn content_type(&self) -> &str {
+        &self.0.content_type
+    }
+
+    /// SHA-256 of the original file.
+    async fn sha256(&self) -> &str {
+        &self.0.sha256
+    }
+
+    /// The preliminary check (初审).
+    async fn check(&self) -> ApiResult<PhotoCheck> {
+        let stored = photos::stored_check(&self.0)?;
+        let severity = |s: &str| {
+            if s == "WARNING" {
+                Severity::Warning
+            } else {
+                Severity::Error
+            }
+        };
+        Ok(PhotoCheck {
+            verdict: if stored.verdict == "PASSED" {
+                CheckVerdict::Passed
+            } else {
+                CheckVerdict::Failed
+            },
+            issues: stored
+                .issues
+                .into_iter()
+                .map(|i| PhotoIssue {
+                    severity: severity(&i.severity),
+                    code: i.code,
+                    message: i.message,
+                })
+                .collect(),
+            measures: stored
+                .measures
+                .into_iter()
+                .map(|m| PhotoMeasure {
+                    name: m.name,
+                    value: m.value,
+                    min: m.min,
+                    max: m.max,
+                })
+                .collect(),
+        })
+    }
+
+    /// Signed, expiring download URL of the original.
+    async fn url(&self, ctx: &Context<'_>) -> String {
+        signed_url(ctx.state(), &self.0.object_key)
+    }
+
+    /// Signed, expiring URL of the standard 480×640 crop, so the student sees how it will look;
+    /// null when no face was found.
+    async fn preview_url(&self, ctx: &Context<'_>) -> Option<String> {
+        self.0
+            .preview_key
+            .as_deref()
+            .map(|k| signed_url(ctx.state(), k))
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}

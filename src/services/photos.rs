@@ -1,0 +1,262 @@
+//! 拍摄/上传照片: stores the original, runs the preliminary check (初审) and renders a preview of the
+//! standard photo. Bad files are refused before anything is stored.
+use bytes::Bytes;
+use campus_photo_domain::codes::BackgroundColor;
+use campus_photo_imaging::{CheckReport, CheckSpec, FaceGeometry, Verdict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use super::{cpu, enrollment, sessions::Viewer};
+use crate::{
+    AppState,
+    entities::{enrollment as enrollment_entity, photo, project},
+    error::{AppError, AppResult},
+    storage::{content_key, sha256_hex},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoSource {
+    Camera,
+    Album,
+}
+
+impl PhotoSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Camera => "CAMERA",
+            Self::Album => "ALBUM",
+        }
+    }
+}
+
+/// What the CPU job hands back: everything to store, nothing stored yet.
+struct Checked {
+    width: u32,
+    height: u32,
+    content_type: &'static str,
+    extension: &'static str,
+    report: CheckReport,
+    preview: Option<Vec<u8>>,
+}
+
+fn extension_of(content_type: &str) -> &'static str {
+    match content_type {
+        "image/png" => "png",
+        "image/webp" => "webp",
+        _ => "jpg",
+    }
+}
+
+pub async fn upload(
+    state: &AppState,
+    viewer: &Viewer,
+    enrollment_id: Uuid,
+    source: PhotoSource,
+    bytes: Vec<u8>,
+) -> AppResult<photo::Model> {
+    let found = enrollment::own(state, viewer, enrollment_id).await?;
+    let project = project::Entity::find_by_id(found.project_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::internal("enrollment without project"))?;
+    if source == PhotoSource::Album && !project.allow_album_upload {
+        return Err(AppError::user(
+            "ALBUM_NOT_ALLOWED",
+            "source",
+            "本项目要求现场拍摄，不能从相册选择照片",
+        ));
+    }
+    if found.auto_checks_used >= project.max_auto_checks {
+        return Err(exhausted(project.max_auto_checks));
+    }
+    let background: BackgroundColor = project.background.parse().unwrap_or(BackgroundColor::Blue);
+    let limits = state.decode_limits();
+    let bytes = Bytes::from(bytes);
+    let input = bytes.clone();
+    let checked = cpu::run(state, move || {
+        let decoded = campus_photo_imaging::decode_upload(&input, &limits)
+            .map_err(|e| AppError::user("FMT_FILE", "file", e.message()))?;
+        let report = campus_photo_imaging::check(&decoded.image, &CheckSpec::default());
+        let (r, g, b) = background.rgb();
+        let preview = match &report.face {
+            Some(face) => campus_photo_imaging::render_standard(
+                &decoded.image,
+                face,
+                [r, g, b],
+                Default::default(),
+            )
+            .map(|rendered| rendered.jpeg)
+            .ok(),
+            None => None,
+        };
+        Ok(Checked {
+            width: decoded.width,
+            height: decoded.height,
+            content_type: decoded.content_type,
+            extension: extension_of(decoded.content_type),
+            report,
+            preview,
+        })
+    })
+    .await?;
+
+    let sha = sha256_hex(&bytes);
+    let object_key = content_key("originals", &sha, checked.extension);
+    state.storage.put(&object_key, bytes.clone()).await?;
+    let preview_key = match checked.preview {
+        Some(jpeg) => {
+            let key = content_key("previews", &sha256_hex(&jpeg), "jpg");
+            state.storage.put(&key, Bytes::from(jpeg)).await?;
+            Some(key)
+        }
+        None => None,
+    };
+    let report_json =
+        serde_json::to_value(StoredCheck::from(&checked.report)).map_err(AppError::internal)?;
+    let face_json = checked
+        .report
+        .face
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(AppError::internal)?;
+
+    let txn = state.db.begin().await?;
+    // Count the attempt only while attempts remain: two uploads at once cannot both take the last.
+    let counted = enrollment_entity::Entity::update_many()
+        .col_expr(
+            enrollment_entity::Column::AutoChecksUsed,
+            Expr::col(enrollment_entity::Column::AutoChecksUsed).add(1),
+        )
+        .filter(enrollment_entity::Column::Id.eq(found.id))
+        .filter(enrollment_entity::Column::AutoChecksUsed.lt(project.max_auto_checks))
+        .exec(&txn)
+        .await?;
+    if counted.rows_affected == 0 {
+        txn.rollback().await?;
+        return Err(exhausted(project.max_auto_checks));
+    }
+    let row = photo::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        enrollment_id: Set(found.id),
+        source: Set(source.as_str().into()),
+        object_key: Set(object_key),
+        sha256: Set(sha),
+        width: Set(i32::try_from(checked.width).unwrap_or(i32::MAX)),
+        height: Set(i32::try_from(checked.height).unwrap_or(i32::MAX)),
+        byte_size: Set(i64::try_from(bytes.len()).unwrap_or(i64::MAX)),
+        content_type: Set(checked.content_type.into()),
+        verdict: Set(verdict_str(checked.report.verdict).into()),
+        check_report: Set(report_json),
+        face_geometry: Set(face_json),
+        preview_key: Set(preview_key),
+        created_at: Set(state.clock.now()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+fn exhausted(max: i32) -> AppError {
+    AppError::user(
+        "AUTO_CHECKS_EXHAUSTED",
+        "enrollmentId",
+        format!("自动检测次数（{max} 次）已用完，请联系客服人工处理"),
+    )
+}
+
+pub fn verdict_str(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Passed => "PASSED",
+        Verdict::Failed => "FAILED",
+    }
+}
+
+/// The stored face geometry of a photo, for rendering later.
+pub fn face_of(photo: &photo::Model) -> Option<FaceGeometry> {
+    photo
+        .face_geometry
+        .clone()
+        .and_then(|j| serde_json::from_value(j).ok())
+}
+
+/// The check as stored with the photo: owned and independent of the imaging crate's types, so
+/// stored rows keep reading the same after the check changes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoredCheck {
+    pub verdict: String,
+    pub issues: Vec<StoredIssue>,
+    pub measures: Vec<StoredMeasure>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoredIssue {
+    pub code: String,
+    /// ERROR | WARNING
+    pub severity: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoredMeasure {
+    pub name: String,
+    pub value: f64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl From<&CheckReport> for StoredCheck {
+    fn from(r: &CheckReport) -> Self {
+        Self {
+            verdict: verdict_str(r.verdict).into(),
+            issues: r
+                .issues
+                .iter()
+                .map(|i| StoredIssue {
+                    code: i.code.into(),
+                    severity: match i.severity {
+                        campus_photo_imaging::Severity::Error => "ERROR".into(),
+                        campus_photo_imaging::Severity::Warning => "WARNING".into(),
+                    },
+                    message: i.message.into(),
+                })
+                .collect(),
+            measures: r
+                .measures
+                .iter()
+                .map(|m| StoredMeasure {
+                    name: m.name.into(),
+                    value: m.value,
+                    min: m.min,
+                    max: m.max,
+                })
+                .collect(),
+        }
+    }
+}
+
+pub fn stored_check(photo: &photo::Model) -> AppResult<StoredCheck> {
+    serde_json::from_value(photo.check_report.clone()).map_err(AppError::internal)
+}
+
+/// The enrollment's photos, newest first, paged.
+pub async fn page_for(
+    state: &AppState,
+    enrollment_id: Uuid,
+    args: &crate::graphql::connection::PageArgs,
+) -> AppResult<crate::graphql::connection::Page<photo::Model>> {
+    crate::graphql::connection::page_by_id(
+        &state.db,
+        photo::Entity::find().filter(photo::Column::EnrollmentId.eq(enrollment_id)),
+        photo::Column::Id,
+        true,
+        args,
+        &state.ids,
+        crate::ids::NodeType::Photo,
+    )
+    .await
+}
