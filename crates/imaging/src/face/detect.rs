@@ -40,7 +40,8 @@ impl FaceBox {}
 /// inside the cascade's 40-px window after its first pyramid step; ID-photo faces are larger,
 /// so the first pass is cheap and finds the main face.
 const FIRST_PASS: u32 = 140;
-/// Shorter side of the second pass, which looks for smaller faces (a second person; or a
+/// Largest shorter side of the second pass (used in full when pass 1 found nothing; otherwise
+/// lowered to what the main face's size requires, see `detect_on`), which looks for smaller faces (a second person; or a
 /// subject standing too far away, who should hear "move closer", not "no face"). Faces found
 /// in the first pass are painted flat first so the cascade does not spend its time on them.
 const SECOND_PASS: u32 = 360;
@@ -48,6 +49,10 @@ const SECOND_PASS: u32 = 360;
 const CASCADE_FLOOR: f64 = 2.0;
 /// Margin around a found face that is painted flat for the second pass (fraction of its size).
 const MASK_MARGIN: f64 = 0.3;
+/// The smallest second face that counts, as a share of the main one (`SECONDARY_FACE_MIN` in
+/// `face/mod.rs`), and the slack allowed for the cascade reporting it a little small.
+const SECONDARY_MIN_SHARE: f64 = super::SECONDARY_FACE_MIN;
+const SECONDARY_SIZE_MARGIN: f64 = 0.7;
 
 /// Detects faces, largest first. Boxes below `min_score` are dropped. When the luma plane
 /// shows no face, tone-recovered planes are tried: a burnt-out face keeps its structure in
@@ -95,8 +100,28 @@ fn recovered(rgb: &RgbImage, recover: Recovery) -> GrayImage {
 }
 
 fn detect_on(luma: &GrayImage, min_score: f64) -> Vec<FaceBox> {
-    let mut faces = detect_at(luma, FIRST_PASS, min_score, &[]);
-    let more = detect_at(luma, SECOND_PASS, min_score, &faces);
+    if luma.width().min(luma.height()) < 40 {
+        return Vec::new();
+    }
+    // One resize from the working image; both passes start from this copy, which is much
+    // cheaper to shrink again than the working image.
+    let base = shrunk(luma, SECOND_PASS);
+    let mut faces = detect_at(&base, FIRST_PASS, min_score, &[]);
+    // Pass 2 only has to find what can still count: faces at least a third of the main face
+    // (smaller ones are dropped in `locate`), with a margin for the cascade's box sizes. Its
+    // cost grows with the square of its resolution, so it runs at the one that puts those
+    // faces at the cascade's 40-pixel window, and at full SECOND_PASS only when pass 1
+    // found nothing.
+    let short = f64::from(base.width().min(base.height()));
+    let second = match faces.first() {
+        Some(main) => {
+            let smallest = main.size * SECONDARY_MIN_SHARE * SECONDARY_SIZE_MARGIN;
+            let side = (40.0 * short / smallest.max(1.0)).ceil();
+            side.clamp(f64::from(FIRST_PASS), f64::from(SECOND_PASS)) as u32
+        }
+        None => SECOND_PASS,
+    };
+    let more = detect_at(&base, second, min_score, &faces);
     for face in more {
         let inside_known = faces.iter().any(|k| {
             let m = k.size * MASK_MARGIN;
@@ -107,8 +132,28 @@ fn detect_on(luma: &GrayImage, min_score: f64) -> Vec<FaceBox> {
             faces.push(face);
         }
     }
+    let back = f64::from(luma.width()) / f64::from(base.width());
+    for f in &mut faces {
+        f.x *= back;
+        f.y *= back;
+        f.size *= back;
+    }
     faces.sort_by(|a, b| b.size.total_cmp(&a.size));
     faces
+}
+
+/// `luma` with its shorter side brought down to `short_side` (unchanged if already there).
+fn shrunk(luma: &GrayImage, short_side: u32) -> GrayImage {
+    let short = luma.width().min(luma.height());
+    let target = short_side.min(short);
+    let scale = f64::from(target) / f64::from(short);
+    let w = ((f64::from(luma.width()) * scale).round() as u32).max(40);
+    let h = ((f64::from(luma.height()) * scale).round() as u32).max(40);
+    if (w, h) == luma.dimensions() {
+        luma.clone()
+    } else {
+        resize(luma, w, h, FilterType::Triangle)
+    }
 }
 
 fn detect_at(luma: &GrayImage, short_side: u32, min_score: f64, known: &[FaceBox]) -> Vec<FaceBox> {
@@ -116,15 +161,8 @@ fn detect_at(luma: &GrayImage, short_side: u32, min_score: f64, known: &[FaceBox
     if short < 40 {
         return Vec::new();
     }
-    let target = short_side.min(short);
-    let scale = f64::from(target) / f64::from(short);
-    let w = ((f64::from(luma.width()) * scale).round() as u32).max(40);
-    let h = ((f64::from(luma.height()) * scale).round() as u32).max(40);
-    let mut small = if (w, h) == luma.dimensions() {
-        luma.clone()
-    } else {
-        resize(luma, w, h, FilterType::Triangle)
-    };
+    let mut small = shrunk(luma, short_side);
+    let (w, h) = small.dimensions();
     let sx = f64::from(luma.width()) / f64::from(w);
     for k in known {
         paint_flat(&mut small, k, 1.0 / sx);

@@ -18,7 +18,7 @@ use crate::working::Working;
 
 /// A secondary detection narrower than this share of the main face is not counted as a second
 /// person (the cascade's occasional small false positives in clothing or clutter).
-const SECONDARY_FACE_MIN: f64 = 1.0 / 3.0;
+pub(crate) const SECONDARY_FACE_MIN: f64 = 1.0 / 3.0;
 /// Where the mouth is assumed when its line cannot be found (IPD units below the eyes; the
 /// anthropometric pupil–stomion distance is 1.1–1.2 IPD).
 const DEFAULT_MOUTH_V: f64 = 1.1;
