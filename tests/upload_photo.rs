@@ -136,6 +136,29 @@ async fn a_good_photo_passes_is_stored_and_downloads() {
     let jpeg = preview.bytes().await.expect("bytes");
     let img = image::load_from_memory(&jpeg).expect("preview decodes");
     assert_eq!((img.width(), img.height()), (480, 640));
+    // Rendered once, then served from storage: the same bytes again.
+    let again = w
+        .app
+        .http
+        .get(w.app.url(p["previewUrl"].as_str().expect("previewUrl")))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(again.bytes().await.expect("bytes"), jpeg);
+    let forged = p["previewUrl"]
+        .as_str()
+        .expect("previewUrl")
+        .replace("sig=", "sig=A");
+    assert_eq!(
+        w.app
+            .http
+            .get(w.app.url(&forged))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        403
+    );
 }
 
 #[tokio::test]

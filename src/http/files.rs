@@ -24,6 +24,59 @@ pub fn signed_url(state: &AppState, key: &str) -> String {
     format!("/files/{key}?exp={exp}&sig={sig}")
 }
 
+fn preview_message(photo: &str, exp: i64) -> Vec<u8> {
+    format!("preview\n{photo}\n{exp}").into_bytes()
+}
+
+/// A link to the standard-photo preview of the photo with global id `photo`.
+pub fn signed_preview_url(state: &AppState, photo: &str) -> String {
+    let exp = state.clock.now().timestamp() + LINK_TTL_SECS;
+    let sig = state.crypto.sign(&preview_message(photo, exp));
+    format!("/previews/{photo}.jpg?exp={exp}&sig={sig}")
+}
+
+/// GET /previews/{photo}.jpg: the standard 480×640 crop, rendered on first request.
+pub async fn serve_preview(
+    State(state): State<HttpState>,
+    Path(file): Path<String>,
+    Query(link): Query<LinkParams>,
+) -> Response {
+    let app = &state.app;
+    let photo = file.trim_end_matches(".jpg");
+    if !app
+        .crypto
+        .verify(&preview_message(photo, link.exp), &link.sig)
+    {
+        return (StatusCode::FORBIDDEN, "invalid link").into_response();
+    }
+    if link.exp < app.clock.now().timestamp() {
+        return (StatusCode::GONE, "link expired").into_response();
+    }
+    let Some(id) = app.ids.decode_as(crate::ids::NodeType::Photo, photo) else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    match crate::services::photos::preview(app, id).await {
+        Ok(Some(bytes)) => jpeg_response(bytes),
+        Ok(None) => (StatusCode::NOT_FOUND, "no preview").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "preview failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "preview unavailable").into_response()
+        }
+    }
+}
+
+fn jpeg_response(bytes: bytes::Bytes) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "private, max-age=600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        Body::from(bytes),
+    )
+        .into_response()
+}
+
 #[derive(Deserialize)]
 pub struct LinkParams {
     exp: i64,

@@ -31,6 +31,7 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .route("/graphql/ws", get(graphql_ws::upgrade))
         .route("/playground", get(playground::page))
         .route("/files/{*key}", get(files::serve))
+        .route("/previews/{file}", get(files::serve_preview))
         .with_state(state)
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -39,7 +39,6 @@ struct Checked {
     content_type: &'static str,
     extension: &'static str,
     report: CheckReport,
-    preview: Option<Vec<u8>>,
 }
 
 fn extension_of(content_type: &str) -> &'static str {
@@ -72,7 +71,6 @@ pub async fn upload(
     if found.auto_checks_used >= project.max_auto_checks {
         return Err(exhausted(project.max_auto_checks));
     }
-    let background: BackgroundColor = project.background.parse().unwrap_or(BackgroundColor::Blue);
     let limits = state.decode_limits();
     let bytes = Bytes::from(bytes);
     let input = bytes.clone();
@@ -80,25 +78,12 @@ pub async fn upload(
         let decoded = campus_photo_imaging::decode_upload(&input, &limits)
             .map_err(|e| AppError::user("FMT_FILE", "file", e.message()))?;
         let report = campus_photo_imaging::check(&decoded.image, &CheckSpec::default());
-        let (r, g, b) = background.rgb();
-        let preview = match &report.face {
-            Some(face) => campus_photo_imaging::render_standard(
-                &decoded.image,
-                face,
-                [r, g, b],
-                Default::default(),
-            )
-            .map(|rendered| rendered.jpeg)
-            .ok(),
-            None => None,
-        };
         Ok(Checked {
             width: decoded.width,
             height: decoded.height,
             content_type: decoded.content_type,
             extension: extension_of(decoded.content_type),
             report,
-            preview,
         })
     })
     .await?;
@@ -106,14 +91,6 @@ pub async fn upload(
     let sha = sha256_hex(&bytes);
     let object_key = content_key("originals", &sha, checked.extension);
     state.storage.put(&object_key, bytes.clone()).await?;
-    let preview_key = match checked.preview {
-        Some(jpeg) => {
-            let key = content_key("previews", &sha256_hex(&jpeg), "jpg");
-            state.storage.put(&key, Bytes::from(jpeg)).await?;
-            Some(key)
-        }
-        None => None,
-    };
     let report_json =
         serde_json::to_value(StoredCheck::from(&checked.report)).map_err(AppError::internal)?;
     let face_json = checked
@@ -152,7 +129,8 @@ pub async fn upload(
         verdict: Set(verdict_str(checked.report.verdict).into()),
         check_report: Set(report_json),
         face_geometry: Set(face_json),
-        preview_key: Set(preview_key),
+        // Rendered when first viewed (see `preview`), so an upload costs only decode + check.
+        preview_key: Set(None),
         created_at: Set(state.clock.now()),
     }
     .insert(&txn)
@@ -259,4 +237,51 @@ pub async fn page_for(
         crate::ids::NodeType::Photo,
     )
     .await
+}
+
+/// The standard 480×640 preview of a photo: rendered from the stored original on first request,
+/// then kept in storage. None when the check found no face to crop around.
+pub async fn preview(state: &AppState, photo_id: Uuid) -> AppResult<Option<Bytes>> {
+    let Some(row) = photo::Entity::find_by_id(photo_id).one(&state.db).await? else {
+        return Ok(None);
+    };
+    if let Some(key) = &row.preview_key
+        && let Some(bytes) = state.storage.get(key).await?
+    {
+        return Ok(Some(bytes));
+    }
+    let Some(face) = face_of(&row) else {
+        return Ok(None);
+    };
+    let background = enrollment_entity::Entity::find_by_id(row.enrollment_id)
+        .find_also_related(project::Entity)
+        .one(&state.db)
+        .await?
+        .and_then(|(_, p)| p)
+        .and_then(|p| p.background.parse::<BackgroundColor>().ok())
+        .unwrap_or(BackgroundColor::Blue);
+    let original = state
+        .storage
+        .get(&row.object_key)
+        .await?
+        .ok_or_else(|| AppError::internal("photo original missing from storage"))?;
+    let limits = state.decode_limits();
+    let jpeg = cpu::run(state, move || {
+        let decoded =
+            campus_photo_imaging::decode_upload(&original, &limits).map_err(AppError::internal)?;
+        let (r, g, b) = background.rgb();
+        campus_photo_imaging::render_standard(&decoded.image, &face, [r, g, b], Default::default())
+            .map(|rendered| rendered.jpeg)
+            .map_err(AppError::internal)
+    })
+    .await?;
+    let key = content_key("previews", &sha256_hex(&jpeg), "jpg");
+    let jpeg = Bytes::from(jpeg);
+    state.storage.put(&key, jpeg.clone()).await?;
+    photo::Entity::update_many()
+        .col_expr(photo::Column::PreviewKey, Expr::value(key))
+        .filter(photo::Column::Id.eq(row.id))
+        .exec(&state.db)
+        .await?;
+    Ok(Some(jpeg))
 }

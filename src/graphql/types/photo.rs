@@ -9,7 +9,7 @@ use crate::{
         context::ContextExt,
         loaders::{EnrollmentId, load},
     },
-    http::files::signed_url,
+    http::files::{signed_preview_url, signed_url},
     ids::NodeType,
     services::photos::{self, PhotoSource},
 };
@@ -164,10 +164,11 @@ impl Photo {
     /// Signed, expiring URL of the standard 480×640 crop, so the student sees how it will look;
     /// null when no face was found.
     async fn preview_url(&self, ctx: &Context<'_>) -> Option<String> {
+        let state = ctx.state();
         self.0
-            .preview_key
-            .as_deref()
-            .map(|k| signed_url(ctx.state(), k))
+            .face_geometry
+            .as_ref()
+            .map(|_| signed_preview_url(state, &state.ids.encode(NodeType::Photo, self.0.id)))
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
