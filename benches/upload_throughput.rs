@@ -15,8 +15,16 @@ const UPLOADS: usize = 240;
 const CONCURRENCY: usize = 8;
 const STUDENTS: usize = 3;
 
-async fn gql(http: &reqwest::Client, base: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
-    let mut req = http.post(format!("{base}/graphql")).json(&json!({ "query": query, "variables": variables }));
+async fn gql(
+    http: &reqwest::Client,
+    base: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let mut req = http
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": query, "variables": variables }));
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -26,11 +34,18 @@ async fn gql(http: &reqwest::Client, base: &str, token: Option<&str>, query: &st
 }
 
 fn three_megapixel_jpeg() -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/photos/obama_12mp_ok.jpg");
-    let img = image::open(path).expect("fixture").resize(1500, 2000, image::imageops::FilterType::Triangle);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/photos/obama_12mp_ok.jpg");
+    let img = image::open(path).expect("fixture").resize(
+        1500,
+        2000,
+        image::imageops::FilterType::Triangle,
+    );
     let mut out = std::io::Cursor::new(Vec::new());
     img.to_rgb8()
-        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90))
+        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+            &mut out, 90,
+        ))
         .expect("encode");
     out.into_inner()
 }
@@ -40,16 +55,34 @@ async fn main() {
     campus_photo::integrations::http_client::install_crypto_provider();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut vars = HashMap::new();
-    vars.insert("CAMPUS_PHOTO_SECRET_KEY".to_string(), STANDARD.encode([9u8; 32]));
-    vars.insert("CAMPUS_PHOTO_BOOTSTRAP_ADMIN".into(), "bench-admin:bench-password".into());
-    vars.insert("DATABASE_URL".into(), format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()));
-    vars.insert("CAMPUS_PHOTO_STORAGE".into(), format!("file://{}/objects", dir.path().display()));
+    vars.insert(
+        "CAMPUS_PHOTO_SECRET_KEY".to_string(),
+        STANDARD.encode([9u8; 32]),
+    );
+    vars.insert(
+        "CAMPUS_PHOTO_BOOTSTRAP_ADMIN".into(),
+        "bench-admin:bench-password".into(),
+    );
+    vars.insert(
+        "DATABASE_URL".into(),
+        format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()),
+    );
+    vars.insert(
+        "CAMPUS_PHOTO_STORAGE".into(),
+        format!("file://{}/objects", dir.path().display()),
+    );
     let config = Config::from_vars(&vars, false).expect("config");
-    let db = campus_photo::db::connect(&config.database_url, None).await.expect("db");
+    let db = campus_photo::db::connect(&config.database_url, None)
+        .await
+        .expect("db");
     campus_photo::db::migrate(&db).await.expect("migrate");
     let state = AppState::new(config, db, Overrides::default()).expect("state");
-    campus_photo::services::accounts::ensure_bootstrap_admin(&state).await.expect("admin");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    campus_photo::services::accounts::ensure_bootstrap_admin(&state)
+        .await
+        .expect("admin");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, campus_photo::app(state)).await.ok() });
 
@@ -84,7 +117,8 @@ async fn main() {
             issuer: campus_photo_codes::token::DEV_ISSUER.into(),
             kid: campus_photo_codes::token::DEV_KID.into(),
         };
-        let code = campus_photo::cli::mint_collection_code(&args, chrono::Utc::now()).expect("code");
+        let code =
+            campus_photo::cli::mint_collection_code(&args, chrono::Utc::now()).expect("code");
         let enrollment = gql(&http, &base, Some(&token), "mutation($i: AddEnrollmentInput!) { addEnrollment(input: $i) { enrollment { id } } }", json!({ "i": { "collectionCode": code, "idNumberLast4": "002X", "featureCode": "BENCH" } })).await["addEnrollment"]["enrollment"]["id"]
             .as_str()
             .expect("enrollment")
@@ -93,13 +127,23 @@ async fn main() {
     }
 
     let photo = Arc::new(three_megapixel_jpeg());
-    println!("upload_throughput: {UPLOADS} uploads of a {} KB 1500x2000 JPEG, {CONCURRENCY} concurrent clients, {} cores", photo.len() / 1024, std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "upload_throughput: {UPLOADS} uploads of a {} KB 1500x2000 JPEG, {CONCURRENCY} concurrent clients, {} cores",
+        photo.len() / 1024,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     let query = "mutation($i: UploadPhotoInput!) { uploadPhoto(input: $i) { photo { check { verdict } } userErrors { code } } }";
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..CONCURRENCY {
-        let (http, base, photo, next, students) = (http.clone(), base.clone(), photo.clone(), next.clone(), students.clone());
+        let (http, base, photo, next, students) = (
+            http.clone(),
+            base.clone(),
+            photo.clone(),
+            next.clone(),
+            students.clone(),
+        );
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut passed = 0usize;

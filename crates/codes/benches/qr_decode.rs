@@ -8,7 +8,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use campus_photo_codes::KeyRing;
 use campus_photo_codes::qr_read::read_qr_with_stats;
+
+/// After the fixtures' `iat`, before their `exp` (as in tests/fixtures.rs).
+const NOW: i64 = 1_795_300_600;
 
 fn main() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/qr");
@@ -22,6 +26,14 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let ring = std::fs::read(dir.join("keys.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|k| k["config"].as_str().and_then(|c| KeyRing::parse(c).ok()));
+    let Some(ring) = ring else {
+        eprintln!("cannot read the fixture key from keys.json");
+        std::process::exit(1);
+    };
     let runs: usize = env_or("QR_BENCH_RUNS", 5);
     let budget = Duration::from_millis(env_or("QR_BENCH_BUDGET_MS", 5000));
     let filter = std::env::var("QR_BENCH_FILTER").unwrap_or_default();
@@ -31,10 +43,11 @@ fn main() {
     };
 
     println!(
-        "{:<24} {:>11} {:>9} {:>8} {:>7}  {:<9} how",
-        "file", "size", "ms(med)", "decoded", "expect", "kind"
+        "{:<24} {:>11} {:>9} {:>8}  {:<24} {:>6}  {:<8} how",
+        "file", "size", "ms(med)", "decoded", "api outcome", "label", "kind"
     );
     let (mut normal, mut normal_ok, mut stretch, mut stretch_ok) = (0, 0, 0, 0);
+    let (mut errors, mut errors_ok) = (0, 0);
     for (name, label) in entries {
         if !name.contains(&filter) {
             continue;
@@ -58,18 +71,33 @@ fn main() {
         }
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];
-        let Some((result, stats)) = last else { continue };
+        let Some((result, stats)) = last else {
+            continue;
+        };
         let decoded = result.as_ref().ok();
-        let correct = match expected {
-            Some(t) => decoded.map(String::as_str) == Some(t),
-            None => true,
+        // What the API would answer: the claims, or an error code.
+        let api = match &result {
+            Ok(text) => match ring.verify(text, NOW) {
+                Ok(_) => "valid",
+                Err(e) => e.code(),
+            },
+            Err(e) => e.code(),
+        };
+        let expected_error = label.get("error").and_then(|e| e.as_str());
+        let correct = match (expected, expected_error) {
+            (Some(t), _) => decoded.map(String::as_str) == Some(t),
+            (None, Some(code)) => api == code,
+            (None, None) => false,
         };
         let kind = match (expected, is_stretch) {
             (Some(_), true) => "stretch",
             (Some(_), false) => "read",
             (None, _) => "error",
         };
-        if expected.is_some() {
+        if expected.is_none() {
+            errors += 1;
+            errors_ok += correct as usize;
+        } else {
             if is_stretch {
                 stretch += 1;
                 stretch_ok += correct as usize;
@@ -80,16 +108,20 @@ fn main() {
         }
         let how = match (&result, &stats.decoded_by) {
             (Ok(_), Some(by)) => format!("{by} ({} attempts)", stats.attempts),
-            (Err(e), _) => format!("{e} ({} attempts, {} grids undecoded)", stats.attempts, stats.undecoded_grids),
+            (Err(e), _) => format!(
+                "{e} ({} attempts, {} grids undecoded)",
+                stats.attempts, stats.undecoded_grids
+            ),
             (Ok(_), None) => String::new(),
         };
         println!(
-            "{:<24} {:>11} {:>9.1} {:>8} {:>7}  {:<9} {}",
+            "{:<24} {:>11} {:>9.1} {:>8}  {:<24} {:>6}  {:<8} {}",
             name,
             format!("{}x{}", img.width(), img.height()),
             median,
             if decoded.is_some() { "yes" } else { "no" },
-            if expected.is_some() { if correct { "ok" } else { "MISS" } } else { "-" },
+            api,
+            if correct { "ok" } else { "MISS" },
             kind,
             how
         );
@@ -97,8 +129,12 @@ fn main() {
     println!();
     println!("should decode (non-stretch): {normal_ok}/{normal}");
     println!("stretch:                     {stretch_ok}/{stretch}");
+    println!("error labels (read+verify):  {errors_ok}/{errors}");
 }
 
 fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
-    std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

@@ -11,7 +11,13 @@ fn main() {
             }
         };
         let t = Instant::now();
-        let (result, stats) = campus_photo_codes::qr_read::read_qr_with_stats(&img, Duration::from_secs(10));
-        println!("{path}: {:?} {:?} in {:?}", result.map(|t| t.chars().take(40).collect::<String>()), stats, t.elapsed());
+        let (result, stats) =
+            campus_photo_codes::qr_read::read_qr_with_stats(&img, Duration::from_secs(10));
+        println!(
+            "{path}: {:?} {:?} in {:?}",
+            result.map(|t| t.chars().take(40).collect::<String>()),
+            stats,
+            t.elapsed()
+        );
     }
 }

@@ -1,11 +1,17 @@
 //! Finding and decoding the QR code in a phone photo or screenshot.
 //!
-//! rqrr does the finder-pattern search and the Reed–Solomon decoding; around
-//! it, a plan of cheap-to-expensive attempts (scales, binarisations,
-//! inversion) and a grey-level resampler for grids rqrr finds but cannot
-//! read. The first decoded text wins, a `CQ1.` text over any other, and no
-//! attempt starts after the caller's budget is spent.
+//! A plan of attempts, cheapest and most likely first ([`attempts`]): a few
+//! scales, several binarisations, inversion. Each attempt runs rqrr (which
+//! decodes clean codes outright) and our own finder-pattern search
+//! ([`finder`]); symbols that are found but not decoded are fitted, aligned
+//! and read on the grey image ([`resample`]), which is what reads small,
+//! blurred modules under perspective. rqrr does the Reed–Solomon decoding
+//! throughout. The first `CQ1.` text wins (another text is returned only if
+//! no `CQ1.` code turns up), and no attempt starts once the caller's budget
+//! is spent.
 
+mod align;
+mod attempts;
 mod binarize;
 mod candidate;
 mod deadline;
@@ -15,9 +21,10 @@ mod grey;
 mod homography;
 mod layout;
 mod locate;
+mod modules;
 mod perspective;
-mod plan;
 mod resample;
+mod search;
 mod timing;
 
 use std::time::Duration;
@@ -25,7 +32,7 @@ use std::time::Duration;
 use image::DynamicImage;
 use thiserror::Error;
 
-pub use plan::ReadStats;
+pub use search::ReadStats;
 
 /// Why no text came out of the image.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -58,12 +65,5 @@ pub fn read_qr_with_stats(
     image: &DynamicImage,
     budget: Duration,
 ) -> (Result<String, QrReadError>, ReadStats) {
-    plan::run(image, deadline::Deadline::after(budget))
-}
-
-#[doc(hidden)]
-pub fn __debug_binarize(img: &DynamicImage, r: usize, bias: u8, up: usize) -> image::GrayImage {
-    let g = grey::Grey::from_image(img).upscale(up);
-    let b = binarize::adaptive(&g, r, bias);
-    image::GrayImage::from_fn(b.w as u32, b.h as u32, |x, y| image::Luma([if b.dark[y as usize * b.w + x as usize] { 0 } else { 255 }]))
+    search::run(image, deadline::Deadline::after(budget))
 }

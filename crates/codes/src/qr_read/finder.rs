@@ -51,7 +51,13 @@ fn ratios_ok(runs: &[usize; 5]) -> Option<f64> {
 
 /// Runs around (x, y) along one axis: returns the five run lengths centred
 /// on the dark run containing (x, y), and the centre coordinate.
-fn cross_check(b: &Bitmap, x: usize, y: usize, vertical: bool, max_run: usize) -> Option<(f64, f64)> {
+fn cross_check(
+    b: &Bitmap,
+    x: usize,
+    y: usize,
+    vertical: bool,
+    max_run: usize,
+) -> Option<(f64, f64)> {
     let len = if vertical { b.h } else { b.w };
     let at = |i: usize| -> bool {
         if vertical {
@@ -113,11 +119,12 @@ pub(crate) fn find_finders(b: &Bitmap) -> Vec<Finder> {
             runs[4] = len;
             filled += 1;
             // A candidate ends on a dark run preceded by four runs.
-            if dark && filled >= 5 {
-                if let Some(m) = ratios_ok(&runs) {
-                    let cx = x as f64 - runs[3] as f64 - runs[2] as f64 / 2.0;
-                    consider(b, cx, y, m, max_module, &mut found);
-                }
+            if dark
+                && filled >= 5
+                && let Some(m) = ratios_ok(&runs)
+            {
+                let cx = x as f64 - runs[3] as f64 - runs[2] as f64 / 2.0;
+                consider(b, cx, y, m, max_module, &mut found);
             }
             x = end;
         }
@@ -148,10 +155,10 @@ fn consider(b: &Bitmap, cx: f64, y: usize, m: f64, max_module: usize, found: &mu
         return;
     }
     let module = (m + mv + mh) / 3.0;
-    if let Some(f) = found
-        .iter_mut()
-        .find(|f| (f.x - cx2).abs() < f.module.max(module) * 1.5 && (f.y - cy).abs() < f.module.max(module) * 1.5)
-    {
+    if let Some(f) = found.iter_mut().find(|f| {
+        (f.x - cx2).abs() < f.module.max(module) * 1.5
+            && (f.y - cy).abs() < f.module.max(module) * 1.5
+    }) {
         let n = f.hits as f64;
         f.x = (f.x * n + cx2) / (n + 1.0);
         f.y = (f.y * n + cy) / (n + 1.0);
@@ -167,11 +174,16 @@ fn consider(b: &Bitmap, cx: f64, y: usize, m: f64, max_module: usize, found: &mu
     }
 }
 
+/// Most triples handed on per bitmap. Each costs a few finder fits on the
+/// grey image (cached per finder), so a busy picture with many false
+/// finders can still afford to try the right combination.
+const MAX_TRIPLES: usize = 24;
+
 /// Candidate symbols from finder triples, best evidence first, with the
 /// size implied by finder distance and pitch. Coordinates are the bitmap's.
 pub(crate) fn group(finders: &[Finder]) -> Vec<Candidate> {
     let mut strong: Vec<Finder> = finders.iter().copied().filter(|f| f.hits >= 2).collect();
-    strong.sort_by(|a, b| b.hits.cmp(&a.hits));
+    strong.sort_by_key(|f| std::cmp::Reverse(f.hits));
     strong.truncate(20);
     let mut triples: Vec<(f64, Candidate)> = Vec::new();
     for i in 0..strong.len() {
@@ -184,16 +196,16 @@ pub(crate) fn group(finders: &[Finder]) -> Vec<Candidate> {
         }
     }
     triples.sort_by(|a, b| b.0.total_cmp(&a.0));
-    triples.truncate(6);
+    triples.truncate(MAX_TRIPLES);
     triples.into_iter().map(|t| t.1).collect()
 }
 
 /// Geometry check of three finders; returns (plausibility, candidate).
 fn triple(f: [Finder; 3]) -> Option<(f64, Candidate)> {
-    let (mmin, mmax) = f
-        .iter()
-        .fold((f64::MAX, 0.0f64), |(lo, hi), x| (lo.min(x.module), hi.max(x.module)));
-    if mmax > 1.8 * mmin {
+    let (mmin, mmax) = f.iter().fold((f64::MAX, 0.0f64), |(lo, hi), x| {
+        (lo.min(x.module), hi.max(x.module))
+    });
+    if mmax > 2.5 * mmin {
         return None;
     }
     let d = |a: &Finder, b: &Finder| (a.x - b.x).hypot(a.y - b.y);
@@ -204,11 +216,11 @@ fn triple(f: [Finder; 3]) -> Option<(f64, Candidate)> {
     let (mut p, mut q) = (f[(corner + 1) % 3], f[(corner + 2) % 3]);
     let (v1, v2) = ((p.x - tl.x, p.y - tl.y), (q.x - tl.x, q.y - tl.y));
     let (l1, l2) = (v1.0.hypot(v1.1), v2.0.hypot(v2.1));
-    if l1.max(l2) > 2.0 * l1.min(l2) {
+    if l1.max(l2) > 2.5 * l1.min(l2) {
         return None;
     }
     let cos = (v1.0 * v2.0 + v1.1 * v2.1) / (l1 * l2);
-    if cos.abs() > 0.5 {
+    if cos.abs() > 0.6 {
         return None;
     }
     // Image y points down: top-right × bottom-left is positive.
@@ -228,6 +240,10 @@ fn triple(f: [Finder; 3]) -> Option<(f64, Candidate)> {
         module: tl.module,
         sizes: vec![round_to_version(dim.round() as usize)],
     };
-    let evidence = (tl.hits.min(p.hits).min(q.hits)) as f64 * (1.0 - cos.abs());
+    // Many confirming scan lines, a right angle, equal sides, equal pitch.
+    let evidence = (tl.hits.min(p.hits).min(q.hits)) as f64
+        * (1.0 - cos.abs())
+        * (l1.min(l2) / l1.max(l2))
+        * (mmin / mmax);
     Some((evidence, candidate))
 }

@@ -29,10 +29,17 @@ fn expected(i: i32, j: i32) -> f32 {
 }
 
 /// Sub-sample offsets within a module, to smooth the score surface.
-const SUB: [(f64, f64); 5] = [(0.0, 0.0), (-0.25, -0.25), (0.25, -0.25), (-0.25, 0.25), (0.25, 0.25)];
+const SUB: [(f64, f64); 5] = [
+    (0.0, 0.0),
+    (-0.25, -0.25),
+    (0.25, -0.25),
+    (-0.25, 0.25),
+    (0.25, 0.25),
+];
 
 fn score(g: &Grey, c: Pt, ux: Pt, uy: Pt) -> f32 {
-    let (mut sum, mut sum_sq, mut cross, mut sign_sum, mut n) = (0.0f32, 0.0f32, 0.0f32, 0.0f32, 0.0f32);
+    let (mut sum, mut sum_sq, mut cross, mut sign_sum, mut n) =
+        (0.0f32, 0.0f32, 0.0f32, 0.0f32, 0.0f32);
     for j in -4..=4 {
         for i in -4..=4 {
             let e = expected(i, j);
@@ -56,33 +63,56 @@ fn score(g: &Grey, c: Pt, ux: Pt, uy: Pt) -> f32 {
 }
 
 /// Fit from a starting centre and module vectors (directions from the
-/// symbol geometry, length from a rough pitch estimate).
+/// symbol geometry, length from a rough pitch estimate). Scale and position
+/// are searched on lattices first (the start may be off by 20% and most of
+/// a module), then all six parameters are polished by coordinate descent.
 pub(crate) fn fit(g: &Grey, c: Pt, ux: Pt, uy: Pt) -> FinderFit {
-    let scaled = |k: f64| ((ux.0 * k, ux.1 * k), (uy.0 * k, uy.1 * k));
-    // 1. Isotropic scale, the least reliable part of the start.
     let mut best = FinderFit {
         c,
         ux,
         uy,
-        score: f32::MIN,
+        score: score(g, c, ux, uy),
     };
-    let mut k = 0.6;
-    while k <= 1.7 {
-        let (a, b) = scaled(k);
-        let s = score(g, c, a, b);
-        if s > best.score {
-            best = FinderFit {
-                c,
-                ux: a,
-                uy: b,
-                score: s,
-            };
+    let rescale = |f: &FinderFit, k: f64| FinderFit {
+        ux: (f.ux.0 * k, f.ux.1 * k),
+        uy: (f.uy.0 * k, f.uy.1 * k),
+        ..*f
+    };
+    let scale_search = |best: &mut FinderFit, lo: f64, hi: f64| {
+        let start = *best;
+        let mut k = lo;
+        while k <= hi {
+            let t = rescale(&start, k);
+            let s = score(g, t.c, t.ux, t.uy);
+            if s > best.score {
+                *best = FinderFit { score: s, ..t };
+            }
+            k *= 1.04;
         }
-        k *= 1.04;
+    };
+    scale_search(&mut best, 0.6, 1.7);
+    // Position, ±2 modules in thirds of a module along the grid axes.
+    let start = best;
+    for j in -6..=6 {
+        for i in -6..=6 {
+            let (a, b) = (i as f64 / 3.0, j as f64 / 3.0);
+            let c = (
+                start.c.0 + a * start.ux.0 + b * start.uy.0,
+                start.c.1 + a * start.ux.1 + b * start.uy.1,
+            );
+            let s = score(g, c, start.ux, start.uy);
+            if s > best.score {
+                best = FinderFit {
+                    c,
+                    score: s,
+                    ..start
+                };
+            }
+        }
     }
-    // 2. Coordinate descent over centre and both vectors.
-    let len = best.ux.0.hypot(best.ux.1).max(0.5);
-    let (mut pos_step, mut vec_step) = (len * 0.5, len * 0.1);
+    scale_search(&mut best, 0.8, 1.25);
+    let len = norm(best.ux).max(0.5);
+    let (mut pos_step, mut vec_step) = (len * 0.25, len * 0.08);
     for _ in 0..6 {
         for _ in 0..3 {
             let mut improved = false;
@@ -140,4 +170,65 @@ mod tests {
         let got = modules_between((0.0, 0.0), (end, 0.0), a, pitch_end);
         assert!((got - n).abs() < 1e-6, "{got}");
     }
+}
+
+/// Template correlation of a clearly found finder.
+pub(crate) const GOOD_FIT: f32 = 0.6;
+
+/// Fits already made during one read, so that a finder shared by several
+/// candidate triples is fitted once.
+#[derive(Default)]
+pub(crate) struct FitCache {
+    entries: Vec<(Pt, f64, FinderFit)>,
+}
+
+impl FitCache {
+    /// [`fit`], reusing an earlier fit started near `c` with the same grid
+    /// orientation (the template is symmetric under quarter turns, so
+    /// orientations are compared modulo 90°). The result's vectors are
+    /// turned to match the requested `ux` direction.
+    pub fn fit(&mut self, g: &Grey, c: Pt, ux: Pt, uy: Pt) -> FinderFit {
+        let angle = ux.1.atan2(ux.0).rem_euclid(std::f64::consts::FRAC_PI_2);
+        let m = norm(ux);
+        // A good fit is reused for any start near its start or its result;
+        // a poor one only for (nearly) the same start.
+        let cached = self.entries.iter().find(|(at, a, f)| {
+            let da = (a - angle).abs();
+            let da = da.min(std::f64::consts::FRAC_PI_2 - da);
+            let near = |p: Pt, r: f64| (p.0 - c.0).hypot(p.1 - c.1) < r;
+            let good = f.score >= GOOD_FIT;
+            da < 0.15 && (near(*at, if good { m } else { m * 0.3 }) || (good && near(f.c, m)))
+        });
+        let fitted = match cached {
+            Some(&(_, _, f)) => f,
+            None => {
+                let f = fit(g, c, ux, uy);
+                self.entries.push((c, angle, f));
+                f
+            }
+        };
+        turn_towards(fitted, ux)
+    }
+}
+
+/// The quarter turn of the fitted frame whose x vector points most along
+/// `ux`.
+fn turn_towards(f: FinderFit, ux: Pt) -> FinderFit {
+    let mut best = f;
+    let mut frame = (f.ux, f.uy);
+    let mut best_dot = f64::MIN;
+    for _ in 0..4 {
+        let dot = frame.0.0 * ux.0 + frame.0.1 * ux.1;
+        if dot > best_dot {
+            best_dot = dot;
+            best = FinderFit {
+                ux: frame.0,
+                uy: frame.1,
+                ..f
+            };
+        }
+        // Quarter turn keeping handedness: (x, y) -> (y, -x).
+        frame = (frame.1, (-frame.0.0, -frame.0.1));
+    }
+    best
 }

@@ -44,7 +44,10 @@ impl Grey {
             for y in by * f..by * f + f {
                 let row = &self.px[y * self.w..y * self.w + w * f];
                 for (bx, a) in acc.iter_mut().enumerate() {
-                    *a += row[bx * f..bx * f + f].iter().map(|&v| v as u32).sum::<u32>();
+                    *a += row[bx * f..bx * f + f]
+                        .iter()
+                        .map(|&v| v as u32)
+                        .sum::<u32>();
                 }
             }
             px.extend(acc.iter().map(|&a| ((a + area / 2) / area) as u8));

@@ -58,3 +58,10 @@ impl Homography {
         )
     }
 }
+
+/// Image point of grid coordinate (x, y) of a `size`-module symbol whose
+/// corners `h` maps from the unit square (module centres are at +0.5).
+pub(crate) fn grid_point(h: &Homography, size: usize, x: f64, y: f64) -> Pt {
+    let n = size as f64;
+    h.map(x / n, y / n)
+}

@@ -21,7 +21,7 @@ impl Layout {
     /// Layout for a symbol of `size` modules (21, 25, ... 177); `None` for
     /// other sizes.
     pub fn new(size: usize) -> Option<Self> {
-        if !(21..=177).contains(&size) || (size - 17) % 4 != 0 {
+        if !(21..=177).contains(&size) || !(size - 17).is_multiple_of(4) {
             return None;
         }
         let version = (size - 17) / 4;
@@ -29,7 +29,11 @@ impl Layout {
         let mut set = |x: usize, y: usize, k: Known| cells[y * size + x] = k;
         // Timing patterns (drawn first: finders overwrite their ends).
         for i in 0..size {
-            let k = if i % 2 == 0 { Known::Dark } else { Known::Light };
+            let k = if i % 2 == 0 {
+                Known::Dark
+            } else {
+                Known::Light
+            };
             set(i, 6, k);
             set(6, i, k);
         }
@@ -37,7 +41,9 @@ impl Layout {
         let pos = alignment_positions(version);
         for &cy in &pos {
             for &cx in &pos {
-                let under_finder = (cx < 9 && cy < 9) || (cx < 9 && cy > size - 10) || (cy < 9 && cx > size - 10);
+                let near = |c: usize| c < 9;
+                let far = |c: usize| c > size - 10;
+                let under_finder = (near(cx) && (near(cy) || far(cy))) || (near(cy) && far(cx));
                 if under_finder {
                     continue;
                 }
@@ -59,7 +65,11 @@ impl Layout {
                         continue;
                     }
                     let ring = (dx - 3).abs().max((dy - 3).abs());
-                    let k = if ring == 2 || ring == 4 { Known::Light } else { Known::Dark };
+                    let k = if ring == 2 || ring == 4 {
+                        Known::Light
+                    } else {
+                        Known::Dark
+                    };
                     set(x as usize, y as usize, k);
                 }
             }
@@ -69,6 +79,7 @@ impl Layout {
     }
 
     /// Known colour at (x, y).
+    #[cfg(test)]
     pub fn at(&self, x: usize, y: usize) -> Known {
         self.cells[y * self.size + x]
     }
@@ -116,7 +127,8 @@ mod tests {
         assert_eq!(l.at(0, 0), Known::Dark);
         assert_eq!(l.at(7, 7), Known::Light);
         assert_eq!(l.at(3, 3), Known::Dark);
-        assert_eq!(l.at(2, 3), Known::Light);
+        assert_eq!(l.at(2, 3), Known::Dark);
+        assert_eq!(l.at(1, 3), Known::Light);
         assert_eq!(l.at(10, 6), Known::Dark);
         assert_eq!(l.at(11, 6), Known::Light);
         assert_eq!(l.at(10, 10), Known::Unknown);

@@ -23,17 +23,6 @@ pub(crate) struct Found {
     pub text: Option<String>,
 }
 
-impl Found {
-    /// The same grid in an image `factor` times larger.
-    pub fn scaled(&self, factor: f64) -> Found {
-        Found {
-            quad: self.quad.map(|(x, y)| (x * factor, y * factor)),
-            size: self.size,
-            text: self.text.clone(),
-        }
-    }
-}
-
 /// rqrr's whole pipeline, including its own row-average binarisation.
 pub(crate) fn find_native(g: &Grey) -> Vec<Found> {
     guarded(|| {

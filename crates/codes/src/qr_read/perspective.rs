@@ -53,7 +53,12 @@ pub(crate) fn predict_fourth(tl: &FinderFit, tr: &FinderFit, bl: &FinderFit, siz
 /// modules) at parameter point `t`.
 fn jacobian(h: &Homography, t: Pt, span: f64) -> (Pt, Pt) {
     let e = 0.5 / span;
-    let d = |a: Pt, b: Pt| ((a.0 - b.0) / (2.0 * e * span), (a.1 - b.1) / (2.0 * e * span));
+    let d = |a: Pt, b: Pt| {
+        (
+            (a.0 - b.0) / (2.0 * e * span),
+            (a.1 - b.1) / (2.0 * e * span),
+        )
+    };
     let jx = d(h.map(t.0 + e, t.1), h.map(t.0 - e, t.1));
     let jy = d(h.map(t.0, t.1 + e), h.map(t.0, t.1 - e));
     (jx, jy)
@@ -71,10 +76,18 @@ mod tests {
         let span = size as f64 - 7.0;
         let fit_at = |t: Pt| {
             let (ux, uy) = jacobian(&h, t, span);
-            FinderFit { c: h.map(t.0, t.1), ux, uy, score: 1.0 }
+            FinderFit {
+                c: h.map(t.0, t.1),
+                ux,
+                uy,
+                score: 1.0,
+            }
         };
         let (tl, tr, bl) = (fit_at((0.0, 0.0)), fit_at((1.0, 0.0)), fit_at((0.0, 1.0)));
         let got = predict_fourth(&tl, &tr, &bl, size);
-        assert!((got.0 - truth[2].0).abs() < 0.5 && (got.1 - truth[2].1).abs() < 0.5, "{got:?}");
+        assert!(
+            (got.0 - truth[2].0).abs() < 0.5 && (got.1 - truth[2].1).abs() < 0.5,
+            "{got:?}"
+        );
     }
 }

@@ -68,7 +68,11 @@ fn count_light_runs(profile: &[f32], samples_per_module: f64) -> usize {
     let mut lights = 0usize;
     for (i, &v) in profile.iter().enumerate() {
         let m = mean(i);
-        let now = if light { v > m - hysteresis } else { v > m + hysteresis };
+        let now = if light {
+            v > m - hysteresis
+        } else {
+            v > m + hysteresis
+        };
         if now == light {
             run += 1;
             continue;

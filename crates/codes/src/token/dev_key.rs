@@ -25,5 +25,8 @@ pub fn dev_signing_key() -> SigningKey {
 /// `COLLECTION_CODE_KEYS`.
 pub fn dev_keyring_entry() -> String {
     let public = dev_signing_key().verifying_key();
-    format!("{DEV_ISSUER}:{DEV_KID}:{}", STANDARD.encode(public.as_bytes()))
+    format!(
+        "{DEV_ISSUER}:{DEV_KID}:{}",
+        STANDARD.encode(public.as_bytes())
+    )
 }

@@ -47,7 +47,9 @@ pub(crate) fn parse(text: &str) -> Result<Parsed<'_>, CodeError> {
     let rest = text.strip_prefix(PREFIX).ok_or(CodeError::NotOurFormat)?;
     let mut parts = rest.split('.');
     let (Some(body), Some(sig), None) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(CodeError::Malformed("expected 3 dot-separated parts".into()));
+        return Err(CodeError::Malformed(
+            "expected 3 dot-separated parts".into(),
+        ));
     };
     let json = URL_SAFE_LENIENT
         .decode(body)
@@ -58,7 +60,10 @@ pub(crate) fn parse(text: &str) -> Result<Parsed<'_>, CodeError> {
     let claims: Claims = serde_json::from_slice(&json)
         .map_err(|e| CodeError::Malformed(format!("claims are not valid JSON: {e}")))?;
     if claims.v != 1 {
-        return Err(CodeError::Malformed(format!("unsupported version {}", claims.v)));
+        return Err(CodeError::Malformed(format!(
+            "unsupported version {}",
+            claims.v
+        )));
     }
     let signature = Signature::from_slice(&sig_bytes)
         .map_err(|_| CodeError::Malformed("signature must be 64 bytes".into()))?;
