@@ -36,7 +36,7 @@ pub enum Command {
     /// Development collection codes (图像采集码).
     CollectionCode {
         #[command(subcommand)]
-        command: CollectionCodeCommand,
+        command: Box<CollectionCodeCommand>,
     },
 }
 
@@ -179,9 +179,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = crate::start(Config::from_env()?, Overrides::default()).await?;
             demo(&state).await
         }
-        Command::CollectionCode {
-            command: CollectionCodeCommand::Issue(args),
-        } => issue_code(&args),
+        Command::CollectionCode { command } => match *command {
+            CollectionCodeCommand::Issue(args) => issue_code(&args),
+        },
     }
 }
 
