@@ -11,7 +11,7 @@ pub mod qr_read;
 pub mod render;
 pub mod token;
 
-pub use qr_read::{QrReadError, read_qr};
+pub use qr_read::{QrReadError, ReadStats, read_qr, read_qr_with_stats};
 pub use render::{RenderError, render_qr_png};
 pub use token::{
     Claims, CodeError, DEV_ISSUER, DEV_KID, DEV_SEED, KeyRing, KeyRingError, dev_keyring_entry,

@@ -1,10 +1,10 @@
 //! Finding and decoding the QR code in a phone photo or screenshot.
 //!
-//! A plan of attempts, cheapest and most likely first ([`attempts`]): a few
+//! A plan of attempts, cheapest and most likely first (`attempts`): a few
 //! scales, several binarisations, inversion. Each attempt runs rqrr (which
 //! decodes clean codes outright) and our own finder-pattern search
-//! ([`finder`]); symbols that are found but not decoded are fitted, aligned
-//! and read on the grey image ([`resample`]), which is what reads small,
+//! (`finder`); symbols that are found but not decoded are fitted, aligned
+//! and read on the grey image (`resample`), which is what reads small,
 //! blurred modules under perspective. rqrr does the Reed–Solomon decoding
 //! throughout. The first `CQ1.` text wins (another text is returned only if
 //! no `CQ1.` code turns up), and no attempt starts once the caller's budget
@@ -25,7 +25,6 @@ mod modules;
 mod perspective;
 mod resample;
 mod search;
-mod timing;
 
 use std::time::Duration;
 

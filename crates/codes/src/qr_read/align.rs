@@ -20,7 +20,7 @@ pub(crate) const MIN_SYMBOL_SCORE: f32 = 0.3;
 
 /// Template correlation of a clearly aligned symbol; below it the wide
 /// search for the fourth corner runs.
-const GOOD_SYMBOL_SCORE: f32 = 0.55;
+pub(crate) const GOOD_SYMBOL_SCORE: f32 = 0.55;
 
 /// How far (in modules) the fourth finder centre is searched from each
 /// guess: a quarter of the symbol, 14 to 24 modules, which covers a code

@@ -4,13 +4,12 @@
 //!
 //! rqrr finds finders well but accepts a group only when its timing scan and
 //! alignment-pattern search succeed on the binary image, which blur and small
-//! modules defeat. Here a group needs only plausible geometry; the symbol
-//! size is left open (several candidates) and settled on the grey image by
-//! the resampler.
+//! modules defeat. Here a group needs only plausible geometry; whether it is
+//! a symbol, and its size, are settled on the grey image by the resampler.
 
 use super::binarize::Bitmap;
 use super::candidate::Candidate;
-use super::timing::round_to_version;
+use super::resample::nearest_size;
 
 /// A finder pattern centre with its estimated module pitch.
 #[derive(Clone, Copy, Debug)]
@@ -49,8 +48,10 @@ fn ratios_ok(runs: &[usize; 5]) -> Option<f64> {
     (pairs_ok && shape_ok).then_some(m)
 }
 
-/// Runs around (x, y) along one axis: returns the five run lengths centred
-/// on the dark run containing (x, y), and the centre coordinate.
+/// Re-measure a candidate along one axis through (x, y): the five runs
+/// around the dark run containing (x, y), each at most `max_run` long, must
+/// pass the ratio test. Returns the centre coordinate on that axis and the
+/// module pitch.
 fn cross_check(
     b: &Bitmap,
     x: usize,
@@ -85,11 +86,11 @@ fn cross_check(
     let start = (i + 1) as usize;
     let mut j = pos + 1;
     for (slot, want_dark) in [(2usize, true), (3, false), (4, true)] {
-        while j < len && at(j) == want_dark && runs[slot] <= max_run * 3 {
+        while j < len && at(j) == want_dark && runs[slot] <= max_run {
             runs[slot] += 1;
             j += 1;
         }
-        if (slot != 2 && runs[slot] == 0) || runs[slot] > max_run * 3 {
+        if (slot != 2 && runs[slot] == 0) || runs[slot] > max_run {
             return None;
         }
     }
@@ -174,6 +175,10 @@ fn consider(b: &Bitmap, cx: f64, y: usize, m: f64, max_module: usize, found: &mu
     }
 }
 
+/// Finders (most confirmed first) combined into triples: enough for a code
+/// among busy texture, few enough that C(n, 3) geometry checks stay cheap.
+const MAX_FINDERS: usize = 20;
+
 /// Most triples handed on per bitmap. Each costs a few finder fits on the
 /// grey image (cached per finder), so a busy picture with many false
 /// finders can still afford to try the right combination.
@@ -184,7 +189,7 @@ const MAX_TRIPLES: usize = 24;
 pub(crate) fn group(finders: &[Finder]) -> Vec<Candidate> {
     let mut strong: Vec<Finder> = finders.iter().copied().filter(|f| f.hits >= 2).collect();
     strong.sort_by_key(|f| std::cmp::Reverse(f.hits));
-    strong.truncate(20);
+    strong.truncate(MAX_FINDERS);
     let mut triples: Vec<(f64, Candidate)> = Vec::new();
     for i in 0..strong.len() {
         for j in i + 1..strong.len() {
@@ -238,7 +243,7 @@ fn triple(f: [Finder; 3]) -> Option<(f64, Candidate)> {
         bl: (q.x, q.y),
         fourth: None,
         module: tl.module,
-        sizes: vec![round_to_version(dim.round() as usize)],
+        sizes: vec![nearest_size(dim)],
     };
     // Many confirming scan lines, a right angle, equal sides, equal pitch.
     let evidence = (tl.hits.min(p.hits).min(q.hits)) as f64

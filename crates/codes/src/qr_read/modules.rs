@@ -202,13 +202,20 @@ mod tests {
             if x < 0 || y < 0 || x >= n || y >= n {
                 return 1.0;
             }
-            if colors[(y * n + x) as usize] == Color::Dark { 0.0 } else { 1.0 }
+            if colors[(y * n + x) as usize] == Color::Dark {
+                0.0
+            } else {
+                1.0
+            }
         };
         (0..n * n)
             .map(|i| {
                 let (x, y) = (i % n, i / n);
                 let c = light(x - 1, y) + light(x + 1, y) + light(x, y - 1) + light(x, y + 1);
-                let d = light(x - 1, y - 1) + light(x + 1, y - 1) + light(x - 1, y + 1) + light(x + 1, y + 1);
+                let d = light(x - 1, y - 1)
+                    + light(x + 1, y - 1)
+                    + light(x - 1, y + 1)
+                    + light(x + 1, y + 1);
                 40.0 + 180.0 * (own * light(x, y) + cross * c + diag * d)
             })
             .collect()
@@ -223,7 +230,11 @@ mod tests {
         let samples = smeared(&code, 0.34, 0.125, 0.04);
         let level = normalise(&samples, layout.size, NORMALISE_RADIUS);
         let plain: Vec<bool> = level.iter().map(|&l| l > 0.0).collect();
-        assert_eq!(try_decode(layout.size, &plain), None, "plain decisions should fail");
+        assert_eq!(
+            try_decode(layout.size, &plain),
+            None,
+            "plain decisions should fail"
+        );
         let deadline = Deadline::after(std::time::Duration::from_secs(10));
         assert_eq!(read(&layout, &samples, &deadline).as_deref(), Some(text));
     }

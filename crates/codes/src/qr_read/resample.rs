@@ -8,7 +8,7 @@
 //! perspective; the grid is aligned to the known patterns ([`align`]) and
 //! read module by module ([`modules`]).
 
-use super::align::{self, MIN_SYMBOL_SCORE, Template};
+use super::align::{self, GOOD_SYMBOL_SCORE, MIN_SYMBOL_SCORE, Template};
 use super::candidate::Candidate;
 use super::deadline::Deadline;
 use super::finder_fit::{FinderFit, FitCache, GOOD_FIT, modules_between, norm};
@@ -16,7 +16,6 @@ use super::grey::Grey;
 use super::homography::Pt;
 use super::layout::Layout;
 use super::modules;
-use super::timing;
 
 /// Why a candidate gave no text.
 pub(crate) enum Miss {
@@ -32,7 +31,7 @@ pub(crate) enum Miss {
 /// dim, fit at 0.5 and above; most at 0.9).
 const MIN_FINDER_SCORE: f32 = 0.45;
 
-/// Size hypotheses aligned at most per candidate, best-aligned first read.
+/// How many of a candidate's size hypotheses are read, best-aligned first.
 const READ_BEST: usize = 2;
 
 /// Decode a candidate (in `g`'s coordinates): fit its finders, derive size
@@ -61,8 +60,9 @@ pub(crate) fn decode(
         module: (norm(tl.ux) + norm(tl.uy)) / 2.0,
         ..cand.clone()
     };
-    let mut placed: Vec<(f32, Template, [Pt; 4])> = Vec::new();
-    for size in size_hypotheses(g, &cand, [&tl, &tr, &bl]) {
+    // (score, template, corners, already read)
+    let mut placed: Vec<(f32, Template, [Pt; 4], bool)> = Vec::new();
+    for size in size_hypotheses(&cand, [&tl, &tr, &bl]) {
         if deadline.passed() {
             break;
         }
@@ -70,21 +70,23 @@ pub(crate) fn decode(
             continue;
         };
         let template = Template::new(layout);
-        if let Some((quad, score)) = align::place(g, &template, &cand, [&tl, &tr, &bl]) {
-            placed.push((score, template, quad));
+        let Some((quad, score)) = align::place(g, &template, &cand, [&tl, &tr, &bl]) else {
+            continue;
+        };
+        // A clearly aligned symbol is read at once; the usual case needs
+        // no other hypothesis.
+        let clear = score >= GOOD_SYMBOL_SCORE;
+        if clear && let Some(text) = read_placed(g, &template, quad, score, deadline) {
+            return Ok(text);
         }
+        placed.push((score, template, quad, clear));
     }
     placed.sort_by(|a, b| b.0.total_cmp(&a.0));
-    for (score, template, quad) in placed.into_iter().take(READ_BEST) {
+    for (score, template, quad, done) in placed.into_iter().take(READ_BEST) {
         if score < MIN_SYMBOL_SCORE || deadline.passed() {
             break;
         }
-        let (quad, _) = align::polish(g, &template, quad, score);
-        let layout = &template.layout;
-        let Some(samples) = modules::sample(g, layout.size, &quad) else {
-            continue;
-        };
-        if let Some(text) = modules::read(layout, &samples, deadline) {
+        if !done && let Some(text) = read_placed(g, &template, quad, score, deadline) {
             return Ok(text);
         }
     }
@@ -96,23 +98,31 @@ pub(crate) fn decode(
     }
 }
 
+/// Polish a placement and read its modules.
+fn read_placed(
+    g: &Grey,
+    template: &Template,
+    quad: [Pt; 4],
+    score: f32,
+    deadline: &Deadline,
+) -> Option<String> {
+    let (quad, _) = align::polish(g, template, quad, score);
+    let samples = modules::sample(g, template.layout.size, &quad)?;
+    modules::read(&template.layout, &samples, deadline)
+}
+
 /// Module counts to try, most likely first: from the fitted finders'
-/// distances and pitches (see [`modules_between`]), from counting the
-/// timing patterns, the detector's own estimate, then one version either
-/// side of the finder estimate.
-fn size_hypotheses(g: &Grey, cand: &Candidate, fits: [&FinderFit; 3]) -> Vec<usize> {
+/// distances and pitches (see [`modules_between`]), the detector's own
+/// estimate, then one version either side of the finder estimate. (Counting
+/// the timing patterns was tried as well and added nothing: blur merges
+/// their alternation.)
+fn size_hypotheses(cand: &Candidate, fits: [&FinderFit; 3]) -> Vec<usize> {
     let [tl, tr, bl] = fits;
     let across = modules_between(tl.c, tr.c, norm(tl.ux), norm(tr.ux)) + 7.0;
     let along = modules_between(tl.c, bl.c, norm(tl.uy), norm(bl.uy)) + 7.0;
-    let fitted = timing::round_to_version(((across + along) / 2.0).round().max(21.0) as usize);
-    let (right, down) = cand.module_vectors();
-    let off = std::env::var("QR_NOTIMING").is_ok();
-    let timing_across = if off { None } else { timing::count_size(g, cand.tl, cand.tr, down, cand.module) };
-    let timing_along = if off { None } else { timing::count_size(g, cand.tl, cand.bl, right, cand.module) };
+    let fitted = nearest_size((across + along) / 2.0);
     let mut sizes: Vec<usize> = Vec::new();
-    let guesses = [Some(fitted), timing_across, timing_along]
-        .into_iter()
-        .flatten()
+    let guesses = std::iter::once(fitted)
         .chain(cand.sizes.iter().copied())
         .chain([fitted + 4, fitted.saturating_sub(4)]);
     for s in guesses {
@@ -121,4 +131,10 @@ fn size_hypotheses(g: &Grey, cand: &Candidate, fits: [&FinderFit; 3]) -> Vec<usi
         }
     }
     sizes
+}
+
+/// Nearest valid symbol size (17 + 4·version, versions 1 to 40).
+pub(crate) fn nearest_size(modules: f64) -> usize {
+    let version = ((modules - 17.0) / 4.0).round().clamp(1.0, 40.0) as usize;
+    17 + 4 * version
 }
