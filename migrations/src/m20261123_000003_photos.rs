@@ -71,6 +71,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Photos::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Photos::Table).to_owned())
+            .await
     }
 }
