@@ -100,23 +100,8 @@ async fn main() {
             .as_str()
             .expect("token")
             .to_string();
-        let args = campus_photo::cli::IssueArgs {
-            name: "张小三".into(),
-            id_number: "11010519491231002X".into(),
-            school_code: "10027".into(),
-            school_name: "北京师范大学".into(),
-            college: None,
-            major: None,
-            level: "本科".into(),
-            student_number: None,
-            graduation_year: None,
-            sid: None,
-            expires: None,
-            out: None,
-            signing_seed: None,
-            issuer: campus_photo_codes::token::DEV_ISSUER.into(),
-            kid: campus_photo_codes::token::DEV_KID.into(),
-        };
+        let args =
+            campus_photo::cli::IssueArgs::for_student("张小三", "11010519491231002X", "10027");
         let code =
             campus_photo::cli::mint_collection_code(&args, chrono::Utc::now()).expect("code");
         let enrollment = gql(&http, &base, Some(&token), "mutation($i: AddEnrollmentInput!) { addEnrollment(input: $i) { enrollment { id } } }", json!({ "i": { "collectionCode": code, "idNumberLast4": "002X", "featureCode": "BENCH" } })).await["addEnrollment"]["enrollment"]["id"]

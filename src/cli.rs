@@ -88,6 +88,29 @@ pub struct IssueArgs {
     pub kid: String,
 }
 
+impl IssueArgs {
+    /// A development code for one student with the defaults of the command line.
+    pub fn for_student(name: &str, id_number: &str, school_code: &str) -> Self {
+        Self {
+            name: name.into(),
+            id_number: id_number.into(),
+            school_code: school_code.into(),
+            school_name: "北京师范大学".into(),
+            college: None,
+            major: None,
+            level: "本科".into(),
+            student_number: None,
+            graduation_year: None,
+            sid: None,
+            expires: None,
+            out: None,
+            signing_seed: None,
+            issuer: campus_photo_codes::token::DEV_ISSUER.into(),
+            kid: campus_photo_codes::token::DEV_KID.into(),
+        }
+    }
+}
+
 /// Mints the token text for `args` at `now`.
 pub fn mint_collection_code(
     args: &IssueArgs,
@@ -289,21 +312,12 @@ async fn demo(state: &AppState) -> anyhow::Result<()> {
     )
     .await?;
     let code_args = IssueArgs {
-        name: "张小三".into(),
-        id_number: "11010519491231002X".into(),
-        school_code: DEMO_SCHOOL_CODE.into(),
-        school_name: "北京师范大学".into(),
         college: Some("文学院".into()),
         major: Some("汉语言文学".into()),
-        level: "本科".into(),
         student_number: Some("201911010101".into()),
         graduation_year: Some(2027),
-        sid: None,
-        expires: None,
         out: Some("data/demo-collection-code.png".into()),
-        signing_seed: None,
-        issuer: campus_photo_codes::token::DEV_ISSUER.into(),
-        kid: campus_photo_codes::token::DEV_KID.into(),
+        ..IssueArgs::for_student("张小三", "11010519491231002X", DEMO_SCHOOL_CODE)
     };
     let code = mint_collection_code(&code_args, state.clock.now())?;
     if let Some(out) = &code_args.out {

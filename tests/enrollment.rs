@@ -376,23 +376,7 @@ async fn codes_minted_by_the_cli_work_with_the_default_keys() {
     app.create_school(&admin, "10027", "北京师范大学").await;
     app.create_project(&admin, project_input("10027", "DEMO1", "000015"))
         .await;
-    let args = campus_photo::cli::IssueArgs {
-        name: "张小三".into(),
-        id_number: "11010519491231002X".into(),
-        school_code: "10027".into(),
-        school_name: "北京师范大学".into(),
-        college: None,
-        major: None,
-        level: "本科".into(),
-        student_number: None,
-        graduation_year: None,
-        sid: None,
-        expires: None,
-        out: None,
-        signing_seed: None,
-        issuer: campus_photo_codes::token::DEV_ISSUER.into(),
-        kid: campus_photo_codes::token::DEV_KID.into(),
-    };
+    let args = campus_photo::cli::IssueArgs::for_student("张小三", "11010519491231002X", "10027");
     let code = campus_photo::cli::mint_collection_code(&args, chrono::Utc::now()).expect("mint");
     let token = app.sign_in_student("wx-demo", "13800138000").await;
     let r = add(&app, &token, &code, "002X", "DEMO1").await;
