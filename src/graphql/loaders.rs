@@ -20,88 +20,36 @@ pub fn new_loader(state: AppState) -> DataLoader<DbLoader> {
     DataLoader::new(DbLoader { state }, tokio::spawn)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SchoolId(pub Uuid);
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ProjectId(pub Uuid);
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AccountId(pub Uuid);
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct EnrollmentId(pub Uuid);
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PhotoId(pub Uuid);
-
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<AppError>>;
 
-impl Loader<SchoolId> for DbLoader {
-    type Value = school::Model;
-    type Error = Arc<AppError>;
+/// A key type for rows of `$entity` looked up by primary key, and its batched loader: one
+/// `WHERE id IN (…)` per request tick, however many objects ask.
+macro_rules! by_id_loader {
+    ($key:ident, $entity:ident) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $key(pub Uuid);
 
-    async fn load(&self, keys: &[SchoolId]) -> LoadResult<SchoolId, school::Model> {
-        let rows = school::Entity::find()
-            .filter(school::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.state.db)
-            .await
-            .map_err(|e| Arc::new(e.into()))?;
-        Ok(rows.into_iter().map(|r| (SchoolId(r.id), r)).collect())
-    }
+        impl Loader<$key> for DbLoader {
+            type Value = $entity::Model;
+            type Error = Arc<AppError>;
+
+            async fn load(&self, keys: &[$key]) -> LoadResult<$key, $entity::Model> {
+                let rows = $entity::Entity::find()
+                    .filter($entity::Column::Id.is_in(keys.iter().map(|k| k.0)))
+                    .all(&self.state.db)
+                    .await
+                    .map_err(|e| Arc::new(e.into()))?;
+                Ok(rows.into_iter().map(|r| ($key(r.id), r)).collect())
+            }
+        }
+    };
 }
 
-impl Loader<ProjectId> for DbLoader {
-    type Value = project::Model;
-    type Error = Arc<AppError>;
-
-    async fn load(&self, keys: &[ProjectId]) -> LoadResult<ProjectId, project::Model> {
-        let rows = project::Entity::find()
-            .filter(project::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.state.db)
-            .await
-            .map_err(|e| Arc::new(e.into()))?;
-        Ok(rows.into_iter().map(|r| (ProjectId(r.id), r)).collect())
-    }
-}
-
-impl Loader<AccountId> for DbLoader {
-    type Value = account::Model;
-    type Error = Arc<AppError>;
-
-    async fn load(&self, keys: &[AccountId]) -> LoadResult<AccountId, account::Model> {
-        let rows = account::Entity::find()
-            .filter(account::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.state.db)
-            .await
-            .map_err(|e| Arc::new(e.into()))?;
-        Ok(rows.into_iter().map(|r| (AccountId(r.id), r)).collect())
-    }
-}
-
-impl Loader<EnrollmentId> for DbLoader {
-    type Value = enrollment::Model;
-    type Error = Arc<AppError>;
-
-    async fn load(&self, keys: &[EnrollmentId]) -> LoadResult<EnrollmentId, enrollment::Model> {
-        let rows = enrollment::Entity::find()
-            .filter(enrollment::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.state.db)
-            .await
-            .map_err(|e| Arc::new(e.into()))?;
-        Ok(rows.into_iter().map(|r| (EnrollmentId(r.id), r)).collect())
-    }
-}
-
-impl Loader<PhotoId> for DbLoader {
-    type Value = photo::Model;
-    type Error = Arc<AppError>;
-
-    async fn load(&self, keys: &[PhotoId]) -> LoadResult<PhotoId, photo::Model> {
-        let rows = photo::Entity::find()
-            .filter(photo::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.state.db)
-            .await
-            .map_err(|e| Arc::new(e.into()))?;
-        Ok(rows.into_iter().map(|r| (PhotoId(r.id), r)).collect())
-    }
-}
+by_id_loader!(SchoolId, school);
+by_id_loader!(ProjectId, project);
+by_id_loader!(AccountId, account);
+by_id_loader!(EnrollmentId, enrollment);
+by_id_loader!(PhotoId, photo);
 
 /// Loads one row through the request's DataLoader.
 pub async fn load<K>(
