@@ -19,8 +19,18 @@ pub struct Config {
     pub collection_code_keys: String,
     pub wechat: Option<WeChatAppConfig>,
     pub wechat_api_base: String,
+    /// The subscription-message template for review results (订阅消息).
+    pub wechat_review_template_id: String,
+    /// The merchant account; None → the WeChat Pay sandbox.
+    pub wechat_pay: Option<WeChatPayConfig>,
+    /// Where WeChat Pay (or the sandbox) posts notifications. Required with a real merchant;
+    /// the sandbox defaults to this server's own `/payments/wechat/notify`.
+    pub wechat_pay_notify_url: Option<String>,
+    pub wechat_pay_api_base: String,
     pub session_ttl: Duration,
     pub order_payment_timeout: Duration,
+    /// How long a reviewer's claim on an order lasts.
+    pub review_claim_ttl: Duration,
     pub service_info: ServiceInfoConfig,
     pub limits: Limits,
     pub introspection: bool,
@@ -40,6 +50,27 @@ impl std::fmt::Debug for SecretKey {
 pub struct WeChatAppConfig {
     pub app_id: String,
     pub secret: String,
+}
+
+/// A WeChat Pay v3 merchant. The PEM texts were read and parsed at start.
+#[derive(Clone)]
+pub struct WeChatPayConfig {
+    pub mchid: String,
+    pub merchant_serial: String,
+    pub merchant_key_pem: String,
+    pub apiv3_key: String,
+    pub platform_serial: String,
+    pub platform_public_key_pem: String,
+}
+
+impl std::fmt::Debug for WeChatPayConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WeChatPayConfig")
+            .field("mchid", &self.mchid)
+            .field("merchant_serial", &self.merchant_serial)
+            .field("platform_serial", &self.platform_serial)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What `serviceInfo` returns: the agreement and the customer-service contacts.
@@ -212,6 +243,40 @@ impl Config {
             .trim_end_matches('/')
             .to_string();
 
+        let wechat_review_template_id = get("WECHAT_REVIEW_TEMPLATE_ID")
+            .unwrap_or("sandbox-review-result")
+            .to_string();
+        let wechat_pay = match get("WECHATPAY_MCHID") {
+            None => None,
+            Some(mchid) => Some(read_wechat_pay(mchid, &get)?),
+        };
+        if wechat_pay.is_some() && wechat.is_none() {
+            return Err(invalid(
+                "WECHATPAY_MCHID",
+                "a real merchant needs the mini-program too: set WECHAT_APPID and WECHAT_SECRET",
+            ));
+        }
+        let wechat_pay_notify_url = get("WECHATPAY_NOTIFY_URL").map(str::to_string);
+        if let Some(url) = &wechat_pay_notify_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(invalid("WECHATPAY_NOTIFY_URL", "expected an http(s) URL"));
+        }
+        if wechat_pay.is_some()
+            && !wechat_pay_notify_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
+        {
+            return Err(invalid(
+                "WECHATPAY_NOTIFY_URL",
+                "a real merchant needs the public https URL of /payments/wechat/notify",
+            ));
+        }
+        let wechat_pay_api_base = get("WECHATPAY_API_BASE")
+            .unwrap_or("https://api.mch.weixin.qq.com")
+            .trim_end_matches('/')
+            .to_string();
+
         let session_ttl = Duration::from_secs(parse_u64(
             get("SESSION_TTL_SECS"),
             "SESSION_TTL_SECS",
@@ -223,6 +288,13 @@ impl Config {
             "ORDER_PAYMENT_TIMEOUT_SECS",
             1800,
             1,
+        )?);
+
+        let review_claim_ttl = Duration::from_secs(parse_u64(
+            get("REVIEW_CLAIM_TTL_SECS"),
+            "REVIEW_CLAIM_TTL_SECS",
+            300,
+            10,
         )?);
 
         let defaults = ServiceInfoConfig::default();
@@ -259,13 +331,55 @@ impl Config {
             collection_code_keys,
             wechat,
             wechat_api_base,
+            wechat_review_template_id,
+            wechat_pay,
+            wechat_pay_notify_url,
+            wechat_pay_api_base,
             session_ttl,
             order_payment_timeout,
+            review_claim_ttl,
             service_info,
             limits,
             introspection,
         })
     }
+}
+
+/// Reads and checks the merchant's variables: every key file must exist and parse now, not at
+/// the first payment.
+fn read_wechat_pay<'a>(
+    mchid: &str,
+    get: &impl Fn(&str) -> Option<&'a str>,
+) -> Result<WeChatPayConfig, ConfigError> {
+    use campus_photo_wechatpay::keys::{ApiV3Key, MerchantKey, PlatformKeys};
+    let required = |k: &'static str| {
+        get(k)
+            .map(str::to_string)
+            .ok_or_else(|| invalid(k, "is required with WECHATPAY_MCHID"))
+    };
+    let read = |k: &'static str| -> Result<String, ConfigError> {
+        let path = required(k)?;
+        std::fs::read_to_string(&path).map_err(|e| invalid(k, format!("cannot read {path}: {e}")))
+    };
+    let merchant_serial = required("WECHATPAY_MERCHANT_SERIAL")?;
+    let merchant_key_pem = read("WECHATPAY_MERCHANT_KEY_PATH")?;
+    MerchantKey::from_pem(&merchant_serial, &merchant_key_pem)
+        .map_err(|e| invalid("WECHATPAY_MERCHANT_KEY_PATH", e.to_string()))?;
+    let apiv3_key = required("WECHATPAY_APIV3_KEY")?;
+    ApiV3Key::parse(&apiv3_key).map_err(|e| invalid("WECHATPAY_APIV3_KEY", e.to_string()))?;
+    let platform_serial = required("WECHATPAY_PLATFORM_SERIAL")?;
+    let platform_public_key_pem = read("WECHATPAY_PLATFORM_PUBLIC_KEY_PATH")?;
+    PlatformKeys::default()
+        .insert_pem(&platform_serial, &platform_public_key_pem)
+        .map_err(|e| invalid("WECHATPAY_PLATFORM_PUBLIC_KEY_PATH", e.to_string()))?;
+    Ok(WeChatPayConfig {
+        mchid: mchid.to_string(),
+        merchant_serial,
+        merchant_key_pem,
+        apiv3_key,
+        platform_serial,
+        platform_public_key_pem,
+    })
 }
 
 fn parse_u64(

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod ids;
@@ -26,7 +27,11 @@ use crate::{
     clock::{SharedClock, SystemClock},
     config::Config,
     ids::GlobalIds,
-    integrations::wechat_login::{RealWeChatLogin, SandboxWeChatLogin, WeChatLogin},
+    integrations::{
+        wechat_login::{RealWeChatLogin, SandboxWeChatLogin, WeChatLogin},
+        wechat_pay::{NotificationTrust, RealWeChatPay, SandboxKeys, SandboxWeChatPay, WeChatPay},
+    },
+    services::payments::nonces::{DbNonces, NonceStore, RedisNonces},
 };
 
 /// Everything a request handler or background task needs. Cheap to clone.
@@ -38,11 +43,23 @@ pub struct AppState {
     pub ids: Arc<GlobalIds>,
     pub crypto: Arc<FieldCrypto>,
     pub wechat_login: Arc<dyn WeChatLogin>,
+    pub wechat_messages: Arc<dyn integrations::wechat_messages::WeChatMessages>,
     /// Issuer keys that collection codes must be signed with.
     pub keyring: Arc<KeyRing>,
     pub storage: storage::Storage,
     /// Bounds CPU-heavy work (decoding, QR reading, checks) to one job per core.
     pub cpu: Arc<Semaphore>,
+    pub wechat_pay: Arc<dyn WeChatPay>,
+    /// The keys a payment notification must verify and decrypt with.
+    pub pay_trust: Arc<NotificationTrust>,
+    pub nonces: Arc<dyn NonceStore>,
+    /// Where order events go out to subscribers (in process, or Redis across instances).
+    pub bus: Arc<dyn events::bus::EventBus>,
+    /// Publishes committed order events; services wake it after each commit.
+    pub relay: events::relay::Relay,
+    /// Whether background jobs (production batches) start on their own; tests that stop a job
+    /// half-way turn this off and drive it by hand.
+    pub run_jobs: bool,
 }
 
 /// Replacements for the parts tests need to control.
@@ -50,6 +67,11 @@ pub struct AppState {
 pub struct Overrides {
     pub clock: Option<SharedClock>,
     pub wechat_login: Option<Arc<dyn WeChatLogin>>,
+    pub wechat_messages: Option<Arc<dyn integrations::wechat_messages::WeChatMessages>>,
+    /// Keys for the WeChat Pay sandbox (tests bring their own; otherwise one set per process).
+    pub sandbox_pay_keys: Option<Arc<SandboxKeys>>,
+    /// Do not start background jobs by themselves.
+    pub defer_jobs: bool,
 }
 
 impl AppState {
@@ -72,6 +94,34 @@ impl AppState {
         };
         // Config validated the keys at start; an empty ring would refuse every code.
         let keyring = KeyRing::parse(&config.collection_code_keys).unwrap_or_default();
+        let wechat_messages: Arc<dyn integrations::wechat_messages::WeChatMessages> =
+            match (overrides.wechat_messages, &config.wechat) {
+                (Some(m), _) => m,
+                (None, Some(_)) => {
+                    Arc::new(integrations::wechat_messages::RealWeChatMessages::new(
+                        integrations::http_client::build(),
+                        config.wechat_api_base.clone(),
+                        wechat_login.clone(),
+                    ))
+                }
+                (None, None) => Arc::new(integrations::wechat_messages::SandboxWeChatMessages),
+            };
+        let (wechat_pay, pay_trust) =
+            build_wechat_pay(&config, clock.clone(), overrides.sandbox_pay_keys)?;
+        let (nonces, bus): (Arc<dyn NonceStore>, Arc<dyn events::bus::EventBus>) =
+            match &config.redis_url {
+                Some(url) => {
+                    let client = redis::Client::open(url.as_str())?;
+                    (
+                        Arc::new(RedisNonces::new(client.clone())),
+                        events::bus::RedisBus::start(client),
+                    )
+                }
+                None => (
+                    Arc::new(DbNonces(db.clone())),
+                    Arc::new(events::bus::LocalBus::new()),
+                ),
+            };
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let storage = storage::Storage::from_url(&config.storage_url)?;
         Ok(Self {
@@ -83,8 +133,63 @@ impl AppState {
             db,
             clock,
             wechat_login,
+            wechat_messages,
+            wechat_pay,
+            pay_trust: Arc::new(pay_trust),
+            nonces,
+            run_jobs: !overrides.defer_jobs,
+            bus,
+            relay: events::relay::Relay::default(),
             config: Arc::new(config),
         })
+    }
+}
+
+/// The real WeChat Pay client when a merchant is configured, the sandbox otherwise.
+fn build_wechat_pay(
+    config: &Config,
+    clock: SharedClock,
+    sandbox_keys: Option<Arc<SandboxKeys>>,
+) -> anyhow::Result<(Arc<dyn WeChatPay>, NotificationTrust)> {
+    use campus_photo_wechatpay::keys::{ApiV3Key, MerchantKey, PlatformKeys};
+    let appid = config
+        .wechat
+        .as_ref()
+        .map_or_else(|| "wx-sandbox-appid".to_string(), |w| w.app_id.clone());
+    let http = integrations::http_client::build();
+    match &config.wechat_pay {
+        Some(merchant) => {
+            let mut platform = PlatformKeys::default();
+            platform.insert_pem(&merchant.platform_serial, &merchant.platform_public_key_pem)?;
+            let trust = NotificationTrust {
+                platform_keys: platform.clone(),
+                apiv3_key: ApiV3Key::parse(&merchant.apiv3_key)?,
+            };
+            let client = RealWeChatPay::new(
+                http,
+                config.wechat_pay_api_base.clone(),
+                merchant.mchid.clone(),
+                appid,
+                MerchantKey::from_pem(&merchant.merchant_serial, &merchant.merchant_key_pem)?,
+                platform,
+                config.wechat_pay_notify_url.clone().unwrap_or_default(),
+                clock,
+            );
+            Ok((Arc::new(client), trust))
+        }
+        None => {
+            let keys = sandbox_keys.unwrap_or_else(SandboxKeys::shared);
+            let trust = keys.trust();
+            let notify_url = config.wechat_pay_notify_url.clone().unwrap_or_else(|| {
+                let mut addr = config.bind;
+                if addr.ip().is_unspecified() {
+                    addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                format!("http://{addr}/payments/wechat/notify")
+            });
+            let sandbox = SandboxWeChatPay::new(keys, appid, notify_url, http, clock);
+            Ok((Arc::new(sandbox), trust))
+        }
     }
 }
 
@@ -116,11 +221,22 @@ pub async fn start(config: Config, overrides: Overrides) -> anyhow::Result<AppSt
     Ok(state)
 }
 
+/// How often unpaid orders are closed and unacknowledged refunds re-sent.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Serves until SIGINT/SIGTERM, then drains in-flight requests.
 pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let listener = TcpListener::bind(state.config.bind).await?;
+    let resumed = services::production::resume_unfinished(&state, true).await?;
+    if resumed > 0 {
+        tracing::info!(batches = resumed, "resuming unfinished production batches");
+    }
+    let _sweeper = services::orders::sweeper::spawn(state.clone(), SWEEP_EVERY);
+    let _relay = state.relay.spawn(state.clone());
+    let _messages = services::notifications::spawn(state.clone());
     tracing::info!(addr = %listener.local_addr()?, database = %db_kind(&state.config.database_url),
-        wechat = if state.config.wechat.is_some() { "real" } else { "sandbox" }, "serving");
+        wechat = if state.config.wechat.is_some() { "real" } else { "sandbox" },
+        wechat_pay = state.wechat_pay.provider(), "serving");
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;

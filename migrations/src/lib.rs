@@ -5,6 +5,9 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_accounts_and_catalogue;
 mod m20261123_000002_enrollments;
 mod m20261123_000003_photos;
+mod m20261123_000004_orders_and_payments;
+mod m20261123_000005_review_production_export;
+mod m20261123_000006_outbound_messages;
 
 pub struct Migrator;
 
@@ -15,6 +18,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_accounts_and_catalogue::Migration),
             Box::new(m20261123_000002_enrollments::Migration),
             Box::new(m20261123_000003_photos::Migration),
+            Box::new(m20261123_000004_orders_and_payments::Migration),
+            Box::new(m20261123_000005_review_production_export::Migration),
+            Box::new(m20261123_000006_outbound_messages::Migration),
         ]
     }
 }

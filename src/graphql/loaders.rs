@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     AppState,
-    entities::{account, enrollment, photo, project, school},
+    entities::{account, enrollment, order, order_event, photo, project, school},
     error::AppError,
 };
 
@@ -50,6 +50,35 @@ by_id_loader!(ProjectId, project);
 by_id_loader!(AccountId, account);
 by_id_loader!(EnrollmentId, enrollment);
 by_id_loader!(PhotoId, photo);
+by_id_loader!(OrderId, order);
+
+/// An order's events (its audit trail), oldest first: one query for a whole page of orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventsOfOrder(pub Uuid);
+
+impl Loader<EventsOfOrder> for DbLoader {
+    type Value = Vec<order_event::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[EventsOfOrder]) -> LoadResult<EventsOfOrder, Self::Value> {
+        use sea_orm::QueryOrder;
+        let rows = order_event::Entity::find()
+            .filter(order_event::Column::OrderId.is_in(keys.iter().map(|k| k.0)))
+            .order_by_asc(order_event::Column::OrderId)
+            .order_by_asc(order_event::Column::Sequence)
+            .all(&self.state.db)
+            .await
+            .map_err(|e| Arc::new(e.into()))?;
+        let mut out: HashMap<EventsOfOrder, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            out.entry(EventsOfOrder(row.order_id))
+                .or_default()
+                .push(row);
+        }
+        Ok(out)
+    }
+}
 
 /// Loads one row through the request's DataLoader.
 pub async fn load<K>(

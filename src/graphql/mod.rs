@@ -6,22 +6,27 @@ pub mod loaders;
 pub mod mutation;
 pub mod node;
 pub mod query;
+pub mod subscription;
 pub mod types;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
 use crate::AppState;
 
-pub type AppSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type AppSchema = Schema<query::Query, mutation::Mutation, subscription::SubscriptionRoot>;
 
 /// Builds the schema with the service's request-shape limits.
 pub fn build_schema(state: AppState) -> AppSchema {
     let limits = state.config.limits.clone();
-    let mut builder = Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-        .limit_depth(limits.max_query_depth)
-        .limit_complexity(limits.max_query_complexity)
-        .limit_recursive_depth(32)
-        .limit_directives(20);
+    let mut builder = Schema::build(
+        query::Query,
+        mutation::Mutation::default(),
+        subscription::SubscriptionRoot,
+    )
+    .limit_depth(limits.max_query_depth)
+    .limit_complexity(limits.max_query_complexity)
+    .limit_recursive_depth(32)
+    .limit_directives(20);
     if !state.config.introspection {
         builder = builder.disable_introspection();
     }
@@ -30,7 +35,11 @@ pub fn build_schema(state: AppState) -> AppSchema {
 
 /// The SDL as committed in `schema/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        query::Query,
+        mutation::Mutation::default(),
+        subscription::SubscriptionRoot,
+    )
+    .finish()
+    .sdl()
 }

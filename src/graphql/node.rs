@@ -4,9 +4,15 @@ use campus_photo_domain::codes::Role;
 
 use super::{
     context::ContextExt,
-    loaders::{AccountId, EnrollmentId, PhotoId, ProjectId, SchoolId, load},
+    loaders::{AccountId, EnrollmentId, OrderId, PhotoId, ProjectId, SchoolId, load},
     types::{
-        account::Account, enrollment::Enrollment, photo::Photo, project::Project, school::School,
+        account::Account,
+        enrollment::Enrollment,
+        order::{Order, OrderEvent},
+        photo::Photo,
+        production::{ProductionBatch, RegistryExport},
+        project::Project,
+        school::School,
     },
 };
 use crate::{
@@ -22,6 +28,10 @@ pub enum Node {
     Project(Project),
     Enrollment(Enrollment),
     Photo(Photo),
+    Order(Order),
+    OrderEvent(OrderEvent),
+    ProductionBatch(ProductionBatch),
+    RegistryExport(RegistryExport),
 }
 
 /// Resolves a global id for the viewer. Unknown ids, and ids of objects the viewer may not read,
@@ -68,6 +78,35 @@ pub async fn resolve(ctx: &Context<'_>, id: &str) -> ApiResult<Node> {
                 .map(|_| Node::Photo(Photo(photo))),
             None => None,
         },
+        NodeType::Order => load(ctx, OrderId(row))
+            .await?
+            .filter(|o| crate::services::orders::may_read(&viewer, o))
+            .map(|o| Node::Order(Order(o))),
+        NodeType::OrderEvent => {
+            use sea_orm::EntityTrait;
+            match crate::entities::order_event::Entity::find_by_id(row)
+                .one(&ctx.state().db)
+                .await?
+            {
+                Some(event) => load(ctx, OrderId(event.order_id))
+                    .await?
+                    .filter(|o| crate::services::orders::may_read(&viewer, o))
+                    .map(|_| Node::OrderEvent(OrderEvent(event))),
+                None => None,
+            }
+        }
+        NodeType::ProductionBatch => {
+            crate::services::production::batch_for(ctx.state(), &viewer, row)
+                .await
+                .ok()
+                .map(|b| Node::ProductionBatch(ProductionBatch(b)))
+        }
+        NodeType::RegistryExport => {
+            crate::services::registry_export::export_for(ctx.state(), &viewer, row)
+                .await
+                .ok()
+                .map(|e| Node::RegistryExport(RegistryExport(e)))
+        }
         _ => None,
     };
     node.ok_or_else(|| not_found().into())

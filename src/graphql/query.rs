@@ -6,9 +6,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use super::{
     connection::{PageArgs, TotalCount, into_connection, page_by_id},
     context::ContextExt,
-    guards::{RoleGuard, SIGNED_IN, STAFF},
+    guards::{ADMIN, RoleGuard, SIGNED_IN, STAFF},
     node::{self, Node},
     types::{
+        order::{Order, OrderStatusGql, order_connection, with_statuses},
+        production::{QueueStats, WeChatMessage},
         project::Project,
         school::School,
         service_info::{RejectionReason, ServiceInfo},
@@ -16,13 +18,21 @@ use super::{
     },
 };
 use crate::{
-    entities::{project, school},
+    entities::{order, project, school},
     error::AppError,
     ids::NodeType,
     services::{catalogue, sessions::Auth},
 };
 
 pub struct Query;
+
+#[derive(async_graphql::InputObject, Default)]
+pub struct OrderFilter {
+    pub statuses: Option<Vec<OrderStatusGql>>,
+    pub school_code: Option<String>,
+    /// The order number, exactly.
+    pub number: Option<String>,
+}
 
 #[Object]
 impl Query {
@@ -165,5 +175,120 @@ impl Query {
             |m| m.id,
             Project,
         ))
+    }
+
+    /// Staff: orders in the viewer's scope, newest first.
+    #[graphql(
+        guard = "RoleGuard::new(STAFF)",
+        complexity = "super::connection::page_size(first) * child_complexity + 1"
+    )]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrderFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, Order, TotalCount>> {
+        let state = ctx.state();
+        let viewer = ctx.viewer()?;
+        let filter = filter.unwrap_or_default();
+        let mut select = order::Entity::find();
+        if let Some(code) = filter.school_code {
+            let school = catalogue::school_by_code(state, &code)
+                .await?
+                .ok_or(AppError::NotFound("学校不存在"))?;
+            node::in_school_scope(viewer, school.id)?;
+            select = select.filter(order::Column::SchoolId.eq(school.id));
+        } else if viewer.role != Role::Admin
+            && let Some(own) = viewer.school_id
+        {
+            select = select.filter(order::Column::SchoolId.eq(own));
+        }
+        if let Some(number) = filter.number {
+            select = select.filter(order::Column::Number.eq(number.trim().to_string()));
+        }
+        order_connection(
+            ctx,
+            with_statuses(select, filter.statuses),
+            true,
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// Staff: PENDING_REVIEW orders, oldest first (orders with a refund in flight wait).
+    #[graphql(
+        guard = "RoleGuard::new(STAFF)",
+        complexity = "super::connection::page_size(first) * child_complexity + 1"
+    )]
+    async fn review_queue(
+        &self,
+        ctx: &Context<'_>,
+        school_code: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, Order, TotalCount>> {
+        let state = ctx.state();
+        let viewer = ctx.viewer()?;
+        let select = crate::services::review::queue(state, viewer, school_code.as_deref()).await?;
+        order_connection(ctx, select, false, first, after).await
+    }
+
+    /// Staff: how many orders wait at each stage, in scope (optionally one school).
+    #[graphql(guard = "RoleGuard::new(STAFF)")]
+    async fn queue_stats(
+        &self,
+        ctx: &Context<'_>,
+        school_code: Option<String>,
+    ) -> ApiResult<QueueStats> {
+        let state = ctx.state();
+        let viewer = ctx.viewer()?;
+        let counts = crate::services::review::counts(state, viewer, school_code.as_deref()).await?;
+        Ok(QueueStats::from_counts(
+            school_code,
+            &counts,
+            state.clock.now(),
+        ))
+    }
+
+    /// Admins: the latest WeChat subscription messages (what the sandbox would have sent, too).
+    #[graphql(guard = "RoleGuard::new(ADMIN)")]
+    async fn wechat_messages(
+        &self,
+        ctx: &Context<'_>,
+        order_id: Option<ID>,
+        first: Option<i32>,
+    ) -> ApiResult<Vec<WeChatMessage>> {
+        use crate::entities::outbound_message;
+        use sea_orm::{QueryOrder, QuerySelect};
+        let state = ctx.state();
+        let mut select = outbound_message::Entity::find()
+            .order_by_desc(outbound_message::Column::Id)
+            .limit(super::connection::page_size(first) as u64);
+        if let Some(id) = order_id {
+            let row = state
+                .ids
+                .decode_as(NodeType::Order, &id)
+                .ok_or(AppError::NotFound("找不到该订单"))?;
+            select = select.filter(outbound_message::Column::OrderId.eq(row));
+        }
+        let rows = select.all(&state.db).await?;
+        Ok(rows
+            .into_iter()
+            .map(|m| WeChatMessage {
+                order_id: ID(state.ids.encode(NodeType::Order, m.order_id)),
+                provider: m.provider,
+                template_id: m.template_id,
+                page: m.page,
+                data: m.data.to_string(),
+                state: m.state,
+                attempts: m.attempts,
+                error_code: m.error_code,
+                error: m.error,
+                created_at: m.created_at,
+                sent_at: m.sent_at,
+            })
+            .collect())
     }
 }

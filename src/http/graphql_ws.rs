@@ -1,15 +1,20 @@
 //! GET /graphql/ws: graphql-transport-ws (and the legacy graphql-ws). The token travels in
 //! `connection_init` as `{"authorization": "Bearer <token>"}` or `{"token": "<token>"}`.
+use std::time::Duration;
+
 use async_graphql::{Data, http::ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
-    extract::{State, WebSocketUpgrade},
+    extract::{
+        State, WebSocketUpgrade,
+        ws::{CloseFrame, Message, WebSocket},
+    },
     response::Response,
 };
+use futures::StreamExt;
 
 use super::HttpState;
 use crate::{
-    error::AppError,
     graphql::loaders::new_loader,
     services::sessions::{self, Auth},
 };
@@ -35,29 +40,67 @@ fn token_from_payload(payload: &serde_json::Value) -> Option<String> {
         })
 }
 
+/// How long a client may take to send `connection_init`.
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Close codes of graphql-transport-ws.
+const BAD_REQUEST: u16 = 4400;
+const UNAUTHORIZED: u16 = 4401;
+const FORBIDDEN: u16 = 4403;
+const INIT_TIMED_OUT: u16 = 4408;
+
 pub async fn upgrade(
     State(state): State<HttpState>,
     protocol: GraphQLProtocol,
     ws: WebSocketUpgrade,
 ) -> Response {
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| async move {
-            let app = state.app.clone();
-            GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
-                .on_connection_init(move |payload| async move {
-                    let token = token_from_payload(&payload);
-                    let auth = sessions::authenticate(&app, token.as_deref()).await?;
-                    if !matches!(auth, Auth::SignedIn(_)) {
-                        return Err(AppError::Unauthenticated("请先登录").into());
-                    }
-                    let mut data = Data::default();
-                    data.insert(auth);
-                    data.insert(new_loader(app));
-                    Ok(data)
-                })
-                .serve()
-                .await;
-        })
+        .on_upgrade(move |socket| serve_socket(state, protocol, socket))
+}
+
+async fn close(mut socket: WebSocket, code: u16, reason: &str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+}
+
+/// The handshake is ours, so that a bad or missing token closes with 4403 before anything else
+/// and a subscribe before the acknowledgement with 4401; then async-graphql serves the socket,
+/// with the `connection_init` it was not shown replayed to it.
+async fn serve_socket(state: HttpState, protocol: GraphQLProtocol, mut socket: WebSocket) {
+    let first = match tokio::time::timeout(INIT_TIMEOUT, socket.recv()).await {
+        Err(_) => return close(socket, INIT_TIMED_OUT, "Connection initialisation timeout").await,
+        Ok(None | Some(Err(_))) => return,
+        Ok(Some(Ok(message))) => message,
+    };
+    let text = match &first {
+        Message::Text(t) => t.to_string(),
+        _ => return close(socket, BAD_REQUEST, "expected connection_init").await,
+    };
+    let message: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    match message.get("type").and_then(|t| t.as_str()) {
+        Some("connection_init") => {}
+        Some("subscribe" | "start") => return close(socket, UNAUTHORIZED, "Unauthorized").await,
+        _ => return close(socket, BAD_REQUEST, "expected connection_init").await,
+    }
+    let payload = message.get("payload").cloned().unwrap_or_default();
+    let token = token_from_payload(&payload);
+    let auth = match sessions::authenticate(&state.app, token.as_deref()).await {
+        Ok(auth @ Auth::SignedIn(_)) => auth,
+        _ => return close(socket, FORBIDDEN, "Forbidden").await,
+    };
+    let mut data = Data::default();
+    data.insert(auth);
+    data.insert(new_loader(state.app.clone()));
+    let (sink, stream) = socket.split();
+    let replayed = futures::stream::once(async move { Ok(first) }).chain(stream);
+    GraphQLWebSocket::new_with_pair(sink, replayed, state.schema.clone(), protocol)
+        .on_connection_init(move |_| async move { Ok(data) })
+        .serve()
+        .await;
 }
 
 #[cfg(test)]

@@ -2,9 +2,14 @@
 pub mod files;
 mod graphql_http;
 mod graphql_ws;
+mod payments;
 mod playground;
 
-use axum::{Json, Router, routing::get};
+use axum::{
+    Json, Router,
+    extract::DefaultBodyLimit,
+    routing::{get, post},
+};
 use tower_http::{
     cors::CorsLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -32,6 +37,11 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .route("/playground", get(playground::page))
         .route("/files/{*key}", get(files::serve))
         .route("/previews/{file}", get(files::serve_preview))
+        .route(
+            "/payments/wechat/notify",
+            post(payments::wechat_notify)
+                .layer(DefaultBodyLimit::max(payments::MAX_NOTIFICATION_BYTES)),
+        )
         .with_state(state)
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())

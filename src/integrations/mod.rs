@@ -2,3 +2,5 @@
 //! same protocol.
 pub mod http_client;
 pub mod wechat_login;
+pub mod wechat_messages;
+pub mod wechat_pay;

@@ -39,6 +39,8 @@ pub trait WeChatLogin: Send + Sync + 'static {
     async fn code_to_session(&self, code: &str) -> Result<WeChatIdentity, WeChatLoginError>;
     /// The verified 11-digit mainland number behind a getPhoneNumber code.
     async fn phone_number(&self, phone_code: &str) -> Result<String, WeChatLoginError>;
+    /// The mini-program's access token (for the server-side APIs such as subscription messages).
+    async fn access_token(&self, force_refresh: bool) -> Result<String, WeChatLoginError>;
 }
 
 /// Development and tests: same code, same openid; the phone code is the phone number itself.
@@ -65,6 +67,10 @@ impl WeChatLogin for SandboxWeChatLogin {
         } else {
             Err(WeChatLoginError::InvalidPhoneCode(40029))
         }
+    }
+
+    async fn access_token(&self, _force_refresh: bool) -> Result<String, WeChatLoginError> {
+        Ok("sandbox-access-token".into())
     }
 }
 
@@ -147,7 +153,7 @@ impl RealWeChatLogin {
 
     /// The cached access token, fetched from the stable-token API when missing or near expiry.
     /// The lock makes concurrent callers share one fetch.
-    async fn access_token(&self, force_refresh: bool) -> Result<String, WeChatLoginError> {
+    async fn cached_access_token(&self, force_refresh: bool) -> Result<String, WeChatLoginError> {
         let mut cached = self.token.lock().await;
         let now = self.clock.now();
         if !force_refresh
@@ -245,10 +251,10 @@ impl WeChatLogin for RealWeChatLogin {
         if phone_code.trim().is_empty() {
             return Err(WeChatLoginError::InvalidPhoneCode(40029));
         }
-        let token = self.access_token(false).await?;
+        let token = self.cached_access_token(false).await?;
         let mut reply = self.request_phone(&token, phone_code.trim()).await?;
         if TOKEN_ERRORS.contains(&reply.errcode) {
-            let token = self.access_token(true).await?;
+            let token = self.cached_access_token(true).await?;
             reply = self.request_phone(&token, phone_code.trim()).await?;
         }
         match reply.phone_info {
@@ -268,6 +274,10 @@ impl WeChatLogin for RealWeChatLogin {
                 message: reply.errmsg,
             }),
         }
+    }
+
+    async fn access_token(&self, force_refresh: bool) -> Result<String, WeChatLoginError> {
+        self.cached_access_token(force_refresh).await
     }
 }
 

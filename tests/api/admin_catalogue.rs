@@ -1,5 +1,5 @@
 //! Admins create schools, projects and staff; roles are enforced; global ids and pages work.
-mod common;
+use crate::common;
 
 use common::{TestApp, error_code, project_input};
 use serde_json::{Value, json};

@@ -1,5 +1,5 @@
 //! decodeCollectionCode over HTTP: pictures (GraphQL multipart) and text; nothing is saved.
-mod common;
+use crate::common;
 
 use common::{TestApp, fixture, fixture_code_keys, mint_code};
 use serde_json::{Value, json};

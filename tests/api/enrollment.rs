@@ -1,5 +1,5 @@
 //! addEnrollment, addFreshmanEnrollment, acknowledgeCaptureGuide and viewer.enrollments over HTTP.
-mod common;
+use crate::common;
 
 use common::{TestApp, error_code, fixture_code_keys, mint_code, project_input};
 use serde_json::{Value, json};

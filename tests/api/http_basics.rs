@@ -1,5 +1,5 @@
 //! The HTTP surface: health, playground, body limits, malformed requests, GET rules, query limits.
-mod common;
+use crate::common;
 
 use common::{TestApp, error_code};
 use serde_json::{Value, json};

@@ -20,7 +20,7 @@ fn committed_schema_is_current() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == built,
-        "schema/schema.graphql is out of date: run `UPDATE_SCHEMA=1 cargo test --test schema_contract` (or `cargo run -- schema > schema/schema.graphql`) and commit it"
+        "schema/schema.graphql is out of date: run `UPDATE_SCHEMA=1 cargo test --test api schema_contract` (or `cargo run -- schema > schema/schema.graphql`) and commit it"
     );
 }
 
@@ -84,53 +84,6 @@ fn shape(doc: &ServiceDocument) -> Shape {
 /// Parts of the contract that later issues build. The test fails when one of them is built
 /// but still listed here, so this list only shrinks.
 const NOT_YET_BUILT: &[&str] = &[
-    // issue 5: orders and payments
-    "OrderStatus",
-    "Rejection",
-    "OrderEvent",
-    "Order",
-    "OrderEdge",
-    "OrderConnection",
-    "OrderFilter",
-    "SubmitOrderInput",
-    "UpdatePendingOrderInput",
-    "OrderIdInput",
-    "ResubmitPhotoInput",
-    "RequestRefundInput",
-    "OrderPayload",
-    "WeChatPayParams",
-    "CreatePaymentPayload",
-    "Viewer.orders",
-    "Query.orders",
-    "Mutation.submitOrder",
-    "Mutation.updatePendingOrder",
-    "Mutation.cancelOrder",
-    "Mutation.createPayment",
-    "Mutation.sandboxCompletePayment",
-    "Mutation.requestRefund",
-    // issue 6: review and production
-    "ReviewDecision",
-    "ClaimReviewTasksInput",
-    "ClaimReviewTasksPayload",
-    "ReviewOrderInput",
-    "ProductionBatch",
-    "StartProductionBatchInput",
-    "ProductionBatchPayload",
-    "RegistryExport",
-    "ExportToRegistryInput",
-    "RegistryExportPayload",
-    "QueueStats",
-    "Query.reviewQueue",
-    "Query.queueStats",
-    "Mutation.claimReviewTasks",
-    "Mutation.reviewOrder",
-    "Mutation.startProductionBatch",
-    "Mutation.exportToRegistry",
-    "Mutation.resubmitPhoto",
-    "Mutation.withdrawSubmission",
-    // issue 7: subscriptions
-    "Subscription",
-    "ProductionProgress",
     // issue 9: prints, account, support
     "Address",
     "AddressInput",

@@ -1,5 +1,5 @@
 //! Sign-in, sessions and their errors.
-mod common;
+use crate::common;
 
 use common::{AGREEMENT, TestApp, error_code};
 use serde_json::{Value, json};

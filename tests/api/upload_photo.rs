@@ -1,5 +1,5 @@
 //! uploadPhoto over HTTP: storage, the preliminary check, limits, bad files and ownership.
-mod common;
+use crate::common;
 
 use common::{TestApp, error_code, fixture, fixture_code_keys, mint_code, project_input};
 use serde_json::{Value, json};

@@ -1,5 +1,5 @@
 //! GraphQL over WebSocket (graphql-transport-ws) with the token in connection_init.
-mod common;
+use crate::common;
 
 use common::TestApp;
 use futures::{SinkExt, StreamExt};
@@ -96,10 +96,29 @@ async fn missing_or_bad_token_closes_the_socket() {
             .expect("reply");
         match reply {
             Some(Ok(Message::Close(Some(frame)))) => {
-                assert_ne!(u16::from(frame.code), 1000, "closed as an error")
+                assert_eq!(u16::from(frame.code), 4403, "{frame:?}")
             }
             other => panic!("expected a close frame, got {other:?}"),
         }
+    }
+}
+
+#[tokio::test]
+async fn subscribing_before_the_handshake_is_refused() {
+    let app = TestApp::spawn().await;
+    let mut ws = connect(&app).await;
+    ws.send(Message::text(
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ serviceInfo { agreementVersion } }" } })
+            .to_string(),
+    ))
+    .await
+    .expect("subscribe");
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+        .await
+        .expect("reply");
+    match reply {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 4401),
+        other => panic!("expected a close frame, got {other:?}"),
     }
 }
 

@@ -77,6 +77,16 @@ string_enum! {
 }
 
 string_enum! {
+    /// Audit entries that record something about an order without changing its status.
+    pub enum OrderNote: "order note" {
+        RefundRequested => "REFUND_REQUESTED",
+        RefundFailed => "REFUND_FAILED",
+        /// Money arrived for an order that had already closed; it is refunded.
+        PaidAfterClose => "PAID_AFTER_CLOSE",
+    }
+}
+
+string_enum! {
     /// Who triggers an event. Staff accounts map from their [`Role`]; `System` is background
     /// work and `WeChatPay` a verified payment or refund notification.
     pub enum Actor: "actor" {

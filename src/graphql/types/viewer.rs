@@ -1,7 +1,15 @@
 use async_graphql::{Context, Object};
 
-use super::{account::Account, enrollment::Enrollment};
+use async_graphql::connection::Connection;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::{
+    account::Account,
+    enrollment::Enrollment,
+    order::{Order, OrderStatusGql, order_connection, with_statuses},
+};
 use crate::error::ApiResult;
+use crate::{entities::order, graphql::connection::TotalCount};
 use crate::{
     error::AppError,
     graphql::{
@@ -27,5 +35,18 @@ impl Viewer {
     async fn enrollments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Enrollment>> {
         let rows = enrollment::list_for(ctx.state(), self.0.account_id).await?;
         Ok(rows.into_iter().map(Enrollment).collect())
+    }
+
+    /// 我的订单: newest first (订单列表按时间倒序), optionally only some statuses (筛选).
+    #[graphql(complexity = "crate::graphql::connection::page_size(first) * child_complexity + 1")]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        statuses: Option<Vec<OrderStatusGql>>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, Order, TotalCount>> {
+        let select = order::Entity::find().filter(order::Column::AccountId.eq(self.0.account_id));
+        order_connection(ctx, with_statuses(select, statuses), true, first, after).await
     }
 }

@@ -5,7 +5,9 @@
 use std::{collections::HashMap, sync::Arc};
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use campus_photo::{AppState, Overrides, clock::ManualClock, config::Config};
+use campus_photo::{
+    AppState, Overrides, clock::ManualClock, config::Config, integrations::wechat_pay::SandboxKeys,
+};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -13,12 +15,17 @@ pub const ADMIN_USER: &str = "root-admin";
 pub const ADMIN_PASS: &str = "correct horse battery";
 pub const AGREEMENT: &str = "2024.1";
 
+pub mod flow;
+pub mod ws;
+
 pub struct TestApp {
     pub base: String,
     pub state: AppState,
     pub clock: ManualClock,
     pub http: reqwest::Client,
-    _dir: tempfile::TempDir,
+    vars: HashMap<String, String>,
+    schema: Option<String>,
+    _dir: Option<tempfile::TempDir>,
 }
 
 /// Whether this run uses PostgreSQL.
@@ -76,6 +83,13 @@ async fn drop_stale_schemas(db: &sea_orm::DatabaseConnection) {
     }
 }
 
+/// WeChat Pay keys this test binary generated for itself (RSA generation is slow, so once).
+pub fn test_pay_keys() -> Arc<SandboxKeys> {
+    static KEYS: std::sync::OnceLock<Arc<SandboxKeys>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| Arc::new(SandboxKeys::generate()))
+        .clone()
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}, Overrides::default()).await
@@ -113,12 +127,61 @@ impl TestApp {
             ),
         };
         vars.insert("DATABASE_URL".into(), url.clone());
+        // With TEST_REDIS_URL, the parts that use Redis (notification nonces, the event bus)
+        // run against it.
+        if let Ok(redis) = std::env::var("TEST_REDIS_URL")
+            && !redis.is_empty()
+        {
+            vars.insert("REDIS_URL".into(), redis);
+        }
+        // Bound before the configuration is read, so the payment sandbox knows where to post
+        // its notifications.
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        vars.insert(
+            "WECHATPAY_NOTIFY_URL".into(),
+            format!("http://{addr}/payments/wechat/notify"),
+        );
         customise(&mut vars);
+        let clock = ManualClock::new(chrono::Utc::now());
+        Self::start(vars, schema, listener, clock, overrides, Some(dir)).await
+    }
+
+    /// A second instance of the same deployment: same database, storage, secret and Redis, and
+    /// the same clock, on its own port.
+    pub async fn spawn_sibling(&self) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut vars = self.vars.clone();
+        vars.insert(
+            "WECHATPAY_NOTIFY_URL".into(),
+            format!("http://{addr}/payments/wechat/notify"),
+        );
+        Self::start(
+            vars,
+            self.schema.clone(),
+            listener,
+            self.clock.clone(),
+            Overrides::default(),
+            None,
+        )
+        .await
+    }
+
+    async fn start(
+        vars: HashMap<String, String>,
+        schema: Option<String>,
+        listener: TcpListener,
+        clock: ManualClock,
+        overrides: Overrides,
+        dir: Option<tempfile::TempDir>,
+    ) -> Self {
+        let addr = listener.local_addr().expect("addr");
         let config = Config::from_vars(&vars, false).expect("test config");
 
-        let clock = ManualClock::new(chrono::Utc::now());
         let overrides = Overrides {
             clock: overrides.clock.or_else(|| Some(Arc::new(clock.clone()))),
+            sandbox_pay_keys: overrides.sandbox_pay_keys.or_else(|| Some(test_pay_keys())),
             ..overrides
         };
         let db = campus_photo::db::connect(&config.database_url, schema.as_deref())
@@ -130,8 +193,8 @@ impl TestApp {
             .await
             .expect("bootstrap admin");
 
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
+        state.relay.spawn(state.clone());
+        campus_photo::services::notifications::spawn(state.clone());
         let router = campus_photo::app(state.clone());
         tokio::spawn(async move {
             axum::serve(listener, router).await.ok();
@@ -141,6 +204,8 @@ impl TestApp {
             state,
             clock,
             http: reqwest::Client::new(),
+            vars,
+            schema,
             _dir: dir,
         }
     }

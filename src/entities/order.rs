@@ -1,0 +1,49 @@
+use sea_orm::entity::prelude::*;
+
+/// 订单: one student's paid request for a standard photo. Every status change is a
+/// compare-and-set on `(id, version, status)` with an `order_events` row in the same transaction.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "orders")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// `<prefix>-<yyyyMMddHHmmssSSS>`; also the WeChat Pay out_trade_no.
+    #[sea_orm(unique)]
+    pub number: String,
+    /// NULL once the account is deleted (orders are kept for accounting).
+    pub account_id: Option<Uuid>,
+    pub enrollment_id: Uuid,
+    pub project_id: Uuid,
+    pub school_id: Uuid,
+    /// The enrollment's identity key (registry student id, or the freshman's blind index).
+    pub identity_key: String,
+    /// `identity_key` while open, NULL once closed or refunded (unique: one open order each).
+    pub open_identity_key: Option<String>,
+    /// CENTRAL | INDIVIDUAL | FRESHMAN
+    pub kind: String,
+    pub status: String,
+    pub amount_fen: i64,
+    pub photo_id: Uuid,
+    pub notification_consent: bool,
+    pub rejection_code: Option<String>,
+    pub rejection_message: Option<String>,
+    pub rejected_by: Option<Uuid>,
+    pub rejected_at: Option<DateTimeUtc>,
+    /// The reviewer's optional note beside the catalogue reason.
+    pub rejection_note: Option<String>,
+    /// A refund was requested and its outcome is not known yet.
+    pub refund_pending: bool,
+    pub version: i32,
+    pub deliverable_key: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub paid_at: Option<DateTimeUtc>,
+    pub completed_at: Option<DateTimeUtc>,
+    pub closed_at: Option<DateTimeUtc>,
+    pub refunded_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

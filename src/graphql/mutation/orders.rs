@@ -1,0 +1,169 @@
+//! 提交照片, 去编辑, 取消订单, 支付订单, 申请退款.
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+
+use crate::{
+    error::{ApiResult, AppError, AppResult, UserError, into_payload},
+    graphql::{
+        context::ContextExt,
+        guards::{RoleGuard, SIGNED_IN, STUDENT},
+        types::order::{Order, WeChatPayParamsGql},
+    },
+    ids::NodeType,
+    services::{
+        orders::{self, NewOrder},
+        payments::{self, refunds},
+    },
+};
+
+#[derive(InputObject)]
+pub struct SubmitOrderInput {
+    pub photo_id: ID,
+    /// allowed the mini-program to send messages
+    pub notification_consent: bool,
+}
+
+#[derive(InputObject)]
+pub struct UpdatePendingOrderInput {
+    pub order_id: ID,
+    pub photo_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct OrderIdInput {
+    pub order_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct RequestRefundInput {
+    pub order_id: ID,
+    pub reason: String,
+}
+
+#[derive(SimpleObject)]
+pub struct OrderPayload {
+    pub order: Option<Order>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct CreatePaymentPayload {
+    pub order: Option<Order>,
+    pub pay_params: Option<WeChatPayParamsGql>,
+    pub user_errors: Vec<UserError>,
+}
+
+pub fn order_payload(result: AppResult<crate::entities::order::Model>) -> ApiResult<OrderPayload> {
+    let (order, user_errors) = into_payload(result)?;
+    Ok(OrderPayload {
+        order: order.map(Order),
+        user_errors,
+    })
+}
+
+fn decode(ctx: &Context<'_>, node_type: NodeType, id: &ID) -> AppResult<uuid::Uuid> {
+    ctx.state()
+        .ids
+        .decode_as(node_type, id)
+        .ok_or(match node_type {
+            NodeType::Photo => AppError::NotFound("找不到该照片"),
+            _ => AppError::NotFound("找不到该订单"),
+        })
+}
+
+#[derive(Default)]
+pub struct OrderMutation;
+
+#[Object]
+impl OrderMutation {
+    /// 提交: creates the order (待支付) for a photo that passed the preliminary check.
+    #[graphql(guard = "RoleGuard::new(STUDENT)")]
+    async fn submit_order(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitOrderInput,
+    ) -> ApiResult<OrderPayload> {
+        let viewer = ctx.viewer()?.clone();
+        let photo_id = decode(ctx, NodeType::Photo, &input.photo_id)?;
+        let new = NewOrder {
+            photo_id,
+            notification_consent: input.notification_consent,
+        };
+        order_payload(orders::submit(ctx.state(), &viewer, new).await)
+    }
+
+    /// 去编辑: swaps the photo while the order is unpaid.
+    #[graphql(guard = "RoleGuard::new(STUDENT)")]
+    async fn update_pending_order(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePendingOrderInput,
+    ) -> ApiResult<OrderPayload> {
+        let viewer = ctx.viewer()?.clone();
+        let order_id = decode(ctx, NodeType::Order, &input.order_id)?;
+        let photo_id = decode(ctx, NodeType::Photo, &input.photo_id)?;
+        order_payload(orders::update_pending(ctx.state(), &viewer, order_id, photo_id).await)
+    }
+
+    /// 取消订单: closes an unpaid order (the student's own; admins any).
+    #[graphql(guard = "RoleGuard::new(SIGNED_IN)")]
+    async fn cancel_order(
+        &self,
+        ctx: &Context<'_>,
+        input: OrderIdInput,
+    ) -> ApiResult<OrderPayload> {
+        let viewer = ctx.viewer()?.clone();
+        let order_id = decode(ctx, NodeType::Order, &input.order_id)?;
+        order_payload(orders::cancel(ctx.state(), &viewer, order_id).await)
+    }
+
+    /// 去支付: the `wx.requestPayment` parameters for an unpaid order. The order becomes PAID
+    /// only when WeChat Pay's signed notification arrives, never on the client's word.
+    #[graphql(guard = "RoleGuard::new(STUDENT)")]
+    async fn create_payment(
+        &self,
+        ctx: &Context<'_>,
+        input: OrderIdInput,
+    ) -> ApiResult<CreatePaymentPayload> {
+        let viewer = ctx.viewer()?.clone();
+        let order_id = decode(ctx, NodeType::Order, &input.order_id)?;
+        let (result, user_errors) =
+            into_payload(payments::create_payment(ctx.state(), &viewer, order_id).await)?;
+        Ok(match result {
+            Some((order, params)) => CreatePaymentPayload {
+                order: Some(Order(order)),
+                pay_params: Some(params.into()),
+                user_errors,
+            },
+            None => CreatePaymentPayload {
+                order: None,
+                pay_params: None,
+                user_errors,
+            },
+        })
+    }
+
+    /// sandbox only: the sandbox pays and posts a signed notification to the real verification path
+    #[graphql(guard = "RoleGuard::new(STUDENT)")]
+    async fn sandbox_complete_payment(
+        &self,
+        ctx: &Context<'_>,
+        input: OrderIdInput,
+    ) -> ApiResult<OrderPayload> {
+        let viewer = ctx.viewer()?.clone();
+        let order_id = decode(ctx, NodeType::Order, &input.order_id)?;
+        order_payload(payments::sandbox_complete(ctx.state(), &viewer, order_id).await)
+    }
+
+    /// 申请退款 (PAID, PENDING_REVIEW or REJECTED): the student's own order, or an admin. The
+    /// order shows `refundPending` until WeChat's refund notification moves it to REFUNDED.
+    #[graphql(guard = "RoleGuard::new(SIGNED_IN)")]
+    async fn request_refund(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestRefundInput,
+    ) -> ApiResult<OrderPayload> {
+        let viewer = ctx.viewer()?.clone();
+        let order_id = decode(ctx, NodeType::Order, &input.order_id)?;
+        order_payload(refunds::request(ctx.state(), &viewer, order_id, &input.reason).await)
+    }
+}

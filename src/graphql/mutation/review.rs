@@ -1,0 +1,210 @@
+//! 审核, 撤回审核, 修改照片, 制作 and 报送.
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+
+use super::orders::{OrderPayload, order_payload};
+use crate::{
+    error::{ApiResult, AppError, AppResult, UserError, into_payload},
+    graphql::{
+        context::ContextExt,
+        guards::{RoleGuard, STAFF, STUDENT},
+        types::{
+            order::Order,
+            production::{ProductionBatch, RegistryExport},
+        },
+    },
+    ids::NodeType,
+    services::{production, registry_export, review},
+};
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ReviewDecision {
+    /// 通过: on to production.
+    Approve,
+    /// 驳回: back to the student with a catalogue reason.
+    Reject,
+}
+
+#[derive(InputObject)]
+pub struct ClaimReviewTasksInput {
+    pub school_code: Option<String>,
+    /// 1–20
+    pub count: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct ClaimReviewTasksPayload {
+    pub orders: Vec<Order>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct ReviewOrderInput {
+    pub order_id: ID,
+    pub decision: ReviewDecision,
+    /// Required to reject: a code of `rejectionReasons`.
+    pub reason_code: Option<String>,
+    /// An optional note for the student (≤ 200 characters).
+    pub message: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ResubmitPhotoInput {
+    pub order_id: ID,
+    pub photo_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct StartProductionBatchInput {
+    pub school_code: Option<String>,
+    pub order_ids: Option<Vec<ID>>,
+}
+
+#[derive(SimpleObject)]
+pub struct ProductionBatchPayload {
+    pub batch: Option<ProductionBatch>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct ExportToRegistryInput {
+    pub school_code: String,
+}
+
+#[derive(SimpleObject)]
+pub struct RegistryExportPayload {
+    pub export: Option<RegistryExport>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn order_id(ctx: &Context<'_>, id: &ID) -> AppResult<uuid::Uuid> {
+    ctx.state()
+        .ids
+        .decode_as(NodeType::Order, id)
+        .ok_or(AppError::NotFound("找不到该订单"))
+}
+
+#[derive(Default)]
+pub struct ReviewMutation;
+
+#[Object]
+impl ReviewMutation {
+    /// 领取审核任务: up to `count` PENDING_REVIEW orders, oldest first, under a lease that no other
+    /// reviewer can take until it expires.
+    #[graphql(guard = "RoleGuard::new(STAFF)")]
+    async fn claim_review_tasks(
+        &self,
+        ctx: &Context<'_>,
+        input: ClaimReviewTasksInput,
+    ) -> ApiResult<ClaimReviewTasksPayload> {
+        let viewer = ctx.viewer()?.clone();
+        let result = review::claim(
+            ctx.state(),
+            &viewer,
+            input.school_code.as_deref(),
+            input.count,
+        )
+        .await;
+        let (orders, user_errors) = into_payload(result)?;
+        Ok(ClaimReviewTasksPayload {
+            orders: orders.unwrap_or_default().into_iter().map(Order).collect(),
+            user_errors,
+        })
+    }
+
+    /// 审核: approve, or reject with a reason from the catalogue. Needs a live claim.
+    #[graphql(guard = "RoleGuard::new(STAFF)")]
+    async fn review_order(
+        &self,
+        ctx: &Context<'_>,
+        input: ReviewOrderInput,
+    ) -> ApiResult<OrderPayload> {
+        let viewer = ctx.viewer()?.clone();
+        let id = order_id(ctx, &input.order_id)?;
+        let result = review::review(
+            ctx.state(),
+            &viewer,
+            review::ReviewInput {
+                order_id: id,
+                decision: match input.decision {
+                    ReviewDecision::Approve => review::Decision::Approve,
+                    ReviewDecision::Reject => review::Decision::Reject,
+                },
+                reason_code: input.reason_code.as_deref(),
+                note: input.message.as_deref(),
+            },
+        )
+        .await;
+        order_payload(result)
+    }
+
+    /// 修改照片: a rejected order goes back to review with a new photo that passed the check.
+    #[graphql(guard = "RoleGuard::new(STUDENT)")]
+    async fn resubmit_photo(
+        &self,
+        ctx: &Context<'_>,
+        input: ResubmitPhotoInput,
+    ) -> ApiResult<OrderPayload> {
+        let viewer = ctx.viewer()?.clone();
+        let id = order_id(ctx, &input.order_id)?;
+        let photo = ctx
+            .state()
+            .ids
+            .decode_as(NodeType::Photo, &input.photo_id)
+            .ok_or(AppError::NotFound("找不到该照片"))?;
+        order_payload(review::resubmit(ctx.state(), &viewer, id, photo).await)
+    }
+
+    /// 撤回审核: pulls an order back from review (it becomes REJECTED with reason WITHDRAWN).
+    #[graphql(guard = "RoleGuard::new(STUDENT)")]
+    async fn withdraw_submission(
+        &self,
+        ctx: &Context<'_>,
+        input: super::orders::OrderIdInput,
+    ) -> ApiResult<OrderPayload> {
+        let viewer = ctx.viewer()?.clone();
+        let id = order_id(ctx, &input.order_id)?;
+        order_payload(review::withdraw(ctx.state(), &viewer, id).await)
+    }
+
+    /// 开始制作: producers (or admins) start a batch for a school's PENDING_PRODUCTION orders or a
+    /// list of them; follow it with `node(id)` (or `productionProgress`).
+    #[graphql(guard = "RoleGuard::new(STAFF)")]
+    async fn start_production_batch(
+        &self,
+        ctx: &Context<'_>,
+        input: StartProductionBatchInput,
+    ) -> ApiResult<ProductionBatchPayload> {
+        let viewer = ctx.viewer()?.clone();
+        let ids = match input.order_ids {
+            Some(list) => Some(
+                list.iter()
+                    .map(|id| order_id(ctx, id))
+                    .collect::<AppResult<Vec<_>>>()?,
+            ),
+            None => None,
+        };
+        let result =
+            production::start_batch(ctx.state(), &viewer, input.school_code.as_deref(), ids).await;
+        let (batch, user_errors) = into_payload(result)?;
+        Ok(ProductionBatchPayload {
+            batch: batch.map(ProductionBatch),
+            user_errors,
+        })
+    }
+
+    /// 报至学信网: packages the school's completed photos not exported yet.
+    #[graphql(guard = "RoleGuard::new(STAFF)")]
+    async fn export_to_registry(
+        &self,
+        ctx: &Context<'_>,
+        input: ExportToRegistryInput,
+    ) -> ApiResult<RegistryExportPayload> {
+        let viewer = ctx.viewer()?.clone();
+        let result = registry_export::export(ctx.state(), &viewer, &input.school_code).await;
+        let (export, user_errors) = into_payload(result)?;
+        Ok(RegistryExportPayload {
+            export: export.map(RegistryExport),
+            user_errors,
+        })
+    }
+}

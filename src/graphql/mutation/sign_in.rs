@@ -1,0 +1,92 @@
+//! Signing in and out.
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+
+use crate::{
+    error::{ApiResult, UserError, into_payload},
+    graphql::{context::ContextExt, types::account::Account},
+    services::{accounts, sessions},
+};
+
+#[derive(InputObject)]
+pub struct SignInWithWeChatInput {
+    /// wx.login code
+    pub code: String,
+    /// getPhoneNumber code
+    pub phone_code: String,
+    /// The agreement version the student accepted.
+    pub agreement_version: String,
+}
+
+#[derive(InputObject)]
+pub struct SignInStaffInput {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct SignInPayload {
+    /// The bearer token: send it as `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    pub account: Option<Account>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn sign_in_payload(
+    result: crate::error::AppResult<accounts::SignedIn>,
+) -> ApiResult<SignInPayload> {
+    let (signed_in, user_errors) = into_payload(result)?;
+    Ok(match signed_in {
+        Some(s) => SignInPayload {
+            token: Some(s.token),
+            account: Some(Account(s.account)),
+            user_errors,
+        },
+        None => SignInPayload {
+            user_errors,
+            ..Default::default()
+        },
+    })
+}
+
+#[derive(Default)]
+pub struct SignInMutation;
+
+#[Object]
+impl SignInMutation {
+    /// 微信一键登录: signs a student in with the wx.login code and the getPhoneNumber code, after
+    /// they accepted the current service agreement.
+    async fn sign_in_with_we_chat(
+        &self,
+        ctx: &Context<'_>,
+        input: SignInWithWeChatInput,
+    ) -> ApiResult<SignInPayload> {
+        let result = accounts::sign_in_student(
+            ctx.state(),
+            accounts::StudentSignIn {
+                code: &input.code,
+                phone_code: &input.phone_code,
+                agreement_version: &input.agreement_version,
+            },
+        )
+        .await;
+        sign_in_payload(result)
+    }
+
+    /// Staff sign-in with username and password.
+    async fn sign_in_staff(
+        &self,
+        ctx: &Context<'_>,
+        input: SignInStaffInput,
+    ) -> ApiResult<SignInPayload> {
+        sign_in_payload(
+            accounts::sign_in_staff(ctx.state(), &input.username, &input.password).await,
+        )
+    }
+
+    /// Revokes the session whose token made this request.
+    async fn sign_out(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        let viewer = ctx.viewer()?;
+        sessions::revoke(ctx.state(), viewer.session_id).await?;
+        Ok(true)
+    }
+}

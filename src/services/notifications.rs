@@ -1,0 +1,159 @@
+//! Review results as WeChat subscription messages (订阅消息) to students who consented. Listens
+//! on the event bus; the unique event id on `outbound_messages` makes one instance send each.
+//! A refusal (e.g. 43101) is recorded and never retried; a busy WeChat is tried 3 times in all.
+use std::time::Duration;
+
+use chrono::FixedOffset;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
+use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
+
+use crate::{
+    AppState,
+    entities::{account, order, order_event, outbound_message, project},
+    error::{AppResult, is_unique_violation},
+    events::BusMessage,
+    ids::NodeType,
+    integrations::wechat_messages::{SendError, SubscribeMessage, fit},
+};
+
+const ATTEMPTS: i32 = 3;
+/// Field limits of subscription-message values (characters).
+const THING: usize = 20;
+const PHRASE: usize = 5;
+
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut live = state.bus.subscribe();
+        loop {
+            match live.recv().await {
+                Ok(BusMessage::OrderEvent(p)) => {
+                    if let Err(e) = on_event(&state, p.event_id).await {
+                        tracing::warn!(error = %e, "subscription message failed");
+                    }
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(n)) => tracing::warn!(missed = n, "message sender lagged"),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    })
+}
+
+/// Sends the message an event calls for, if any. Returns the recorded message.
+pub async fn on_event(
+    state: &AppState,
+    event_id: Uuid,
+) -> AppResult<Option<outbound_message::Model>> {
+    let Some(event) = order_event::Entity::find_by_id(event_id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let verdict = match event.event.as_str() {
+        "APPROVE" => "审核通过",
+        "REJECT" => "审核驳回",
+        _ => return Ok(None),
+    };
+    let Some(o) = order::Entity::find_by_id(event.order_id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if !o.notification_consent {
+        return Ok(None);
+    }
+    let Some(openid) = (match o.account_id {
+        Some(a) => account::Entity::find_by_id(a)
+            .one(&state.db)
+            .await?
+            .and_then(|a| a.wechat_openid),
+        None => None,
+    }) else {
+        return Ok(None);
+    };
+    let project_name = project::Entity::find_by_id(o.project_id)
+        .one(&state.db)
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let reason = match verdict {
+        "审核驳回" => o.rejection_message.clone().unwrap_or_default(),
+        _ => "照片将进入制作".to_string(),
+    };
+    let local = FixedOffset::east_opt(8 * 3600).map(|tz| event.created_at.with_timezone(&tz));
+    let data = serde_json::json!({
+        "thing1": { "value": fit(&project_name, THING) },
+        "phrase2": { "value": fit(verdict, PHRASE) },
+        "thing3": { "value": fit(&reason, THING) },
+        "time4": { "value": local.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default() },
+    });
+    let message = SubscribeMessage {
+        touser: openid,
+        template_id: state.config.wechat_review_template_id.clone(),
+        page: format!(
+            "pages/orders/detail?id={}",
+            state.ids.encode(NodeType::Order, o.id)
+        ),
+        data: data.clone(),
+    };
+    let row = outbound_message::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        event_id: Set(event.id),
+        order_id: Set(o.id),
+        account_id: Set(o.account_id.unwrap_or_default()),
+        provider: Set(state.wechat_messages.provider().into()),
+        template_id: Set(message.template_id.clone()),
+        page: Set(message.page.clone()),
+        data: Set(data),
+        state: Set("PENDING".into()),
+        attempts: Set(0),
+        error_code: Set(None),
+        error: Set(None),
+        created_at: Set(state.clock.now()),
+        sent_at: Set(None),
+    }
+    .insert(&state.db)
+    .await;
+    let row = match row {
+        Ok(r) => r,
+        // Another instance (or an earlier delivery of the same event) has it.
+        Err(e) if is_unique_violation(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let mut attempts = 0;
+    let outcome = loop {
+        attempts += 1;
+        match state.wechat_messages.send(&message).await {
+            Ok(()) => break Ok(()),
+            Err(SendError::Retryable(why)) if attempts < ATTEMPTS => {
+                tracing::info!(%why, attempts, "WeChat busy; trying the message again");
+                tokio::time::sleep(Duration::from_millis(200 * 4u64.pow(attempts as u32 - 1)))
+                    .await;
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    let (state_text, code, error) = match outcome {
+        Ok(()) => ("SENT", None, None),
+        Err(SendError::Refused { code, message }) => ("FAILED", Some(code), Some(message)),
+        Err(SendError::Retryable(why)) => ("FAILED", None, Some(why)),
+    };
+    outbound_message::Entity::update_many()
+        .col_expr(outbound_message::Column::State, Expr::value(state_text))
+        .col_expr(outbound_message::Column::Attempts, Expr::value(attempts))
+        .col_expr(outbound_message::Column::ErrorCode, Expr::value(code))
+        .col_expr(outbound_message::Column::Error, Expr::value(error))
+        .col_expr(
+            outbound_message::Column::SentAt,
+            Expr::value((state_text == "SENT").then(|| state.clock.now())),
+        )
+        .filter(outbound_message::Column::Id.eq(row.id))
+        .exec(&state.db)
+        .await?;
+    Ok(outbound_message::Entity::find_by_id(row.id)
+        .one(&state.db)
+        .await?)
+}

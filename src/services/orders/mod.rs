@@ -1,0 +1,305 @@
+//! 提交照片 / 订单: creating orders, changing the photo while unpaid, cancelling, and reading
+//! orders with the viewer's permissions.
+pub mod sweeper;
+pub mod transition;
+
+use campus_photo_domain::{
+    codes::Role,
+    order::{self as rules, Actor, OrderEvent, OrderStatus},
+    order_number,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use self::transition::{By, Detail};
+use super::{enrollment, sessions::Viewer};
+use crate::{
+    AppState,
+    entities::{order, photo, project},
+    error::{AppError, AppResult, is_unique_violation},
+    graphql::node::in_school_scope,
+    services::payments,
+};
+
+/// How many later milliseconds to try when an order number is taken.
+const NUMBER_ATTEMPTS: usize = 20;
+
+pub fn not_found() -> AppError {
+    AppError::NotFound("找不到该订单")
+}
+
+pub fn status_of(row: &order::Model) -> AppResult<OrderStatus> {
+    row.status
+        .parse()
+        .map_err(|_| AppError::internal(format!("order {} has status {}", row.id, row.status)))
+}
+
+/// The order, if the viewer may read it: its student, or staff in its school's scope. Anyone
+/// else gets NOT_FOUND, so order ids reveal nothing.
+pub async fn readable(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<order::Model> {
+    let row = order::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(not_found)?;
+    if may_read(viewer, &row) {
+        Ok(row)
+    } else {
+        Err(not_found())
+    }
+}
+
+pub fn may_read(viewer: &Viewer, row: &order::Model) -> bool {
+    row.account_id == Some(viewer.account_id)
+        || (viewer.is_staff() && in_school_scope(viewer, row.school_id).is_ok())
+}
+
+/// The viewer's own order (students acting on their orders).
+pub async fn own(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<order::Model> {
+    let row = order::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(not_found)?;
+    if row.account_id == Some(viewer.account_id) {
+        Ok(row)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// A photo of the viewer's that passed the preliminary check.
+async fn passed_photo(
+    state: &AppState,
+    viewer: &Viewer,
+    photo_id: Uuid,
+) -> AppResult<(photo::Model, crate::entities::enrollment::Model)> {
+    let found = photo::Entity::find_by_id(photo_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("找不到该照片"))?;
+    let owner = enrollment::own(state, viewer, found.enrollment_id)
+        .await
+        .map_err(|_| AppError::NotFound("找不到该照片"))?;
+    if found.verdict != "PASSED" {
+        return Err(AppError::user(
+            "PHOTO_NOT_PASSED",
+            "photoId",
+            "这张照片未通过初审，请按提示重新拍摄后再提交",
+        ));
+    }
+    Ok((found, owner))
+}
+
+pub struct NewOrder {
+    pub photo_id: Uuid,
+    pub notification_consent: bool,
+}
+
+/// 提交: creates the order in PENDING_PAYMENT with the project's price.
+pub async fn submit(state: &AppState, viewer: &Viewer, input: NewOrder) -> AppResult<order::Model> {
+    let (photo, enrollment) = passed_photo(state, viewer, input.photo_id).await?;
+    let project = project::Entity::find_by_id(enrollment.project_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::internal("enrollment without project"))?;
+    let now = state.clock.now();
+    if project.closes_at.is_some_and(|c| c <= now) {
+        return Err(AppError::user(
+            "PROJECT_CLOSED",
+            "photoId",
+            "本次采集已截止，不能再提交订单",
+        ));
+    }
+    if let Some(open) = open_order_of(state, &enrollment.identity_key).await? {
+        return Err(order_exists(&open.number));
+    }
+    let kind: campus_photo_domain::codes::ProjectMode = project
+        .mode
+        .parse()
+        .map_err(|_| AppError::internal("project with unknown mode"))?;
+    let (mut number, mut at) = (
+        order_number::format(&project.order_number_prefix, now).map_err(AppError::internal)?,
+        now,
+    );
+    for _ in 0..NUMBER_ATTEMPTS {
+        let id = Uuid::now_v7();
+        let txn = state.db.begin().await?;
+        let inserted = order::ActiveModel {
+            id: Set(id),
+            number: Set(number.clone()),
+            account_id: Set(Some(viewer.account_id)),
+            enrollment_id: Set(enrollment.id),
+            project_id: Set(project.id),
+            school_id: Set(enrollment.school_id),
+            identity_key: Set(enrollment.identity_key.clone()),
+            open_identity_key: Set(Some(enrollment.identity_key.clone())),
+            kind: Set(kind.as_str().into()),
+            status: Set(rules::INITIAL.as_str().into()),
+            amount_fen: Set(project.price_fen),
+            photo_id: Set(photo.id),
+            notification_consent: Set(input.notification_consent),
+            rejection_code: Set(None),
+            rejection_message: Set(None),
+            rejected_by: Set(None),
+            rejected_at: Set(None),
+            rejection_note: Set(None),
+            refund_pending: Set(false),
+            version: Set(1),
+            deliverable_key: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            paid_at: Set(None),
+            completed_at: Set(None),
+            closed_at: Set(None),
+            refunded_at: Set(None),
+        }
+        .insert(&txn)
+        .await;
+        match inserted {
+            Ok(row) => {
+                transition::write_event(
+                    &txn,
+                    row.id,
+                    None,
+                    rules::INITIAL,
+                    "SUBMIT",
+                    By::account(Actor::Student, viewer.account_id),
+                    now,
+                    Detail::default(),
+                )
+                .await?;
+                txn.commit().await?;
+                state.relay.wake();
+                return Ok(row);
+            }
+            Err(e) if is_unique_violation(&e) => {
+                txn.rollback().await?;
+                // Either the student already has an open order (a concurrent submit won), or the
+                // number is taken: try the next millisecond.
+                if let Some(open) = open_order_of(state, &enrollment.identity_key).await? {
+                    return Err(order_exists(&open.number));
+                }
+                (number, at) = order_number::next_candidate(&project.order_number_prefix, at)
+                    .map_err(AppError::internal)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::internal("no free order number"))
+}
+
+fn order_exists(number: &str) -> AppError {
+    AppError::user(
+        "ORDER_EXISTS",
+        "photoId",
+        format!("你已有未完成的订单（{number}），请在订单列表中查看"),
+    )
+}
+
+async fn open_order_of(state: &AppState, identity_key: &str) -> AppResult<Option<order::Model>> {
+    Ok(order::Entity::find()
+        .filter(order::Column::OpenIdentityKey.eq(identity_key))
+        .one(&state.db)
+        .await?)
+}
+
+/// A passed photo of the order's own enrollment (for 去编辑 and 修改照片).
+pub async fn passed_photo_of_order(
+    state: &AppState,
+    viewer: &Viewer,
+    row: &order::Model,
+    photo_id: Uuid,
+) -> AppResult<photo::Model> {
+    let (photo, _) = passed_photo(state, viewer, photo_id).await?;
+    if photo.enrollment_id != row.enrollment_id {
+        return Err(AppError::user(
+            "PHOTO_MISMATCH",
+            "photoId",
+            "这张照片不属于该订单的采集信息",
+        ));
+    }
+    Ok(photo)
+}
+
+/// 去编辑: swaps the photo of an unpaid order for another passed take of the same enrollment.
+pub async fn update_pending(
+    state: &AppState,
+    viewer: &Viewer,
+    order_id: Uuid,
+    photo_id: Uuid,
+) -> AppResult<order::Model> {
+    let row = own(state, viewer, order_id).await?;
+    let photo = passed_photo_of_order(state, viewer, &row, photo_id).await?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let updated = transition::apply(
+        &txn,
+        &row,
+        OrderEvent::UpdatePending,
+        By::account(Actor::Student, viewer.account_id),
+        now,
+        vec![(order::Column::PhotoId, Expr::value(photo.id))],
+        Detail::default(),
+    )
+    .await?;
+    txn.commit().await?;
+    state.relay.wake();
+    Ok(updated)
+}
+
+/// 取消订单: closes an unpaid order, at WeChat first so it can no longer be paid. If WeChat says
+/// it was paid meanwhile, the payment is applied instead and the cancel refused.
+pub async fn cancel(state: &AppState, viewer: &Viewer, order_id: Uuid) -> AppResult<order::Model> {
+    let row = if viewer.role == Role::Admin {
+        order::Entity::find_by_id(order_id)
+            .one(&state.db)
+            .await?
+            .ok_or_else(not_found)?
+    } else {
+        own(state, viewer, order_id).await?
+    };
+    let by = By::account(Actor::from(viewer.role), viewer.account_id);
+    close_unpaid(state, row, OrderEvent::Cancel, by, Detail::default()).await
+}
+
+/// Closes an unpaid order (cancel or payment timeout).
+pub async fn close_unpaid(
+    state: &AppState,
+    row: order::Model,
+    event: OrderEvent,
+    by: By,
+    detail: Detail,
+) -> AppResult<order::Model> {
+    let status = status_of(&row)?;
+    if status != OrderStatus::PendingPayment {
+        return Err(transition::invalid_state(status));
+    }
+    if payments::close_at_wechat(state, &row).await? == payments::Closed::AlreadyPaid {
+        let current = readable_by_system(state, row.id).await?;
+        return Err(transition::invalid_state(status_of(&current)?));
+    }
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let closed = transition::apply(
+        &txn,
+        &row,
+        event,
+        by,
+        now,
+        vec![(order::Column::ClosedAt, Expr::value(now))],
+        detail,
+    )
+    .await?;
+    payments::mark_closed(&txn, &row, now).await?;
+    txn.commit().await?;
+    state.relay.wake();
+    Ok(closed)
+}
+
+pub async fn readable_by_system(state: &AppState, id: Uuid) -> AppResult<order::Model> {
+    order::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(not_found)
+}

@@ -1,0 +1,256 @@
+//! 退款: refunds through WeChat Pay with an idempotent out_refund_no. The order moves to REFUNDED
+//! only when the verified refund notification says the money went back.
+use campus_photo_domain::{
+    codes::Role,
+    order::{Actor, OrderNote, refundable},
+};
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::pay_error;
+use crate::{
+    AppState,
+    entities::{order, payment, refund},
+    error::{AppError, AppResult},
+    integrations::wechat_pay::{PayError, RefundCall},
+    services::{
+        orders::{
+            self,
+            transition::{self, By, Detail, invalid_state},
+        },
+        sessions::Viewer,
+    },
+};
+
+/// WeChat limits a refund reason to 80 characters.
+const MAX_REASON_CHARS: usize = 80;
+/// A refund WeChat never acknowledged is sent again after this long (same out_refund_no).
+const RESEND_AFTER: TimeDelta = TimeDelta::seconds(60);
+
+/// 申请退款 (PAID, PENDING_REVIEW or REJECTED): by the student for their order, or an admin.
+pub async fn request(
+    state: &AppState,
+    viewer: &Viewer,
+    order_id: Uuid,
+    reason: &str,
+) -> AppResult<order::Model> {
+    let row = if viewer.role == Role::Admin {
+        orders::readable_by_system(state, order_id).await?
+    } else {
+        orders::own(state, viewer, order_id).await?
+    };
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+        return Err(AppError::user(
+            "INVALID_REASON",
+            "reason",
+            format!("请填写退款原因（不超过 {MAX_REASON_CHARS} 个字）"),
+        ));
+    }
+    let status = orders::status_of(&row)?;
+    if !refundable(status) {
+        return Err(invalid_state(status));
+    }
+    if row.refund_pending {
+        return Err(AppError::user(
+            "REFUND_PENDING",
+            "orderId",
+            "退款正在处理中，请耐心等待",
+        ));
+    }
+    let pay = payment::Entity::find()
+        .filter(payment::Column::OrderId.eq(row.id))
+        .filter(payment::Column::State.eq("SUCCESS"))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::internal("paid order without a successful payment"))?;
+    let now = state.clock.now();
+    let by = By::account(Actor::from(viewer.role), viewer.account_id);
+    let txn = state.db.begin().await?;
+    transition::note(
+        &txn,
+        &row,
+        OrderNote::RefundRequested,
+        by,
+        now,
+        vec![(order::Column::RefundPending, Expr::value(true))],
+        Detail {
+            message: Some(reason.to_string()),
+            ..Detail::default()
+        },
+    )
+    .await?;
+    let pending = insert_refund(
+        &txn,
+        &pay,
+        Some(row.id),
+        reason,
+        Some(viewer.account_id),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    state.relay.wake();
+    match send(state, &pending).await {
+        Ok(()) => {}
+        Err(PayError::Rejected { code, message }) => {
+            record_failure(state, &pending, &format!("{code} {message}")).await?;
+            return Err(pay_error(
+                PayError::Rejected { code, message },
+                "REFUND_FAILED",
+                "退款申请未被受理",
+            ));
+        }
+        // Not reached or no answer: the sweeper sends it again with the same out_refund_no.
+        Err(e) => {
+            tracing::warn!(error = %e, refund = %pending.out_refund_no, "refund not sent yet")
+        }
+    }
+    orders::readable_by_system(state, row.id).await
+}
+
+/// Writes a PROCESSING refund of the whole payment. Its out_refund_no counts the payment's
+/// refunds, so a retry after a failure is a new refund and a resend is the same one.
+pub(crate) async fn insert_refund(
+    db: &impl ConnectionTrait,
+    pay: &payment::Model,
+    order_id: Option<Uuid>,
+    reason: &str,
+    requested_by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> AppResult<refund::Model> {
+    let earlier = refund::Entity::find()
+        .filter(refund::Column::PaymentId.eq(pay.id))
+        .count(db)
+        .await?;
+    Ok(refund::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        payment_id: Set(pay.id),
+        order_id: Set(order_id),
+        out_refund_no: Set(format!("{}-R{}", pay.out_trade_no, earlier + 1)),
+        refund_id: Set(None),
+        amount_fen: Set(pay.amount_fen),
+        reason: Set(reason.to_string()),
+        state: Set("PROCESSING".into()),
+        requested_by: Set(requested_by),
+        failure_reason: Set(None),
+        notification: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        completed_at: Set(None),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Calls the refund API and keeps WeChat's refund id.
+async fn send(state: &AppState, pending: &refund::Model) -> Result<(), PayError> {
+    let pay = payment::Entity::find_by_id(pending.payment_id)
+        .one(&state.db)
+        .await
+        .map_err(|e| PayError::Unavailable(e.to_string()))?
+        .ok_or_else(|| PayError::BadResponse("refund without payment".into()))?;
+    let accepted = state
+        .wechat_pay
+        .refund(&RefundCall {
+            out_trade_no: pay.out_trade_no.clone(),
+            out_refund_no: pending.out_refund_no.clone(),
+            reason: pending.reason.clone(),
+            refund_fen: pending.amount_fen,
+            total_fen: pay.amount_fen,
+        })
+        .await?;
+    refund::Entity::update_many()
+        .col_expr(refund::Column::RefundId, Expr::value(accepted.refund_id))
+        .col_expr(refund::Column::UpdatedAt, Expr::value(state.clock.now()))
+        .filter(refund::Column::Id.eq(pending.id))
+        .filter(refund::Column::RefundId.is_null())
+        .exec(&state.db)
+        .await
+        .map_err(|e| PayError::Unavailable(e.to_string()))?;
+    Ok(())
+}
+
+/// WeChat refused the refund: it is FAILED and the order may be refunded again later.
+async fn record_failure(state: &AppState, pending: &refund::Model, why: &str) -> AppResult<()> {
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    refund::Entity::update_many()
+        .col_expr(refund::Column::State, Expr::value("FAILED"))
+        .col_expr(refund::Column::FailureReason, Expr::value(why.to_string()))
+        .col_expr(refund::Column::UpdatedAt, Expr::value(now))
+        .filter(refund::Column::Id.eq(pending.id))
+        .filter(refund::Column::State.eq("PROCESSING"))
+        .exec(&txn)
+        .await?;
+    if let Some(order_id) = pending.order_id {
+        let row = order::Entity::find_by_id(order_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(orders::not_found)?;
+        transition::note(
+            &txn,
+            &row,
+            OrderNote::RefundFailed,
+            By::WECHATPAY,
+            now,
+            vec![(order::Column::RefundPending, Expr::value(false))],
+            Detail::reason("REFUND_FAILED", "退款申请未被受理，请稍后重试或联系客服"),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    state.relay.wake();
+    Ok(())
+}
+
+/// Sends the order's refunds that have not reached WeChat yet (after a paid-after-close).
+pub async fn send_pending_for_order(state: &AppState, order_id: Uuid) {
+    let pending = refund::Entity::find()
+        .filter(refund::Column::OrderId.eq(order_id))
+        .filter(refund::Column::State.eq("PROCESSING"))
+        .filter(refund::Column::RefundId.is_null())
+        .all(&state.db)
+        .await;
+    match pending {
+        Ok(rows) => {
+            for r in rows {
+                send_or_record(state, &r).await;
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "reading refunds to send"),
+    }
+}
+
+async fn send_or_record(state: &AppState, r: &refund::Model) {
+    match send(state, r).await {
+        Ok(()) => {}
+        Err(PayError::Rejected { code, message }) => {
+            if let Err(e) = record_failure(state, r, &format!("{code} {message}")).await {
+                tracing::warn!(error = %e, "recording a refused refund");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, refund = %r.out_refund_no, "refund not sent yet"),
+    }
+}
+
+/// Sends again the refunds WeChat never acknowledged. Returns how many were tried.
+pub async fn resend_unacknowledged(state: &AppState) -> AppResult<usize> {
+    let cutoff = state.clock.now() - RESEND_AFTER;
+    let stale = refund::Entity::find()
+        .filter(refund::Column::State.eq("PROCESSING"))
+        .filter(refund::Column::RefundId.is_null())
+        .filter(refund::Column::UpdatedAt.lte(cutoff))
+        .order_by_asc(refund::Column::CreatedAt)
+        .limit(50)
+        .all(&state.db)
+        .await?;
+    for r in &stale {
+        send_or_record(state, r).await;
+    }
+    Ok(stale.len())
+}

@@ -1,0 +1,25 @@
+//! The integration suite: one test binary (one link, one copy of the stack on disk) whose
+//! modules drive the real HTTP and WebSocket endpoints, one module per capability.
+mod common;
+
+mod admin_catalogue;
+mod cli;
+mod dashboards;
+mod decode_collection_code;
+mod enrollment;
+mod http_basics;
+mod order_updates;
+mod orders;
+mod payments;
+mod production;
+mod redis_outage;
+mod refunds;
+mod registry_export;
+mod review;
+mod schema_contract;
+mod sign_in;
+mod upload_photo;
+mod wechat_login_client;
+mod wechat_messages;
+mod wechat_pay_client;
+mod ws_transport;
