@@ -57,6 +57,8 @@ pub struct AppState {
     pub bus: Arc<dyn events::bus::EventBus>,
     /// Publishes committed order events; services wake it after each commit.
     pub relay: events::relay::Relay,
+    /// Fans order events out to `orderUpdates` subscribers, loading each once.
+    pub hub: Arc<events::hub::Hub>,
     /// Whether background jobs (production batches) start on their own; tests that stop a job
     /// half-way turn this off and drive it by hand.
     pub run_jobs: bool,
@@ -140,6 +142,7 @@ impl AppState {
             run_jobs: !overrides.defer_jobs,
             bus,
             relay: events::relay::Relay::default(),
+            hub: Arc::default(),
             config: Arc::new(config),
         })
     }

@@ -9,7 +9,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, se
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-use super::{BusMessage, Published};
+use super::{
+    Published,
+    hub::{Delivery, Route},
+};
 use crate::{
     AppState,
     entities::{order, order_event},
@@ -126,39 +129,39 @@ impl Sent {
     }
 }
 
+/// An event for a subscriber, with its order when the hub already loaded it.
+pub type FeedItem = (order_event::Model, Option<order::Model>);
+
 pub fn order_updates(
     state: AppState,
     audience: Audience,
     after: Option<Uuid>,
-) -> impl Stream<Item = AppResult<order_event::Model>> {
+) -> impl Stream<Item = AppResult<FeedItem>> {
     async_stream::try_stream! {
-        let mut live = state.bus.subscribe();
+        let mut live = state.hub.subscribe(&state, Route::for_viewer(&audience.viewer));
         let mut sent = Sent::new();
         // Without a cursor, "after" is now: an id made now sorts before any event written later.
         let mut cursor = after.unwrap_or_else(Uuid::now_v7);
         if after.is_some() {
             for row in audience.catch_up(&state, &mut cursor, &mut sent).await? {
-                yield row;
+                yield (row, None);
             }
         }
         loop {
             match live.recv().await {
-                Ok(BusMessage::OrderEvent(p)) => {
-                    if !audience.admits(&p) || !sent.first_time(p.event_id) {
+                Ok(Delivery::Event(event)) => {
+                    if !audience.admits(&event.published) || !sent.first_time(event.row.id) {
                         continue;
                     }
-                    if let Some(row) = order_event::Entity::find_by_id(p.event_id).one(&state.db).await? {
-                        cursor = cursor.max(row.id);
-                        yield row;
-                    }
+                    cursor = cursor.max(event.row.id);
+                    yield (event.row.clone(), Some(event.order.clone()));
                 }
-                Ok(BusMessage::Resync) | Err(RecvError::Lagged(_)) => {
+                Ok(Delivery::Resync) | Err(RecvError::Lagged(_)) => {
                     tracing::debug!("subscriber reads what it may have missed from the database");
                     for row in audience.catch_up(&state, &mut cursor, &mut sent).await? {
-                        yield row;
+                        yield (row, None);
                     }
                 }
-                Ok(_) => {}
                 Err(RecvError::Closed) => break,
             }
         }

@@ -3,6 +3,7 @@
 //! crash left behind, so delivery is at-least-once (subscribers drop event ids they have sent).
 pub mod bus;
 pub mod feed;
+pub mod hub;
 pub mod relay;
 pub mod watch;
 

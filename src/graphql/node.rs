@@ -91,7 +91,7 @@ pub async fn resolve(ctx: &Context<'_>, id: &str) -> ApiResult<Node> {
                 Some(event) => load(ctx, OrderId(event.order_id))
                     .await?
                     .filter(|o| crate::services::orders::may_read(&viewer, o))
-                    .map(|_| Node::OrderEvent(OrderEvent(event))),
+                    .map(|_| Node::OrderEvent(OrderEvent(event, None))),
                 None => None,
             }
         }

@@ -56,8 +56,10 @@ impl SubscriptionRoot {
                 None => None,
             };
         let audience = Audience { viewer, order_id };
-        Ok(feed::order_updates(state, audience, after)
-            .map(|item| item.map(OrderEvent).map_err(AppError::into_graphql)))
+        Ok(feed::order_updates(state, audience, after).map(|item| {
+            item.map(|(row, order)| OrderEvent(row, order))
+                .map_err(AppError::into_graphql)
+        }))
     }
 
     /// Dashboards: the order counts per stage now, then whenever they change (at most 4 a second).

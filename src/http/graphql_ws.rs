@@ -43,6 +43,11 @@ fn token_from_payload(payload: &serde_json::Value) -> Option<String> {
 /// How long a client may take to send `connection_init`.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
+const READ_BUFFER: usize = 4 * 1024;
+const WRITE_BUFFER: usize = 8 * 1024;
+/// A subscribe message carries one document and its variables; anything larger is refused.
+const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
+
 /// Close codes of graphql-transport-ws.
 const BAD_REQUEST: u16 = 4400;
 const UNAUTHORIZED: u16 = 4401;
@@ -54,7 +59,12 @@ pub async fn upgrade(
     protocol: GraphQLProtocol,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // Clients send only small control messages; axum's 128 KiB default read buffer would be most
+    // of an idle subscriber's memory (measured: 149 KiB each at 10 000 subscribers).
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_message_size(MAX_CLIENT_MESSAGE)
         .on_upgrade(move |socket| serve_socket(state, protocol, socket))
 }
 

@@ -39,6 +39,7 @@ async fn students_see_their_own_orders_move_live_and_nobody_elses() {
     let mut theirs = subscribe(&shop, &other.token, json!({})).await;
     let mut staff = subscribe(&shop, &reviewer, json!({})).await;
     let mut outsider = subscribe(&shop, &elsewhere, json!({})).await;
+    let mut admin = subscribe(&shop, &shop.admin, json!({})).await;
 
     let order = shop.paid_order(&s).await;
     let seen: Vec<_> = [
@@ -88,6 +89,12 @@ async fn students_see_their_own_orders_move_live_and_nobody_elses() {
             "REJECT"
         ]
     );
+    // Admins see every school's orders.
+    let mut admin_seen = Vec::new();
+    for _ in 0..4 {
+        admin_seen.push(next_event(&mut admin).await["event"].clone());
+    }
+    assert_eq!(admin_seen, staff_seen);
     silent(&mut theirs, Duration::from_millis(600)).await;
     silent(&mut outsider, Duration::from_millis(100)).await;
 }

@@ -123,6 +123,28 @@ async fn subscribing_before_the_handshake_is_refused() {
 }
 
 #[tokio::test]
+async fn an_oversized_message_closes_the_socket() {
+    let app = TestApp::spawn().await;
+    let mut ws = connect(&app).await;
+    // Clients only send small control messages; 64 KiB is the limit.
+    let padding = "x".repeat(80 * 1024);
+    ws.send(Message::text(
+        json!({ "type": "connection_init", "payload": { "padding": padding } }).to_string(),
+    ))
+    .await
+    .expect("send");
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+        .await
+        .expect("reply");
+    match reply {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1009),
+        // The server may drop the connection without a close frame: either way nothing is served.
+        Some(Err(_)) | None => {}
+        other => panic!("expected the socket to close, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn socket_without_the_protocol_header_is_refused() {
     let app = TestApp::spawn().await;
     let url = format!("{}/graphql/ws", app.base.replace("http://", "ws://"));

@@ -186,7 +186,7 @@ impl Order {
             .await?
             .unwrap_or_default()
             .into_iter()
-            .map(OrderEvent)
+            .map(|event| OrderEvent(event, Some(self.0.clone())))
             .collect())
     }
 
@@ -247,7 +247,9 @@ impl Order {
 }
 
 /// One entry of an order's audit trail; also what `orderUpdates` pushes.
-pub struct OrderEvent(pub order_event::Model);
+/// An order event; subscriptions hand it over with its order already loaded (the same for every
+/// subscriber), so fanning one event out to thousands of sockets reads the database once.
+pub struct OrderEvent(pub order_event::Model, pub Option<order::Model>);
 
 #[Object]
 impl OrderEvent {
@@ -256,6 +258,9 @@ impl OrderEvent {
     }
 
     async fn order(&self, ctx: &Context<'_>) -> ApiResult<Order> {
+        if let Some(order) = &self.1 {
+            return Ok(Order(order.clone()));
+        }
         load(ctx, OrderId(self.0.order_id))
             .await?
             .map(Order)
