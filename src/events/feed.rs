@@ -130,7 +130,7 @@ impl Sent {
 }
 
 /// An event for a subscriber, with its order when the hub already loaded it.
-pub type FeedItem = (order_event::Model, Option<order::Model>);
+pub type FeedItem = (order_event::Model, Option<std::sync::Arc<order::Model>>);
 
 pub fn order_updates(
     state: AppState,

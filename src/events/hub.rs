@@ -62,7 +62,7 @@ impl Route {
 pub struct LoadedEvent {
     pub published: Published,
     pub row: order_event::Model,
-    pub order: order::Model,
+    pub order: Arc<order::Model>,
 }
 
 #[derive(Debug, Clone)]
@@ -204,12 +204,12 @@ async fn load(
         .all(&state.db)
         .await?;
     let order_ids: HashSet<Uuid> = rows.iter().map(|r| r.order_id).collect();
-    let orders: HashMap<Uuid, order::Model> = order::Entity::find()
+    let orders: HashMap<Uuid, Arc<order::Model>> = order::Entity::find()
         .filter(order::Column::Id.is_in(order_ids))
         .all(&state.db)
         .await?
         .into_iter()
-        .map(|o| (o.id, o))
+        .map(|o| (o.id, Arc::new(o)))
         .collect();
     let published: HashMap<Uuid, Published> = wanted.iter().map(|p| (p.event_id, *p)).collect();
     Ok(rows

@@ -1,6 +1,7 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use campus_photo_domain::{codes::ProjectMode, order::OrderStatus};
 use chrono::{DateTime, TimeDelta, Utc};
+use std::sync::Arc;
 
 use super::{enrollment::Enrollment, money::Money, photo::Photo};
 use crate::{
@@ -182,11 +183,12 @@ impl Order {
 
     /// The audit trail, oldest first: PENDING_PAYMENT, PAID, PENDING_REVIEW, …
     async fn events(&self, ctx: &Context<'_>) -> ApiResult<Vec<OrderEvent>> {
+        let order = Arc::new(self.0.clone());
         Ok(load(ctx, EventsOfOrder(self.0.id))
             .await?
             .unwrap_or_default()
             .into_iter()
-            .map(|event| OrderEvent(event, Some(self.0.clone())))
+            .map(|event| OrderEvent(event, Some(Arc::clone(&order))))
             .collect())
     }
 
@@ -249,7 +251,7 @@ impl Order {
 /// One entry of an order's audit trail; also what `orderUpdates` pushes.
 /// An order event; subscriptions hand it over with its order already loaded (the same for every
 /// subscriber), so fanning one event out to thousands of sockets reads the database once.
-pub struct OrderEvent(pub order_event::Model, pub Option<order::Model>);
+pub struct OrderEvent(pub order_event::Model, pub Option<Arc<order::Model>>);
 
 #[Object]
 impl OrderEvent {
@@ -259,7 +261,7 @@ impl OrderEvent {
 
     async fn order(&self, ctx: &Context<'_>) -> ApiResult<Order> {
         if let Some(order) = &self.1 {
-            return Ok(Order(order.clone()));
+            return Ok(Order(order.as_ref().clone()));
         }
         load(ctx, OrderId(self.0.order_id))
             .await?
