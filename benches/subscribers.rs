@@ -6,7 +6,9 @@
 //! Run: `cargo bench --bench subscribers` (release build). Optional environment:
 //! `SUBSCRIBERS=1000,10000` (one run per value, each against a fresh server),
 //! `BENCH_STUDENTS=20` (the students the subscribers are spread over) and
-//! `CONNECT_CONCURRENCY=200` (WebSocket handshakes in flight while connecting).
+//! `CONNECT_CONCURRENCY=200` (WebSocket handshakes in flight while connecting) and
+//! `BENCH_SERVER_WRAPPER` (a profiler command the server runs under, e.g.
+//! `valgrind --tool=massif --massif-out-file=/tmp/massif.out`).
 //!
 //! The server is the real `campus-photo serve` binary in a child process (embedded SQLite in a
 //! temp dir, WeChat login and payment sandboxes, `RUST_LOG=warn`), so that what /proc/<pid> says
@@ -91,7 +93,18 @@ impl Server {
             .port();
         let addr = format!("127.0.0.1:{port}");
         let log = File::create(dir.path().join("server.log")).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_campus-photo"))
+        // BENCH_SERVER_WRAPPER (e.g. "valgrind --tool=massif") runs the server under a profiler.
+        let wrapper = std::env::var("BENCH_SERVER_WRAPPER").unwrap_or_default();
+        let mut words = wrapper.split_whitespace();
+        let mut command = match words.next() {
+            Some(program) => {
+                let mut c = Command::new(program);
+                c.args(words).arg(env!("CARGO_BIN_EXE_campus-photo"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_campus-photo")),
+        };
+        let child = command
             .arg("serve")
             .current_dir(dir.path())
             .env_clear()
@@ -156,6 +169,18 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // SIGTERM first, so a profiler wrapping the server (BENCH_SERVER_WRAPPER) can write its
+        // report; SIGKILL if it has not exited within 20 s.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

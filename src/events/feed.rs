@@ -142,8 +142,10 @@ pub fn order_updates(
         let mut sent = Sent::new();
         // Without a cursor, "after" is now: an id made now sorts before any event written later.
         let mut cursor = after.unwrap_or_else(Uuid::now_v7);
+        // The catch-up (a database read) is boxed: inline, its large future would be part of
+        // every idle subscriber's stream.
         if after.is_some() {
-            for row in audience.catch_up(&state, &mut cursor, &mut sent).await? {
+            for row in Box::pin(audience.catch_up(&state, &mut cursor, &mut sent)).await? {
                 yield (row, None);
             }
         }
@@ -158,7 +160,7 @@ pub fn order_updates(
                 }
                 Ok(Delivery::Resync) | Err(RecvError::Lagged(_)) => {
                     tracing::debug!("subscriber reads what it may have missed from the database");
-                    for row in audience.catch_up(&state, &mut cursor, &mut sent).await? {
+                    for row in Box::pin(audience.catch_up(&state, &mut cursor, &mut sent)).await? {
                         yield (row, None);
                     }
                 }
