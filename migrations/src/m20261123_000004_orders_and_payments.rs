@@ -54,6 +54,16 @@ enum OrderEvents {
     Payload,
     CreatedAt,
     PublishedAt,
+    FeedSeq,
+}
+
+/// One row: the last `order_events.feed_seq` handed out. Locking it serialises the relays of
+/// every instance.
+#[derive(DeriveIden)]
+enum FeedCounter {
+    Table,
+    Id,
+    LastSeq,
 }
 
 #[derive(DeriveIden)]
@@ -242,6 +252,7 @@ impl MigrationTrait for Migration {
                     .col(json_null(OrderEvents::Payload))
                     .col(timestamp_with_time_zone(OrderEvents::CreatedAt))
                     .col(timestamp_with_time_zone_null(OrderEvents::PublishedAt))
+                    .col(big_integer_null(OrderEvents::FeedSeq))
                     .foreign_key(
                         ForeignKey::create()
                             .from(OrderEvents::Table, OrderEvents::OrderId)
@@ -261,6 +272,32 @@ impl MigrationTrait for Migration {
             true,
         )
         .await?;
+        index(
+            manager,
+            "uq_order_events_feed_seq",
+            OrderEvents::Table,
+            vec![OrderEvents::FeedSeq.into_iden()],
+            true,
+        )
+        .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(FeedCounter::Table)
+                    .col(integer(FeedCounter::Id).primary_key())
+                    .col(big_integer(FeedCounter::LastSeq))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .exec_stmt(
+                Query::insert()
+                    .into_table(FeedCounter::Table)
+                    .columns([FeedCounter::Id, FeedCounter::LastSeq])
+                    .values_panic([1.into(), 0i64.into()])
+                    .to_owned(),
+            )
+            .await?;
         index(
             manager,
             "idx_order_events_unpublished",
@@ -364,6 +401,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            FeedCounter::Table.into_iden(),
             PaymentNonces::Table.into_iden(),
             Refunds::Table.into_iden(),
             Payments::Table.into_iden(),

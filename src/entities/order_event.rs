@@ -23,6 +23,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Set once the event went out on the bus.
     pub published_at: Option<DateTimeUtc>,
+    /// The event's place in the feed, given by the relay after the event committed: unlike
+    /// `id` (taken before commit), it follows commit order, so a client resuming after an event
+    /// cannot miss one that committed later with a smaller id.
+    pub feed_seq: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

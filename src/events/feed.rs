@@ -16,7 +16,7 @@ use super::{
 use crate::{
     AppState,
     entities::{order, order_event},
-    error::AppResult,
+    error::{AppError, AppResult},
     graphql::node::in_school_scope,
     services::sessions::Viewer,
 };
@@ -43,12 +43,8 @@ impl Audience {
         }
     }
 
-    /// The audience's events after `after`, oldest first, one page.
-    async fn page_after(
-        &self,
-        state: &AppState,
-        after: Uuid,
-    ) -> AppResult<Vec<order_event::Model>> {
+    /// The audience's events placed in the feed after `after`, in feed order, one page.
+    async fn page_after(&self, state: &AppState, after: i64) -> AppResult<Vec<order_event::Model>> {
         let mut orders = Query::select()
             .column(order::Column::Id)
             .from(order::Entity)
@@ -66,9 +62,9 @@ impl Audience {
             orders.and_where(order::Column::AccountId.eq(self.viewer.account_id));
         }
         Ok(order_event::Entity::find()
-            .filter(order_event::Column::Id.gt(after))
+            .filter(order_event::Column::FeedSeq.gt(after))
             .filter(order_event::Column::OrderId.in_subquery(orders))
-            .order_by_asc(order_event::Column::Id)
+            .order_by_asc(order_event::Column::FeedSeq)
             .limit(PAGE)
             .all(&state.db)
             .await?)
@@ -80,7 +76,7 @@ impl Audience {
     async fn catch_up(
         &self,
         state: &AppState,
-        cursor: &mut Uuid,
+        cursor: &mut i64,
         sent: &mut Sent,
     ) -> AppResult<Vec<order_event::Model>> {
         let mut out = Vec::new();
@@ -88,7 +84,7 @@ impl Audience {
             let page = self.page_after(state, *cursor).await?;
             let full = page.len() as u64 == PAGE;
             for row in page {
-                *cursor = (*cursor).max(row.id);
+                *cursor = (*cursor).max(row.feed_seq.unwrap_or(*cursor));
                 if sent.first_time(row.id) {
                     out.push(row);
                 }
@@ -129,6 +125,31 @@ impl Sent {
     }
 }
 
+/// Where in the feed a subscription starts: just after the `after` event, or at the end now.
+/// An event the relay has not placed yet (seen in a query a moment after it committed) counts
+/// as coming after every placed event with a smaller id.
+async fn feed_position(state: &AppState, after: Option<Uuid>) -> AppResult<i64> {
+    let mut last_placed = order_event::Entity::find()
+        .select_only()
+        .column_as(order_event::Column::FeedSeq.max(), "last")
+        .filter(order_event::Column::FeedSeq.is_not_null());
+    if let Some(after) = after {
+        let placed: Option<Option<i64>> = order_event::Entity::find_by_id(after)
+            .select_only()
+            .column(order_event::Column::FeedSeq)
+            .into_tuple()
+            .one(&state.db)
+            .await?;
+        match placed {
+            None => return Err(AppError::BadUserInput("after 不是有效的事件 id".into())),
+            Some(Some(seq)) => return Ok(seq),
+            Some(None) => last_placed = last_placed.filter(order_event::Column::Id.lt(after)),
+        }
+    }
+    let last: Option<Option<i64>> = last_placed.into_tuple().one(&state.db).await?;
+    Ok(last.flatten().unwrap_or(0))
+}
+
 /// An event for a subscriber, with its order when the hub already loaded it.
 pub type FeedItem = (order_event::Model, Option<std::sync::Arc<order::Model>>);
 
@@ -140,8 +161,8 @@ pub fn order_updates(
     async_stream::try_stream! {
         let mut live = state.hub.subscribe(&state, Route::for_viewer(&audience.viewer));
         let mut sent = Sent::new();
-        // Without a cursor, "after" is now: an id made now sorts before any event written later.
-        let mut cursor = after.unwrap_or_else(Uuid::now_v7);
+        // Read after subscribing: anything placed later is both live and after the cursor.
+        let mut cursor = Box::pin(feed_position(&state, after)).await?;
         // The catch-up (a database read) is boxed: inline, its large future would be part of
         // every idle subscriber's stream.
         if after.is_some() {
@@ -155,7 +176,7 @@ pub fn order_updates(
                     if !audience.admits(&event.published) || !sent.first_time(event.row.id) {
                         continue;
                     }
-                    cursor = cursor.max(event.row.id);
+                    cursor = cursor.max(event.row.feed_seq.unwrap_or(cursor));
                     yield (event.row.clone(), Some(event.order.clone()));
                 }
                 Ok(Delivery::Resync) | Err(RecvError::Lagged(_)) => {

@@ -3,8 +3,12 @@
 //! instance committed but never published, and for other instances' commits.
 use std::{sync::Arc, time::Duration};
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement, TransactionTrait, sea_query::Expr,
+};
 use tokio::sync::Notify;
+use uuid::Uuid;
 
 use super::{BusMessage, Published, bus::EventBus};
 use crate::{
@@ -44,11 +48,70 @@ impl Relay {
     }
 }
 
-/// Publishes one batch of unpublished events; returns how many went out.
+/// Gives committed events without a place in the feed the next places, oldest id first, in one
+/// transaction that first locks the counter row: the relays of all instances take turns, and
+/// an event committing later always gets a later place. Returns how many were placed.
+pub async fn sequence_committed(state: &AppState) -> AppResult<usize> {
+    let txn = state.db.begin().await?;
+    let backend = txn.get_database_backend();
+    // A write first: it takes the lock (PostgreSQL: the row; SQLite: the database) before
+    // anything is read, so what follows sees every event committed before it.
+    txn.execute_raw(Statement::from_string(
+        backend,
+        "UPDATE feed_counter SET last_seq = last_seq WHERE id = 1",
+    ))
+    .await?;
+    let ids: Vec<Uuid> = order_event::Entity::find()
+        .select_only()
+        .column(order_event::Column::Id)
+        .filter(order_event::Column::FeedSeq.is_null())
+        .order_by_asc(order_event::Column::Id)
+        .limit(BATCH)
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    if ids.is_empty() {
+        txn.commit().await?;
+        return Ok(0);
+    }
+    let last: i64 = txn
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT last_seq FROM feed_counter WHERE id = 1",
+        ))
+        .await?
+        .ok_or_else(|| crate::error::AppError::internal("feed_counter row missing"))?
+        .try_get("", "last_seq")?;
+    let mut seq = last;
+    for id in &ids {
+        seq += 1;
+        order_event::Entity::update_many()
+            .col_expr(order_event::Column::FeedSeq, Expr::value(seq))
+            .filter(order_event::Column::Id.eq(*id))
+            .exec(&txn)
+            .await?;
+    }
+    txn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        match backend {
+            DbBackend::Postgres => "UPDATE feed_counter SET last_seq = $1 WHERE id = 1",
+            _ => "UPDATE feed_counter SET last_seq = ? WHERE id = 1",
+        },
+        [seq.into()],
+    ))
+    .await?;
+    txn.commit().await?;
+    Ok(ids.len())
+}
+
+/// Places newly committed events in the feed, then publishes one batch of placed but unpublished
+/// events in feed order; returns how many went out.
 pub async fn publish_pending(state: &AppState) -> AppResult<usize> {
+    sequence_committed(state).await?;
     let rows = order_event::Entity::find()
         .filter(order_event::Column::PublishedAt.is_null())
-        .order_by_asc(order_event::Column::Id)
+        .filter(order_event::Column::FeedSeq.is_not_null())
+        .order_by_asc(order_event::Column::FeedSeq)
         .limit(BATCH)
         .all(&state.db)
         .await?;

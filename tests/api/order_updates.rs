@@ -135,6 +135,92 @@ async fn a_reconnecting_client_resumes_after_its_last_event_without_loss_or_repe
     silent(&mut again, Duration::from_millis(500)).await;
 }
 
+/// Event ids are taken before a transaction commits, so two transactions can commit in the
+/// opposite order of their ids. The feed follows commit order: a client that resumes after the
+/// event committed first still gets the one committed later with the smaller id.
+#[tokio::test]
+async fn an_event_committed_late_with_a_smaller_id_reaches_a_resuming_client() {
+    use campus_photo::{entities::order_event, ids::NodeType};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+
+    let shop = shop().await;
+    let s = shop.student("wx-live-late").await;
+    let mut ws = subscribe(&shop, &s.token, json!({})).await;
+    let order = shop.submit(&s).await;
+    assert_eq!(next_event(&mut ws).await["event"], "SUBMIT");
+    let order_id = shop
+        .app
+        .state
+        .ids
+        .decode_as(NodeType::Order, order["id"].as_str().unwrap_or_default())
+        .expect("order id");
+
+    // Transaction 1 takes its event id now …
+    let late_id = uuid::Uuid::now_v7();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    // … transaction 2 takes a later id and commits first; the client sees it, then drops.
+    shop.order_mutation(&s.token, "cancelOrder", json!({ "orderId": order["id"] }))
+        .await;
+    let cancel = next_event(&mut ws).await;
+    assert_eq!(cancel["event"], "CANCEL");
+    let cancel_id = shop
+        .app
+        .state
+        .ids
+        .decode_as(
+            NodeType::OrderEvent,
+            cancel["id"].as_str().unwrap_or_default(),
+        )
+        .expect("event id");
+    assert!(
+        late_id < cancel_id,
+        "the scenario needs the late event to sort first by id"
+    );
+    drop(ws);
+
+    // Transaction 1 commits.
+    let now = chrono::Utc::now();
+    order_event::ActiveModel {
+        id: Set(late_id),
+        order_id: Set(order_id),
+        sequence: Set(3),
+        from_status: Set(Some("CLOSED".into())),
+        to_status: Set("CLOSED".into()),
+        event: Set("LATE_COMMIT".into()),
+        actor: Set("SYSTEM".into()),
+        actor_account_id: Set(None),
+        reason_code: Set(None),
+        message: Set(None),
+        payload: Set(None),
+        created_at: Set(now),
+        published_at: Set(None),
+        feed_seq: Set(None),
+    }
+    .insert(&shop.app.state.db)
+    .await
+    .expect("insert the late event");
+    shop.app.state.relay.wake();
+    // Wait until it has gone out, so only the replay can bring it to the resuming client.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let row = order_event::Entity::find_by_id(late_id)
+            .one(&shop.app.state.db)
+            .await
+            .expect("read")
+            .expect("row");
+        if row.published_at.is_some() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never published");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let mut again = subscribe(&shop, &s.token, json!({ "a": cancel["id"] })).await;
+    let replayed = next_event(&mut again).await;
+    assert_eq!(replayed["event"], "LATE_COMMIT");
+    silent(&mut again, Duration::from_millis(300)).await;
+}
+
 #[tokio::test]
 async fn one_order_only_and_never_someone_elses() {
     let shop = shop().await;

@@ -194,6 +194,7 @@ pub async fn write_event(
         payload: Set(detail.payload),
         created_at: Set(now),
         published_at: Set(None),
+        feed_seq: Set(None),
     }
     .insert(db)
     .await?;
