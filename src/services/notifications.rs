@@ -1,10 +1,14 @@
 //! Review results as WeChat subscription messages (订阅消息) to students who consented. Listens
-//! on the event bus; the unique event id on `outbound_messages` makes one instance send each.
+//! on the event bus, and looks in the database for results no sender heard; the unique event id
+//! on `outbound_messages` makes one instance send each.
 //! A refusal (e.g. 43101) is recorded and never retried; a busy WeChat is tried 3 times in all.
 use std::time::Duration;
 
 use chrono::FixedOffset;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, Query},
+};
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
@@ -22,22 +26,74 @@ const ATTEMPTS: i32 = 3;
 const THING: usize = 20;
 const PHRASE: usize = 5;
 
+/// Review results older than this are not messaged any more when found unsent.
+const CATCH_UP_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+const CATCH_UP_EVERY: Duration = Duration::from_secs(60);
+const CATCH_UP_BATCH: u64 = 200;
+
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut live = state.bus.subscribe();
+        // What was reviewed while no sender listened (start-up, a Redis outage, a lagging
+        // receiver) is found in the database: first now, then on every resync and every minute.
+        catch_up_logged(&state).await;
+        let mut tick = tokio::time::interval(CATCH_UP_EVERY);
+        tick.reset();
         loop {
-            match live.recv().await {
-                Ok(BusMessage::OrderEvent(p)) => {
-                    if let Err(e) = on_event(&state, p.event_id).await {
-                        tracing::warn!(error = %e, "subscription message failed");
+            tokio::select! {
+                message = live.recv() => match message {
+                    Ok(BusMessage::OrderEvent(p)) => {
+                        if let Err(e) = on_event(&state, p.event_id).await {
+                            tracing::warn!(error = %e, "subscription message failed");
+                        }
                     }
-                }
-                Ok(_) => {}
-                Err(RecvError::Lagged(n)) => tracing::warn!(missed = n, "message sender lagged"),
-                Err(RecvError::Closed) => break,
+                    Ok(BusMessage::Resync) | Err(RecvError::Lagged(_)) => catch_up_logged(&state).await,
+                    Ok(_) => {}
+                    Err(RecvError::Closed) => break,
+                },
+                _ = tick.tick() => catch_up_logged(&state).await,
             }
         }
     })
+}
+
+async fn catch_up_logged(state: &AppState) {
+    match catch_up(state).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(events = n, "sent review messages that had been missed"),
+        Err(e) => tracing::warn!(error = %e, "catching up on review messages failed"),
+    }
+}
+
+/// Handles review results of the last day that have no message yet and whose student
+/// consented; returns how many it looked at.
+pub async fn catch_up(state: &AppState) -> AppResult<usize> {
+    let since = state.clock.now() - CATCH_UP_WINDOW;
+    let handled = Query::select()
+        .column(outbound_message::Column::EventId)
+        .from(outbound_message::Entity)
+        .to_owned();
+    let consenting = Query::select()
+        .column(order::Column::Id)
+        .from(order::Entity)
+        .and_where(order::Column::NotificationConsent.eq(true))
+        .to_owned();
+    let missed: Vec<Uuid> = order_event::Entity::find()
+        .select_only()
+        .column(order_event::Column::Id)
+        .filter(order_event::Column::Event.is_in(["APPROVE", "REJECT"]))
+        .filter(order_event::Column::CreatedAt.gt(since))
+        .filter(order_event::Column::Id.not_in_subquery(handled))
+        .filter(order_event::Column::OrderId.in_subquery(consenting))
+        .order_by_asc(order_event::Column::Id)
+        .limit(CATCH_UP_BATCH)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    for event_id in &missed {
+        on_event(state, *event_id).await?;
+    }
+    Ok(missed.len())
 }
 
 /// Sends the message an event calls for, if any. Returns the recorded message.

@@ -122,6 +122,36 @@ async fn no_consent_no_message() {
     assert_eq!(r["wechatMessages"], json!([]));
 }
 
+/// A result reviewed while no sender listened (every instance down, a Redis outage) is not
+/// lost: an instance finds it in the database when it starts.
+#[tokio::test]
+async fn a_result_no_sender_heard_is_sent_when_an_instance_starts() {
+    use campus_photo::entities::outbound_message;
+    use sea_orm::EntityTrait;
+
+    let shop = shop().await;
+    let s = shop.student("wx-msg-3").await;
+    let order = rejected_order(&shop, &s, true).await;
+    assert_eq!(settled_messages(&shop, &order).await.len(), 1);
+    // As if nobody had been listening when the reviewer rejected it.
+    outbound_message::Entity::delete_many()
+        .exec(&shop.app.state.db)
+        .await
+        .expect("forget the message");
+    let r = shop
+        .app
+        .data(Some(&shop.admin), MESSAGES, json!({ "o": order }))
+        .await;
+    assert_eq!(r["wechatMessages"], json!([]));
+
+    let _second = shop.app.spawn_sibling().await;
+    let list = settled_messages(&shop, &order).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["state"], "SENT");
+    let data: Value = serde_json::from_str(list[0]["data"].as_str().unwrap_or("{}")).expect("data");
+    assert_eq!(data["phrase2"]["value"], "审核驳回");
+}
+
 #[derive(Clone, Default)]
 struct FakeWeChat {
     calls: Arc<AtomicUsize>,
