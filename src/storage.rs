@@ -49,6 +49,14 @@ impl Storage {
         Ok(())
     }
 
+    /// Removes an object; one that is already gone is not an error.
+    pub async fn delete(&self, key: &str) -> AppResult<()> {
+        match self.store.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(AppError::internal(format!("storage delete {key}: {e}"))),
+        }
+    }
+
     /// The object's bytes, or None when it does not exist.
     pub async fn get(&self, key: &str) -> AppResult<Option<Bytes>> {
         match self.store.get(&Path::from(key)).await {

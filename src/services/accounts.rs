@@ -122,6 +122,7 @@ pub async fn sign_in_student(state: &AppState, input: StudentSignIn<'_>) -> AppR
                 school_id: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
+                deleted_at: Set(None),
             }
             .insert(&state.db)
             .await;
@@ -295,6 +296,7 @@ async fn insert_staff(
         school_id: Set(school_id),
         created_at: Set(now),
         updated_at: Set(now),
+        deleted_at: Set(None),
     }
     .insert(&state.db)
     .await

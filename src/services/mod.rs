@@ -1,4 +1,5 @@
 //! Business operations. Resolvers call these; transactions live here.
+pub mod account_closure;
 pub mod accounts;
 pub mod catalogue;
 pub mod collection_codes;

@@ -90,7 +90,7 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> AppResult<Au
     let Some((session, Some(account))) = found else {
         return Ok(Auth::Rejected);
     };
-    if session.revoked_at.is_some() || session.expires_at <= now {
+    if session.revoked_at.is_some() || session.expires_at <= now || account.deleted_at.is_some() {
         return Ok(Auth::Rejected);
     }
     let role: Role = account
@@ -103,6 +103,21 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> AppResult<Au
         role,
         school_id: account.school_id,
     }))
+}
+
+/// Revokes every session of an account (退出所有设备); returns how many were open.
+pub async fn revoke_all<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    account_id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<u64> {
+    Ok(session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::AccountId.eq(account_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// Revokes one session.

@@ -2,6 +2,7 @@
 //! modules drive the real HTTP and WebSocket endpoints, one module per capability.
 mod common;
 
+mod account;
 mod admin_catalogue;
 mod cli;
 mod dashboards;

@@ -44,7 +44,7 @@ async fn registry_id(app: &TestApp, s: &Student) -> String {
 }
 
 /// Approves every waiting order of 10027, runs one batch over them and waits for it.
-async fn produce_all(shop: &Shop, reviewer: &str, producer: &str, expected: usize) {
+pub(crate) async fn produce_all(shop: &Shop, reviewer: &str, producer: &str, expected: usize) {
     let app = &shop.app;
     let claimed = app
         .data(
@@ -103,7 +103,7 @@ async fn export(app: &TestApp, token: &str, school: &str) -> Value {
 }
 
 /// Exports that must succeed; returns the payload's export.
-async fn export_ok(app: &TestApp, token: &str, school: &str) -> Value {
+pub(crate) async fn export_ok(app: &TestApp, token: &str, school: &str) -> Value {
     let body = export(app, token, school).await;
     assert!(body.get("errors").is_none(), "{body}");
     let payload = &body["data"]["exportToRegistry"];

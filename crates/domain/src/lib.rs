@@ -2,6 +2,7 @@
 #[macro_use]
 mod macros;
 
+pub mod account_deletion;
 pub mod codes;
 pub mod field_crypto;
 pub mod id_number;

@@ -1,4 +1,5 @@
 //! Mutations, one module per area of the flow, merged into one root type.
+mod account;
 mod catalogue;
 mod enrollment;
 mod orders;
@@ -20,6 +21,7 @@ pub struct Mutation(
     orders::OrderMutation,
     review::ReviewMutation,
     catalogue::CatalogueMutation,
+    account::AccountMutation,
 );
 
 /// Reads a GraphQL multipart upload into memory (the HTTP layer has already bounded its size).

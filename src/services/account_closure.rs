@@ -1,0 +1,188 @@
+//! 账号信息: signing out of every device, and deleting a student's account. Deleting erases the
+//! personal data (phone, WeChat identity, the encrypted name and ID number, the photos) and
+//! keeps the orders for accounting with their link to the account removed.
+use std::collections::HashSet;
+
+use campus_photo_domain::{
+    account_deletion::{self, OrderFacts},
+    codes::Role,
+    order::OrderStatus,
+};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{
+    AppState,
+    entities::{account, enrollment, order, photo, registry_export_item},
+    error::{AppError, AppResult, UserError},
+    services::sessions::{self, Viewer},
+};
+
+/// Revokes every session of the viewer, this one included; returns how many there were.
+pub async fn sign_out_everywhere(state: &AppState, viewer: &Viewer) -> AppResult<u64> {
+    sessions::revoke_all(&state.db, viewer.account_id, state.clock.now()).await
+}
+
+pub async fn delete_student_account(state: &AppState, viewer: &Viewer) -> AppResult<()> {
+    if viewer.role != Role::Student {
+        return Err(AppError::User(vec![UserError::new(
+            "STAFF_ACCOUNT",
+            "工作人员账号由管理员管理，不能自行注销",
+        )]));
+    }
+    let orders = order::Entity::find()
+        .filter(order::Column::AccountId.eq(viewer.account_id))
+        .all(&state.db)
+        .await?;
+    let reported: HashSet<Uuid> = registry_export_item::Entity::find()
+        .select_only()
+        .column(registry_export_item::Column::OrderId)
+        .filter(registry_export_item::Column::OrderId.is_in(orders.iter().map(|o| o.id)))
+        .into_tuple()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut facts = Vec::with_capacity(orders.len());
+    for o in &orders {
+        let status: OrderStatus = o
+            .status
+            .parse()
+            .map_err(|_| AppError::internal("stored order status is unknown"))?;
+        facts.push(OrderFacts {
+            status,
+            refund_pending: o.refund_pending,
+            reported: reported.contains(&o.id),
+        });
+    }
+    if let Some(blocker) = account_deletion::blocker(facts) {
+        return Err(AppError::User(vec![UserError::new(
+            blocker.code(),
+            blocker.message(),
+        )]));
+    }
+
+    let enrollment_ids: Vec<Uuid> = enrollment::Entity::find()
+        .select_only()
+        .column(enrollment::Column::Id)
+        .filter(enrollment::Column::AccountId.eq(viewer.account_id))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let photos = photo::Entity::find()
+        .filter(photo::Column::EnrollmentId.is_in(enrollment_ids.iter().copied()))
+        .all(&state.db)
+        .await?;
+    let mut keys: HashSet<String> = HashSet::new();
+    for p in &photos {
+        keys.insert(p.object_key.clone());
+        keys.extend(p.preview_key.clone());
+    }
+    keys.extend(orders.iter().filter_map(|o| o.deliverable_key.clone()));
+
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    // Orders stay (payments and refunds are accounting records), no longer linked to anyone.
+    order::Entity::update_many()
+        .col_expr(order::Column::AccountId, Expr::value(Option::<Uuid>::None))
+        .col_expr(
+            order::Column::DeliverableKey,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(order::Column::AccountId.eq(viewer.account_id))
+        .exec(&txn)
+        .await?;
+    // The registry ids and masked values stay with the reported orders; what could name the
+    // student (the encrypted name and ID number, the ID-number lookup index) goes.
+    enrollment::Entity::update_many()
+        .col_expr(
+            enrollment::Column::AccountId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            enrollment::Column::NameEncrypted,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            enrollment::Column::IdNumberEncrypted,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            enrollment::Column::IdNumberIndex,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            enrollment::Column::AdmissionNumber,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(enrollment::Column::AccountId.eq(viewer.account_id))
+        .exec(&txn)
+        .await?;
+    photo::Entity::update_many()
+        .col_expr(
+            photo::Column::PreviewKey,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(photo::Column::EnrollmentId.is_in(enrollment_ids.iter().copied()))
+        .exec(&txn)
+        .await?;
+    account::Entity::update_many()
+        .col_expr(
+            account::Column::WechatOpenid,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            account::Column::PhoneEncrypted,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            account::Column::PhoneMasked,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(account::Column::DeletedAt, Expr::value(Some(now)))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(viewer.account_id))
+        .exec(&txn)
+        .await?;
+    sessions::revoke_all(&txn, viewer.account_id, now).await?;
+    txn.commit().await?;
+
+    // The images go last: the rows no longer lead to them. Keys are content-addressed, so an
+    // object another student's photo also uses is kept.
+    for key in keys {
+        if !used_elsewhere(state, &key, &enrollment_ids).await? {
+            state.storage.delete(&key).await?;
+        }
+    }
+    tracing::info!(account = %viewer.account_id, "student account deleted");
+    Ok(())
+}
+
+async fn used_elsewhere(state: &AppState, key: &str, mine: &[Uuid]) -> AppResult<bool> {
+    let photo_uses = photo::Entity::find()
+        .select_only()
+        .column(photo::Column::Id)
+        .filter(
+            Condition::any()
+                .add(photo::Column::ObjectKey.eq(key))
+                .add(photo::Column::PreviewKey.eq(key)),
+        )
+        .filter(photo::Column::EnrollmentId.is_not_in(mine.iter().copied()))
+        .into_tuple::<Uuid>()
+        .one(&state.db)
+        .await?;
+    if photo_uses.is_some() {
+        return Ok(true);
+    }
+    Ok(order::Entity::find()
+        .select_only()
+        .column(order::Column::Id)
+        .filter(order::Column::DeliverableKey.eq(key))
+        .into_tuple::<Uuid>()
+        .one(&state.db)
+        .await?
+        .is_some())
+}
