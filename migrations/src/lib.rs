@@ -9,6 +9,7 @@ mod m20261123_000004_orders_and_payments;
 mod m20261123_000005_review_production_export;
 mod m20261123_000006_outbound_messages;
 mod m20261123_000007_account_deletion;
+mod m20261123_000008_support_tickets;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_review_production_export::Migration),
             Box::new(m20261123_000006_outbound_messages::Migration),
             Box::new(m20261123_000007_account_deletion::Migration),
+            Box::new(m20261123_000008_support_tickets::Migration),
         ]
     }
 }

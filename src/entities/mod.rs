@@ -17,3 +17,5 @@ pub mod registry_export_item;
 pub mod review_claim;
 pub mod school;
 pub mod session;
+pub mod support_message;
+pub mod support_ticket;

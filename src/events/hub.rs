@@ -187,7 +187,9 @@ async fn dispatch(hub: &Hub, state: &AppState, burst: Vec<BusMessage>) {
                 }
             }
             BusMessage::Resync => hub.resync_all(),
-            BusMessage::ClaimsChanged { .. } | BusMessage::BatchProgress { .. } => {}
+            BusMessage::ClaimsChanged { .. }
+            | BusMessage::BatchProgress { .. }
+            | BusMessage::TicketChanged { .. } => {}
         }
     }
 }

@@ -29,6 +29,12 @@ pub enum BusMessage {
     ClaimsChanged { school_id: Uuid },
     /// A production batch's counts moved, or it finished.
     BatchProgress { batch_id: Uuid },
+    /// A support ticket was opened, answered or closed.
+    TicketChanged {
+        ticket_id: Uuid,
+        account_id: Option<Uuid>,
+        school_id: Option<Uuid>,
+    },
     /// Sent in process when the Redis subscription (re)connects: whatever was published while
     /// it was down never arrived, so subscribers re-read from the database.
     Resync,

@@ -37,7 +37,7 @@ pub fn queue_counts(
             (BusMessage::ClaimsChanged { school_id }, None) => {
                 crate::graphql::node::in_school_scope(&viewer, *school_id).is_ok()
             }
-            (BusMessage::BatchProgress { .. }, _) => false,
+            (BusMessage::BatchProgress { .. } | BusMessage::TicketChanged { .. }, _) => false,
             (BusMessage::Resync, _) => true,
         };
         loop {

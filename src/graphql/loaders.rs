@@ -80,6 +80,34 @@ impl Loader<EventsOfOrder> for DbLoader {
     }
 }
 
+/// A support ticket's messages, oldest first: one query for a whole list of tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MessagesOfTicket(pub Uuid);
+
+impl Loader<MessagesOfTicket> for DbLoader {
+    type Value = Vec<crate::entities::support_message::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[MessagesOfTicket]) -> LoadResult<MessagesOfTicket, Self::Value> {
+        use crate::entities::support_message;
+        use sea_orm::QueryOrder;
+        let rows = support_message::Entity::find()
+            .filter(support_message::Column::TicketId.is_in(keys.iter().map(|k| k.0)))
+            .order_by_asc(support_message::Column::Id)
+            .all(&self.state.db)
+            .await
+            .map_err(|e| Arc::new(e.into()))?;
+        let mut out: HashMap<MessagesOfTicket, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            out.entry(MessagesOfTicket(row.ticket_id))
+                .or_default()
+                .push(row);
+        }
+        Ok(out)
+    }
+}
+
 /// Loads one row through the request's DataLoader.
 pub async fn load<K>(
     ctx: &async_graphql::Context<'_>,

@@ -32,6 +32,7 @@ pub enum Node {
     OrderEvent(OrderEvent),
     ProductionBatch(ProductionBatch),
     RegistryExport(RegistryExport),
+    SupportTicket(crate::graphql::types::support::SupportTicket),
 }
 
 /// Resolves a global id for the viewer. Unknown ids, and ids of objects the viewer may not read,
@@ -106,6 +107,14 @@ pub async fn resolve(ctx: &Context<'_>, id: &str) -> ApiResult<Node> {
                 .await
                 .ok()
                 .map(|e| Node::RegistryExport(RegistryExport(e)))
+        }
+        NodeType::SupportTicket => {
+            use sea_orm::EntityTrait;
+            crate::entities::support_ticket::Entity::find_by_id(row)
+                .one(&ctx.state().db)
+                .await?
+                .filter(|t| crate::services::support::may_handle(&viewer, t))
+                .map(|t| Node::SupportTicket(crate::graphql::types::support::SupportTicket(t)))
         }
         _ => None,
     };

@@ -252,6 +252,26 @@ impl Query {
         ))
     }
 
+    /// Staff: support tickets in scope waiting for an answer (with `includeClosed`, closed ones
+    /// too), oldest first; tickets about no order are for admins.
+    #[graphql(guard = "RoleGuard::new(STAFF)")]
+    async fn support_tickets(
+        &self,
+        ctx: &Context<'_>,
+        include_closed: Option<bool>,
+    ) -> ApiResult<Vec<super::types::support::SupportTicket>> {
+        let rows = crate::services::support::for_staff(
+            ctx.state(),
+            ctx.viewer()?,
+            include_closed.unwrap_or(false),
+        )
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(super::types::support::SupportTicket)
+            .collect())
+    }
+
     /// Admins: the latest WeChat subscription messages (what the sandbox would have sent, too).
     #[graphql(guard = "RoleGuard::new(ADMIN)")]
     async fn wechat_messages(

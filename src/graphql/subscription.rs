@@ -1,22 +1,27 @@
 //! Subscriptions over graphql-transport-ws (`/graphql/ws`).
 use async_graphql::{Context, ID, Subscription};
 use futures::{Stream, StreamExt};
+use sea_orm::EntityTrait;
+use tokio::sync::broadcast::error::RecvError;
 
 use super::{
     context::ContextExt,
     types::{
         order::OrderEvent,
         production::{ProductionBatch, QueueStats},
+        support::SupportTicket,
     },
 };
 use crate::{
+    entities::support_ticket,
     error::AppError,
     events::{
+        BusMessage,
         feed::{self, Audience},
         watch,
     },
     ids::NodeType,
-    services::orders,
+    services::{orders, support},
 };
 
 pub struct SubscriptionRoot;
@@ -110,6 +115,36 @@ impl SubscriptionRoot {
             })
             .map_err(AppError::into_graphql)
         }))
+    }
+
+    /// 在线客服: the viewer's tickets (students) or tickets in scope (staff), each time one is
+    /// opened, answered or closed.
+    async fn support_ticket_updates(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<SupportTicket>> + use<>>
+    {
+        let state = ctx.state().clone();
+        let viewer = ctx.viewer().map_err(AppError::into_graphql)?.clone();
+        Ok(async_stream::stream! {
+            let mut live = state.bus.subscribe();
+            loop {
+                match live.recv().await {
+                    Ok(BusMessage::TicketChanged { ticket_id, .. }) => {
+                        let found = support_ticket::Entity::find_by_id(ticket_id)
+                            .one(&state.db)
+                            .await;
+                        match found {
+                            Ok(Some(t)) if support::may_handle(&viewer, &t) => yield Ok(SupportTicket(t)),
+                            Ok(_) => {}
+                            Err(e) => yield Err(AppError::from(e).into_graphql()),
+                        }
+                    }
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        })
     }
 }
 

@@ -1,6 +1,6 @@
 //! 账号信息: signing out of every device, and deleting a student's account. Deleting erases the
-//! personal data (phone, WeChat identity, the encrypted name and ID number, the photos) and
-//! keeps the orders for accounting with their link to the account removed.
+//! personal data (phone, WeChat identity, the encrypted name and ID number, the photos, support
+//! conversations) and keeps the orders for accounting with their link to the account removed.
 use std::collections::HashSet;
 
 use campus_photo_domain::{
@@ -16,7 +16,9 @@ use uuid::Uuid;
 
 use crate::{
     AppState,
-    entities::{account, enrollment, order, photo, registry_export_item},
+    entities::{
+        account, enrollment, order, photo, registry_export_item, support_message, support_ticket,
+    },
     error::{AppError, AppResult, UserError},
     services::sessions::{self, Viewer},
 };
@@ -82,6 +84,22 @@ pub async fn delete_student_account(state: &AppState, viewer: &Viewer) -> AppRes
         keys.extend(p.preview_key.clone());
     }
     keys.extend(orders.iter().filter_map(|o| o.deliverable_key.clone()));
+    // Support tickets are conversations, not accounting records: they go entirely.
+    let ticket_ids: Vec<Uuid> = support_ticket::Entity::find()
+        .select_only()
+        .column(support_ticket::Column::Id)
+        .filter(support_ticket::Column::AccountId.eq(viewer.account_id))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let pictures: Vec<Option<String>> = support_message::Entity::find()
+        .select_only()
+        .column(support_message::Column::PhotoKey)
+        .filter(support_message::Column::TicketId.is_in(ticket_ids.iter().copied()))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    keys.extend(pictures.into_iter().flatten());
 
     let now = state.clock.now();
     let txn = state.db.begin().await?;
@@ -147,6 +165,14 @@ pub async fn delete_student_account(state: &AppState, viewer: &Viewer) -> AppRes
         .filter(account::Column::Id.eq(viewer.account_id))
         .exec(&txn)
         .await?;
+    support_message::Entity::delete_many()
+        .filter(support_message::Column::TicketId.is_in(ticket_ids.iter().copied()))
+        .exec(&txn)
+        .await?;
+    support_ticket::Entity::delete_many()
+        .filter(support_ticket::Column::Id.is_in(ticket_ids.iter().copied()))
+        .exec(&txn)
+        .await?;
     sessions::revoke_all(&txn, viewer.account_id, now).await?;
     txn.commit().await?;
 
@@ -177,10 +203,21 @@ async fn used_elsewhere(state: &AppState, key: &str, mine: &[Uuid]) -> AppResult
     if photo_uses.is_some() {
         return Ok(true);
     }
-    Ok(order::Entity::find()
+    let deliverable = order::Entity::find()
         .select_only()
         .column(order::Column::Id)
         .filter(order::Column::DeliverableKey.eq(key))
+        .into_tuple::<Uuid>()
+        .one(&state.db)
+        .await?;
+    if deliverable.is_some() {
+        return Ok(true);
+    }
+    // The account's own messages are deleted by now, so any left are someone else's.
+    Ok(support_message::Entity::find()
+        .select_only()
+        .column(support_message::Column::Id)
+        .filter(support_message::Column::PhotoKey.eq(key))
         .into_tuple::<Uuid>()
         .one(&state.db)
         .await?

@@ -13,3 +13,4 @@ pub mod production;
 pub mod registry_export;
 pub mod review;
 pub mod sessions;
+pub mod support;

@@ -41,7 +41,7 @@ struct Checked {
     report: CheckReport,
 }
 
-fn extension_of(content_type: &str) -> &'static str {
+pub(crate) fn extension_of(content_type: &str) -> &'static str {
     match content_type {
         "image/png" => "png",
         "image/webp" => "webp",

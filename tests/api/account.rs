@@ -85,6 +85,14 @@ async fn deleting_erases_personal_data_and_keeps_orders_for_accounting() {
     let order = shop.submit(&s).await;
     shop.order_mutation(&s.token, "cancelOrder", json!({ "orderId": order["id"] }))
         .await;
+    let asked = app
+        .data(
+            Some(&s.token),
+            "mutation { openSupportTicket(input: { subject: \"问题\", text: \"我的电话是 13800138000\" }) { userErrors { code } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(asked["openSupportTicket"]["userErrors"], json!([]));
     let me = account_id(&shop, &s.token).await;
     let enrollment_id = row_id(&shop, NodeType::Enrollment, &s.enrollment);
     let photos = photo::Entity::find()
@@ -134,6 +142,17 @@ async fn deleting_erases_personal_data_and_keeps_orders_for_accounting() {
         .expect("order row");
     assert_eq!(o.account_id, None);
     assert_eq!(o.status, "CLOSED");
+    // Support conversations go entirely.
+    let tickets = campus_photo::entities::support_ticket::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("tickets");
+    assert!(tickets.is_empty(), "{tickets:?}");
+    let messages = campus_photo::entities::support_message::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("messages");
+    assert!(messages.is_empty(), "{messages:?}");
     // The student's own image is gone; the one the neighbour also uses stays.
     for p in &photos {
         let stored = app.state.storage.get(&p.object_key).await.expect("storage");

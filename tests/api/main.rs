@@ -19,6 +19,7 @@ mod registry_export;
 mod review;
 mod schema_contract;
 mod sign_in;
+mod support;
 mod upload_photo;
 mod wechat_login_client;
 mod wechat_messages;

@@ -92,17 +92,9 @@ const NOT_YET_BUILT: &[&str] = &[
     "CreatePrintOrderInput",
     "MarkPrintOrderShippedInput",
     "PrintOrderPayload",
-    "SupportMessage",
-    "SupportTicket",
-    "OpenSupportTicketInput",
-    "AnswerSupportTicketInput",
-    "SupportTicketPayload",
     "Viewer.printOrders",
-    "Viewer.supportTickets",
     "Mutation.createPrintOrder",
     "Mutation.markPrintOrderShipped",
-    "Mutation.openSupportTicket",
-    "Mutation.answerSupportTicket",
 ];
 
 #[test]

@@ -6,6 +6,7 @@ mod orders;
 mod photos;
 mod review;
 mod sign_in;
+mod support;
 
 use async_graphql::{Context, MergedObject, Upload};
 
@@ -22,6 +23,7 @@ pub struct Mutation(
     review::ReviewMutation,
     catalogue::CatalogueMutation,
     account::AccountMutation,
+    support::SupportMutation,
 );
 
 /// Reads a GraphQL multipart upload into memory (the HTTP layer has already bounded its size).

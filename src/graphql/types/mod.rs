@@ -10,4 +10,5 @@ pub mod production;
 pub mod project;
 pub mod school;
 pub mod service_info;
+pub mod support;
 pub mod viewer;

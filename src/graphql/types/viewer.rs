@@ -37,6 +37,18 @@ impl Viewer {
         Ok(rows.into_iter().map(Enrollment).collect())
     }
 
+    /// 在线客服: the viewer's support tickets, newest first.
+    async fn support_tickets(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<super::support::SupportTicket>> {
+        let rows = crate::services::support::of_student(ctx.state(), &self.0).await?;
+        Ok(rows
+            .into_iter()
+            .map(super::support::SupportTicket)
+            .collect())
+    }
+
     /// 我的订单: newest first (订单列表按时间倒序), optionally only some statuses (筛选).
     #[graphql(complexity = "crate::graphql::connection::page_size(first) * child_complexity + 1")]
     async fn orders(
