@@ -52,6 +52,19 @@ by_id_loader!(EnrollmentId, enrollment);
 by_id_loader!(PhotoId, photo);
 by_id_loader!(OrderId, order);
 
+/// Child rows under their parent's key, every key present (a parent without children gets an
+/// empty list), in the order the rows came.
+fn grouped<K, V>(keys: &[K], rows: Vec<V>, parent: impl Fn(&V) -> K) -> HashMap<K, Vec<V>>
+where
+    K: Copy + Eq + std::hash::Hash,
+{
+    let mut out: HashMap<K, Vec<V>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    for row in rows {
+        out.entry(parent(&row)).or_default().push(row);
+    }
+    out
+}
+
 /// An order's events (its audit trail), oldest first: one query for a whole page of orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EventsOfOrder(pub Uuid);
@@ -69,14 +82,7 @@ impl Loader<EventsOfOrder> for DbLoader {
             .all(&self.state.db)
             .await
             .map_err(|e| Arc::new(e.into()))?;
-        let mut out: HashMap<EventsOfOrder, Self::Value> =
-            keys.iter().map(|k| (*k, Vec::new())).collect();
-        for row in rows {
-            out.entry(EventsOfOrder(row.order_id))
-                .or_default()
-                .push(row);
-        }
-        Ok(out)
+        Ok(grouped(keys, rows, |row| EventsOfOrder(row.order_id)))
     }
 }
 
@@ -97,14 +103,7 @@ impl Loader<MessagesOfTicket> for DbLoader {
             .all(&self.state.db)
             .await
             .map_err(|e| Arc::new(e.into()))?;
-        let mut out: HashMap<MessagesOfTicket, Self::Value> =
-            keys.iter().map(|k| (*k, Vec::new())).collect();
-        for row in rows {
-            out.entry(MessagesOfTicket(row.ticket_id))
-                .or_default()
-                .push(row);
-        }
-        Ok(out)
+        Ok(grouped(keys, rows, |row| MessagesOfTicket(row.ticket_id)))
     }
 }
 
