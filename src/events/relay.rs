@@ -52,6 +52,17 @@ impl Relay {
 /// transaction that first locks the counter row: the relays of all instances take turns, and
 /// an event committing later always gets a later place. Returns how many were placed.
 pub async fn sequence_committed(state: &AppState) -> AppResult<usize> {
+    // A plain read first: the relay polls twice a second, and an idle one should not write.
+    let waiting: Option<Uuid> = order_event::Entity::find()
+        .select_only()
+        .column(order_event::Column::Id)
+        .filter(order_event::Column::FeedSeq.is_null())
+        .into_tuple()
+        .one(&state.db)
+        .await?;
+    if waiting.is_none() {
+        return Ok(0);
+    }
     let txn = state.db.begin().await?;
     let backend = txn.get_database_backend();
     // A write first: it takes the lock (PostgreSQL: the row; SQLite: the database) before
