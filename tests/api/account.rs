@@ -17,17 +17,10 @@ async fn delete_account(shop: &Shop, token: &str) -> Value {
     shop.app.data(Some(token), DELETE, json!({})).await["deleteAccount"].clone()
 }
 
-fn row_id(shop: &Shop, kind: NodeType, id: &Value) -> Uuid {
-    shop.app
-        .state
-        .ids
-        .decode_as(kind, id.as_str().unwrap_or_default())
-        .expect("a global id")
-}
-
 async fn account_id(shop: &Shop, token: &str) -> Uuid {
     let who = shop.app.data(Some(token), WHO, json!({})).await;
-    row_id(shop, NodeType::Account, &who["viewer"]["account"]["id"])
+    shop.app
+        .row_id(NodeType::Account, &who["viewer"]["account"]["id"])
 }
 
 #[tokio::test]
@@ -94,7 +87,7 @@ async fn deleting_erases_personal_data_and_keeps_orders_for_accounting() {
         .await;
     assert_eq!(asked["openSupportTicket"]["userErrors"], json!([]));
     let me = account_id(&shop, &s.token).await;
-    let enrollment_id = row_id(&shop, NodeType::Enrollment, &s.enrollment);
+    let enrollment_id = shop.app.row_id(NodeType::Enrollment, &s.enrollment);
     let photos = photo::Entity::find()
         .filter(photo::Column::EnrollmentId.eq(enrollment_id))
         .all(&app.state.db)
@@ -102,7 +95,7 @@ async fn deleting_erases_personal_data_and_keeps_orders_for_accounting() {
         .expect("photos");
     assert_eq!(photos.len(), 2);
     let neighbour_photo =
-        photo::Entity::find_by_id(row_id(&shop, NodeType::Photo, &neighbour.photo))
+        photo::Entity::find_by_id(shop.app.row_id(NodeType::Photo, &neighbour.photo))
             .one(&app.state.db)
             .await
             .expect("read")
@@ -135,7 +128,7 @@ async fn deleting_erases_personal_data_and_keeps_orders_for_accounting() {
     assert_eq!(e.id_number_encrypted, None);
     assert_eq!(e.id_number_index, None);
     // The order stays for accounting, linked to nobody.
-    let o = order::Entity::find_by_id(row_id(&shop, NodeType::Order, &order["id"]))
+    let o = order::Entity::find_by_id(shop.app.row_id(NodeType::Order, &order["id"]))
         .one(&app.state.db)
         .await
         .expect("read")
@@ -171,7 +164,8 @@ async fn deleting_erases_personal_data_and_keeps_orders_for_accounting() {
     let again = app.sign_in_student("wx-acc-4", "13800138000").await;
     let who = app.data(Some(&again), WHO, json!({})).await;
     assert_ne!(
-        row_id(&shop, NodeType::Account, &who["viewer"]["account"]["id"]),
+        shop.app
+            .row_id(NodeType::Account, &who["viewer"]["account"]["id"]),
         me
     );
     assert_eq!(who["viewer"]["enrollments"], json!([]));
@@ -190,7 +184,7 @@ async fn a_completed_photo_must_be_reported_before_the_account_goes() {
         .await;
     let s = shop.student("wx-acc-6").await;
     let order = shop.paid_order(&s).await;
-    crate::registry_export::produce_all(&shop, &reviewer, &producer, 1).await;
+    shop.produce_all(&reviewer, &producer, 1).await;
     shop.wait_for_status(&s.token, &order["id"], "COMPLETED")
         .await;
 

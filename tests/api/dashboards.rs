@@ -149,13 +149,7 @@ async fn production_progress_follows_a_batch_to_the_end() {
     );
     let id = shop
         .app
-        .state
-        .ids
-        .decode_as(
-            campus_photo::ids::NodeType::ProductionBatch,
-            batch.as_str().unwrap_or_default(),
-        )
-        .expect("batch id");
+        .row_id(campus_photo::ids::NodeType::ProductionBatch, &batch);
     campus_photo::services::production::run(&shop.app.state, id, None)
         .await
         .expect("run");

@@ -148,12 +148,7 @@ async fn an_event_committed_late_with_a_smaller_id_reaches_a_resuming_client() {
     let mut ws = subscribe(&shop, &s.token, json!({})).await;
     let order = shop.submit(&s).await;
     assert_eq!(next_event(&mut ws).await["event"], "SUBMIT");
-    let order_id = shop
-        .app
-        .state
-        .ids
-        .decode_as(NodeType::Order, order["id"].as_str().unwrap_or_default())
-        .expect("order id");
+    let order_id = shop.app.row_id(NodeType::Order, &order["id"]);
 
     // Transaction 1 takes its event id now …
     let late_id = uuid::Uuid::now_v7();
@@ -163,15 +158,7 @@ async fn an_event_committed_late_with_a_smaller_id_reaches_a_resuming_client() {
         .await;
     let cancel = next_event(&mut ws).await;
     assert_eq!(cancel["event"], "CANCEL");
-    let cancel_id = shop
-        .app
-        .state
-        .ids
-        .decode_as(
-            NodeType::OrderEvent,
-            cancel["id"].as_str().unwrap_or_default(),
-        )
-        .expect("event id");
+    let cancel_id = shop.app.row_id(NodeType::OrderEvent, &cancel["id"]);
     assert!(
         late_id < cancel_id,
         "the scenario needs the late event to sort first by id"

@@ -14,48 +14,14 @@ use campus_photo::{
 use campus_photo_domain::order::OrderEvent;
 use common::{
     TestApp, error_code, fixture,
-    flow::{Shop, deferred_shop, event_names, shop},
+    flow::{deferred_shop, event_names, shop},
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-const CLAIM: &str = "mutation($i: ClaimReviewTasksInput!) { claimReviewTasks(input: $i) { orders { id status } userErrors { code field message } } }";
-const REVIEW: &str = "mutation($i: ReviewOrderInput!) { reviewOrder(input: $i) { order { id status } userErrors { code field message } } }";
 const START: &str = "mutation($i: StartProductionBatchInput!) { startProductionBatch(input: $i) { batch { id total done failed finished } userErrors { code field message } } }";
 const BATCH: &str = "query($id: ID!) { node(id: $id) { ... on ProductionBatch { id total done failed finished finishedAt } } }";
 const ORDER: &str = "query($id: ID!) { node(id: $id) { ... on Order { id number status completedAt deliverableUrl events { sequence fromStatus toStatus event actor reasonCode message } } } }";
-
-/// A reviewer of 10027 claims every waiting order and approves them all.
-async fn approve_all(shop: &Shop, reviewer: &str, expected: usize) -> Vec<Value> {
-    let claimed = shop
-        .app
-        .data(
-            Some(reviewer),
-            CLAIM,
-            json!({ "i": { "count": 20, "schoolCode": "10027" } }),
-        )
-        .await["claimReviewTasks"]
-        .clone();
-    assert_eq!(claimed["userErrors"], json!([]), "{claimed}");
-    let orders = claimed["orders"].as_array().cloned().unwrap_or_default();
-    assert_eq!(orders.len(), expected, "{claimed}");
-    let mut approved = Vec::new();
-    for o in orders {
-        let r = shop
-            .app
-            .data(
-                Some(reviewer),
-                REVIEW,
-                json!({ "i": { "orderId": o["id"], "decision": "APPROVE" } }),
-            )
-            .await["reviewOrder"]
-            .clone();
-        assert_eq!(r["userErrors"], json!([]), "{r}");
-        assert_eq!(r["order"]["status"], "PENDING_PRODUCTION", "{r}");
-        approved.push(r["order"].clone());
-    }
-    approved
-}
 
 /// startProductionBatch: the whole response (errors included).
 async fn start(app: &TestApp, token: &str, input: Value) -> Value {
@@ -95,16 +61,9 @@ fn count_of(order: &Value, event: &str) -> usize {
     event_names(order).iter().filter(|e| *e == event).count()
 }
 
-fn order_uuid(app: &TestApp, id: &Value) -> uuid::Uuid {
-    app.state
-        .ids
-        .decode_as(NodeType::Order, id.as_str().unwrap_or_default())
-        .expect("order id")
-}
-
 /// The order's photo row.
 async fn photo_of(app: &TestApp, id: &Value) -> photo::Model {
-    let row = order::Entity::find_by_id(order_uuid(app, id))
+    let row = order::Entity::find_by_id(app.row_id(NodeType::Order, id))
         .one(&app.state.db)
         .await
         .expect("order query")
@@ -145,7 +104,7 @@ async fn approved_orders_are_produced_and_the_photo_downloads() {
     let b = shop.student("wx-prod-b").await;
     let oa = shop.paid_order(&a).await;
     let ob = shop.paid_order(&b).await;
-    approve_all(&shop, &reviewer, 2).await;
+    shop.approve_all(&reviewer, 2).await;
 
     let started = start_ok(app, &producer, json!({ "schoolCode": "10027" })).await;
     assert_eq!(started["total"], 2, "{started}");
@@ -261,7 +220,7 @@ async fn a_broken_original_fails_only_its_order_and_a_later_batch_completes_it()
         .await;
     let og = shop.paid_order(&good).await;
     let ob = shop.paid_order(&broken).await;
-    approve_all(&shop, &reviewer, 2).await;
+    shop.approve_all(&reviewer, 2).await;
 
     let row = photo_of(app, &ob["id"]).await;
     assert!(
@@ -358,15 +317,12 @@ async fn a_batch_interrupted_mid_order_resumes_without_doing_anything_twice() {
         let o = shop.paid_order(&s).await;
         students.push((s, o));
     }
-    approve_all(&shop, &reviewer, 3).await;
+    shop.approve_all(&reviewer, 3).await;
 
     let started = start_ok(app, &producer, json!({ "schoolCode": "10027" })).await;
     assert_eq!(started["total"], 3);
     let gid = started["id"].clone();
-    let id = state
-        .ids
-        .decode_as(NodeType::ProductionBatch, gid.as_str().unwrap_or_default())
-        .expect("batch id");
+    let id = app.row_id(NodeType::ProductionBatch, &gid);
     // Its orders are taken: a second batch finds nothing to produce.
     let again = start(app, &producer, json!({ "schoolCode": "10027" })).await;
     assert_eq!(
@@ -511,7 +467,7 @@ async fn who_may_start_a_batch_and_on_what() {
     let reviewer = app
         .staff(&shop.admin, "rev1", "REVIEWER", Some("10027"))
         .await;
-    approve_all(&shop, &reviewer, 1).await;
+    shop.approve_all(&reviewer, 1).await;
     let body = start(app, &elsewhere, json!({ "orderIds": [waiting["id"]] })).await;
     let payload = &body["data"]["startProductionBatch"];
     assert_eq!(payload["userErrors"][0]["code"], "INVALID_ORDERS", "{body}");

@@ -7,17 +7,11 @@ use std::io::Read;
 use campus_photo::{entities::enrollment, ids::NodeType};
 use common::{
     TestApp, error_code,
-    flow::{Shop, Student, shop},
+    flow::{Student, shop},
 };
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-const CLAIM: &str = "mutation($i: ClaimReviewTasksInput!) { claimReviewTasks(input: $i) { orders { id status } userErrors { code field message } } }";
-const REVIEW: &str = "mutation($i: ReviewOrderInput!) { reviewOrder(input: $i) { order { id status } userErrors { code field message } } }";
-const START: &str = "mutation($i: StartProductionBatchInput!) { startProductionBatch(input: $i) { batch { id total } userErrors { code field message } } }";
-const BATCH: &str =
-    "query($id: ID!) { node(id: $id) { ... on ProductionBatch { total done failed finished } } }";
 const ORDER: &str = "query($id: ID!) { node(id: $id) { ... on Order { id number status completedAt deliverableUrl } } }";
 const EXPORT: &str = "mutation($i: ExportToRegistryInput!) { exportToRegistry(input: $i) { export { id count url createdAt } userErrors { code field message } } }";
 
@@ -26,14 +20,7 @@ const MANIFEST_HEADER: &str =
 
 /// The registry student id (the code's `sid`) of the student's enrollment.
 async fn registry_id(app: &TestApp, s: &Student) -> String {
-    let id = app
-        .state
-        .ids
-        .decode_as(
-            NodeType::Enrollment,
-            s.enrollment.as_str().unwrap_or_default(),
-        )
-        .expect("enrollment id");
+    let id = app.row_id(NodeType::Enrollment, &s.enrollment);
     enrollment::Entity::find_by_id(id)
         .one(&app.state.db)
         .await
@@ -41,56 +28,6 @@ async fn registry_id(app: &TestApp, s: &Student) -> String {
         .expect("enrollment row")
         .registry_student_id
         .expect("registry student id")
-}
-
-/// Approves every waiting order of 10027, runs one batch over them and waits for it.
-pub(crate) async fn produce_all(shop: &Shop, reviewer: &str, producer: &str, expected: usize) {
-    let app = &shop.app;
-    let claimed = app
-        .data(
-            Some(reviewer),
-            CLAIM,
-            json!({ "i": { "count": 20, "schoolCode": "10027" } }),
-        )
-        .await["claimReviewTasks"]
-        .clone();
-    let orders = claimed["orders"].as_array().cloned().unwrap_or_default();
-    assert_eq!(orders.len(), expected, "{claimed}");
-    for o in orders {
-        let r = app
-            .data(
-                Some(reviewer),
-                REVIEW,
-                json!({ "i": { "orderId": o["id"], "decision": "APPROVE" } }),
-            )
-            .await["reviewOrder"]
-            .clone();
-        assert_eq!(r["order"]["status"], "PENDING_PRODUCTION", "{r}");
-    }
-    let started = app
-        .data(
-            Some(producer),
-            START,
-            json!({ "i": { "schoolCode": "10027" } }),
-        )
-        .await["startProductionBatch"]
-        .clone();
-    assert_eq!(started["userErrors"], json!([]), "{started}");
-    let id = started["batch"]["id"].clone();
-    for _ in 0..200 {
-        let b = app.data(Some(producer), BATCH, json!({ "id": id })).await["node"].clone();
-        if b["finished"] == true {
-            let n = json!(expected);
-            assert_eq!(
-                (&b["total"], &b["done"], &b["failed"]),
-                (&n, &n, &json!(0)),
-                "{b}"
-            );
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("batch {id} never finished");
 }
 
 async fn export(app: &TestApp, token: &str, school: &str) -> Value {
@@ -151,10 +88,6 @@ fn manifest_rows(manifest: &str) -> Vec<Vec<String>> {
     rows
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 fn instant(value: &str) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339(value)
         .unwrap_or_else(|e| panic!("{value}: {e}"))
@@ -192,7 +125,7 @@ async fn check_student(
     assert_eq!(row[1], "201911010101");
     assert_eq!(row[2], "张*三");
     assert_eq!(row[3], seen["number"].as_str().unwrap_or("?"));
-    assert_eq!(row[4], sha256_hex(jpeg));
+    assert_eq!(row[4], campus_photo::storage::sha256_hex(jpeg));
     assert_eq!(
         instant(&row[5]),
         instant(seen["completedAt"].as_str().expect("completedAt"))
@@ -215,7 +148,7 @@ async fn completed_photos_are_exported_once_with_a_manifest() {
         .await;
     let oa = shop.paid_order(&a).await;
     let ob = shop.paid_order(&b).await;
-    produce_all(&shop, &reviewer, &producer, 2).await;
+    shop.produce_all(&reviewer, &producer, 2).await;
 
     let first = export_ok(app, &shop.admin, "10027").await;
     assert_eq!(first["count"], 2, "{first}");
@@ -264,7 +197,7 @@ async fn completed_photos_are_exported_once_with_a_manifest() {
         .student_with_photo("wx-export-c", "obama_shift_ok.jpg")
         .await;
     let oc = shop.paid_order(&c).await;
-    produce_all(&shop, &reviewer, &producer, 1).await;
+    shop.produce_all(&reviewer, &producer, 1).await;
     let second = export_ok(app, &producer, "10027").await;
     assert_eq!(second["count"], 1, "{second}");
     assert_ne!(second["id"], first["id"]);
@@ -298,7 +231,7 @@ async fn exports_stay_within_the_exporters_school() {
     let s = shop.student("wx-export-scope").await;
     shop.paid_order(&s).await;
     // A completed photo is waiting, so a missing check would hand it out.
-    produce_all(&shop, &reviewer, &producer, 1).await;
+    shop.produce_all(&reviewer, &producer, 1).await;
 
     let body = export(app, &other_admin, "10027").await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");

@@ -266,3 +266,77 @@ pub fn event_names(order: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+const CLAIM: &str = "mutation($i: ClaimReviewTasksInput!) { claimReviewTasks(input: $i) { orders { id status } userErrors { code field message } } }";
+const REVIEW: &str = "mutation($i: ReviewOrderInput!) { reviewOrder(input: $i) { order { id status } userErrors { code field message } } }";
+const START: &str = "mutation($i: StartProductionBatchInput!) { startProductionBatch(input: $i) { batch { id total } userErrors { code field message } } }";
+const BATCH: &str =
+    "query($id: ID!) { node(id: $id) { ... on ProductionBatch { total done failed finished } } }";
+
+impl Shop {
+    /// A reviewer of 10027 claims every waiting order and approves them all.
+    pub async fn approve_all(&self, reviewer: &str, expected: usize) -> Vec<Value> {
+        let claimed = self
+            .app
+            .data(
+                Some(reviewer),
+                CLAIM,
+                json!({ "i": { "count": 20, "schoolCode": "10027" } }),
+            )
+            .await["claimReviewTasks"]
+            .clone();
+        assert_eq!(claimed["userErrors"], json!([]), "{claimed}");
+        let orders = claimed["orders"].as_array().cloned().unwrap_or_default();
+        assert_eq!(orders.len(), expected, "{claimed}");
+        let mut approved = Vec::new();
+        for o in orders {
+            let r = self
+                .app
+                .data(
+                    Some(reviewer),
+                    REVIEW,
+                    json!({ "i": { "orderId": o["id"], "decision": "APPROVE" } }),
+                )
+                .await["reviewOrder"]
+                .clone();
+            assert_eq!(r["userErrors"], json!([]), "{r}");
+            assert_eq!(r["order"]["status"], "PENDING_PRODUCTION", "{r}");
+            approved.push(r["order"].clone());
+        }
+        approved
+    }
+
+    /// Approves every waiting order of 10027, runs one batch over them and waits for it.
+    pub async fn produce_all(&self, reviewer: &str, producer: &str, expected: usize) {
+        self.approve_all(reviewer, expected).await;
+        let started = self
+            .app
+            .data(
+                Some(producer),
+                START,
+                json!({ "i": { "schoolCode": "10027" } }),
+            )
+            .await["startProductionBatch"]
+            .clone();
+        assert_eq!(started["userErrors"], json!([]), "{started}");
+        let id = started["batch"]["id"].clone();
+        for _ in 0..200 {
+            let b = self
+                .app
+                .data(Some(producer), BATCH, json!({ "id": id }))
+                .await["node"]
+                .clone();
+            if b["finished"] == true {
+                let n = json!(expected);
+                assert_eq!(
+                    (&b["total"], &b["done"], &b["failed"]),
+                    (&n, &n, &json!(0)),
+                    "{b}"
+                );
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("batch {id} never finished");
+    }
+}

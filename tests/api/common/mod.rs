@@ -91,6 +91,14 @@ pub fn test_pay_keys() -> Arc<SandboxKeys> {
 }
 
 impl TestApp {
+    /// The row id behind a global id of the given type (panics on anything else).
+    pub fn row_id(&self, kind: campus_photo::ids::NodeType, id: &Value) -> uuid::Uuid {
+        self.state
+            .ids
+            .decode_as(kind, id.as_str().unwrap_or_default())
+            .unwrap_or_else(|| panic!("not a {kind:?} id: {id}"))
+    }
+
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}, Overrides::default()).await
     }
