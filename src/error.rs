@@ -25,9 +25,12 @@ impl UserError {
         }
     }
 
-    /// Names the input field at fault (`input.<name>`).
+    /// Names the input field at fault (`input.<name>`; a dotted name such as `address.phone`
+    /// is a path into a nested input).
     pub fn on(mut self, input_field: &str) -> Self {
-        self.field = Some(vec!["input".to_string(), input_field.to_string()]);
+        let mut path = vec!["input".to_string()];
+        path.extend(input_field.split('.').map(str::to_string));
+        self.field = Some(path);
         self
     }
 }

@@ -44,6 +44,8 @@ pub struct AppState {
     pub crypto: Arc<FieldCrypto>,
     pub wechat_login: Arc<dyn WeChatLogin>,
     pub wechat_messages: Arc<dyn integrations::wechat_messages::WeChatMessages>,
+    /// Reports shipped print orders to WeChat.
+    pub wechat_shipping: Arc<dyn integrations::wechat_shipping::WeChatShipping>,
     /// Issuer keys that collection codes must be signed with.
     pub keyring: Arc<KeyRing>,
     pub storage: storage::Storage,
@@ -70,6 +72,7 @@ pub struct Overrides {
     pub clock: Option<SharedClock>,
     pub wechat_login: Option<Arc<dyn WeChatLogin>>,
     pub wechat_messages: Option<Arc<dyn integrations::wechat_messages::WeChatMessages>>,
+    pub wechat_shipping: Option<Arc<dyn integrations::wechat_shipping::WeChatShipping>>,
     /// Keys for the WeChat Pay sandbox (tests bring their own; otherwise one set per process).
     pub sandbox_pay_keys: Option<Arc<SandboxKeys>>,
     /// Do not start background jobs by themselves.
@@ -108,6 +111,18 @@ impl AppState {
                 }
                 (None, None) => Arc::new(integrations::wechat_messages::SandboxWeChatMessages),
             };
+        let wechat_shipping: Arc<dyn integrations::wechat_shipping::WeChatShipping> =
+            match (overrides.wechat_shipping, &config.wechat) {
+                (Some(s), _) => s,
+                (None, Some(_)) => {
+                    Arc::new(integrations::wechat_shipping::RealWeChatShipping::new(
+                        integrations::http_client::build(),
+                        config.wechat_api_base.clone(),
+                        wechat_login.clone(),
+                    ))
+                }
+                (None, None) => Arc::new(integrations::wechat_shipping::SandboxWeChatShipping),
+            };
         let (wechat_pay, pay_trust) =
             build_wechat_pay(&config, clock.clone(), overrides.sandbox_pay_keys)?;
         let (nonces, bus): (Arc<dyn NonceStore>, Arc<dyn events::bus::EventBus>) =
@@ -136,6 +151,7 @@ impl AppState {
             clock,
             wechat_login,
             wechat_messages,
+            wechat_shipping,
             wechat_pay,
             pay_trust: Arc::new(pay_trust),
             nonces,

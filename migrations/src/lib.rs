@@ -10,6 +10,7 @@ mod m20261123_000005_review_production_export;
 mod m20261123_000006_outbound_messages;
 mod m20261123_000007_account_deletion;
 mod m20261123_000008_support_tickets;
+mod m20261123_000009_print_orders;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_outbound_messages::Migration),
             Box::new(m20261123_000007_account_deletion::Migration),
             Box::new(m20261123_000008_support_tickets::Migration),
+            Box::new(m20261123_000009_print_orders::Migration),
         ]
     }
 }

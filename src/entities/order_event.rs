@@ -27,6 +27,8 @@ pub struct Model {
     /// `id` (taken before commit), it follows commit order, so a client resuming after an event
     /// cannot miss one that committed later with a smaller id.
     pub feed_seq: Option<i64>,
+    /// The print order this event is about (加洗 events are part of the photo order's trail).
+    pub print_order_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub order_id: Option<Uuid>,
+    /// Set instead of `order_id` when the payment is for a print order.
+    pub print_order_id: Option<Uuid>,
     /// WECHATPAY | SANDBOX
     pub provider: String,
     #[sea_orm(unique)]

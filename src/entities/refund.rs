@@ -8,6 +8,8 @@ pub struct Model {
     pub id: Uuid,
     pub payment_id: Uuid,
     pub order_id: Option<Uuid>,
+    /// Set instead of `order_id` when the refund is of a print order.
+    pub print_order_id: Option<Uuid>,
     #[sea_orm(unique)]
     pub out_refund_no: String,
     pub refund_id: Option<String>,

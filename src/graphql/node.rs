@@ -33,6 +33,7 @@ pub enum Node {
     ProductionBatch(ProductionBatch),
     RegistryExport(RegistryExport),
     SupportTicket(crate::graphql::types::support::SupportTicket),
+    PrintOrder(crate::graphql::types::print_order::PrintOrder),
 }
 
 /// Resolves a global id for the viewer. Unknown ids, and ids of objects the viewer may not read,
@@ -116,7 +117,10 @@ pub async fn resolve(ctx: &Context<'_>, id: &str) -> ApiResult<Node> {
                 .filter(|t| crate::services::support::may_handle(&viewer, t))
                 .map(|t| Node::SupportTicket(crate::graphql::types::support::SupportTicket(t)))
         }
-        _ => None,
+        NodeType::PrintOrder => crate::services::prints::readable(ctx.state(), &viewer, row)
+            .await
+            .ok()
+            .map(|p| Node::PrintOrder(crate::graphql::types::print_order::PrintOrder::whole(p))),
     };
     node.ok_or_else(|| not_found().into())
 }

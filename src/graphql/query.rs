@@ -252,6 +252,42 @@ impl Query {
         ))
     }
 
+    /// Shipping staff (producers, school admins, admins): print orders in scope, oldest first;
+    /// by default the PAID ones waiting to be shipped. Addresses are masked here; read one
+    /// print order by id for the label.
+    #[graphql(guard = "RoleGuard::new(STAFF)")]
+    async fn print_orders(
+        &self,
+        ctx: &Context<'_>,
+        statuses: Option<Vec<super::types::print_order::PrintOrderStatusGql>>,
+        school_code: Option<String>,
+        #[graphql(default = 50, validator(minimum = 1, maximum = 200))] first: i32,
+    ) -> ApiResult<Vec<super::types::print_order::PrintOrder>> {
+        let state = ctx.state();
+        let school_id = match school_code {
+            Some(code) => Some(
+                crate::services::catalogue::school_by_code(state, &code)
+                    .await?
+                    .ok_or(AppError::NotFound("找不到该学校"))?
+                    .id,
+            ),
+            None => None,
+        };
+        let statuses: Vec<_> = statuses
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        let first = u64::try_from(first).unwrap_or(50);
+        let rows =
+            crate::services::prints::for_staff(state, ctx.viewer()?, &statuses, school_id, first)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(super::types::print_order::PrintOrder::listed)
+            .collect())
+    }
+
     /// Staff: support tickets in scope waiting for an answer (with `includeClosed`, closed ones
     /// too), oldest first; tickets about no order are for admins.
     #[graphql(guard = "RoleGuard::new(STAFF)")]

@@ -4,3 +4,4 @@ pub mod http_client;
 pub mod wechat_login;
 pub mod wechat_messages;
 pub mod wechat_pay;
+pub mod wechat_shipping;

@@ -17,7 +17,8 @@ use uuid::Uuid;
 use crate::{
     AppState,
     entities::{
-        account, enrollment, order, photo, registry_export_item, support_message, support_ticket,
+        account, enrollment, order, photo, print_order, registry_export_item, support_message,
+        support_ticket,
     },
     error::{AppError, AppResult, UserError},
     services::sessions::{self, Viewer},
@@ -60,7 +61,11 @@ pub async fn delete_student_account(state: &AppState, viewer: &Viewer) -> AppRes
             reported: reported.contains(&o.id),
         });
     }
-    if let Some(blocker) = account_deletion::blocker(facts) {
+    // Prints still being paid, made or delivered need the student (and their address).
+    let prints_open = crate::services::prints::in_progress_count(state, viewer.account_id).await?;
+    let blocker = account_deletion::blocker(facts)
+        .or((prints_open > 0).then_some(account_deletion::Blocker::OrderInProgress));
+    if let Some(blocker) = blocker {
         return Err(AppError::User(vec![UserError::new(
             blocker.code(),
             blocker.message(),
@@ -111,6 +116,19 @@ pub async fn delete_student_account(state: &AppState, viewer: &Viewer) -> AppRes
             Expr::value(Option::<String>::None),
         )
         .filter(order::Column::AccountId.eq(viewer.account_id))
+        .exec(&txn)
+        .await?;
+    // Print orders stay for accounting too, without the link or the address.
+    print_order::Entity::update_many()
+        .col_expr(
+            print_order::Column::AccountId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            print_order::Column::AddressSealed,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(print_order::Column::AccountId.eq(viewer.account_id))
         .exec(&txn)
         .await?;
     // The registry ids and masked values stay with the reported orders; what could name the

@@ -9,6 +9,7 @@ pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod photos;
+pub mod prints;
 pub mod production;
 pub mod registry_export;
 pub mod review;

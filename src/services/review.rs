@@ -272,6 +272,7 @@ pub async fn review(
                         None => reason.message.to_string(),
                     }),
                     payload: None,
+                    print_order_id: None,
                 },
             )
         }

@@ -182,6 +182,7 @@ async fn an_event_committed_late_with_a_smaller_id_reaches_a_resuming_client() {
         created_at: Set(now),
         published_at: Set(None),
         feed_seq: Set(None),
+        print_order_id: Set(None),
     }
     .insert(&shop.app.state.db)
     .await

@@ -11,6 +11,7 @@ pub mod names;
 pub mod order;
 pub mod order_number;
 pub mod phone;
+pub mod print_order;
 pub mod reasons;
 
 pub use macros::ParseEnumError;

@@ -4,6 +4,7 @@ mod catalogue;
 mod enrollment;
 mod orders;
 mod photos;
+mod prints;
 mod review;
 mod sign_in;
 mod support;
@@ -24,6 +25,7 @@ pub struct Mutation(
     catalogue::CatalogueMutation,
     account::AccountMutation,
     support::SupportMutation,
+    prints::PrintMutation,
 );
 
 /// Reads a GraphQL multipart upload into memory (the HTTP layer has already bounded its size).

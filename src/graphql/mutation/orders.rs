@@ -2,16 +2,22 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use crate::{
+    entities::print_order,
     error::{ApiResult, AppError, AppResult, UserError, into_payload},
     graphql::{
         context::ContextExt,
         guards::{RoleGuard, SIGNED_IN, STUDENT},
-        types::order::{Order, WeChatPayParamsGql},
+        loaders::{OrderId, load},
+        types::{
+            order::{Order, WeChatPayParamsGql},
+            print_order::PrintOrder,
+        },
     },
     ids::NodeType,
     services::{
         orders::{self, NewOrder},
         payments::{self, refunds},
+        prints,
     },
 };
 
@@ -41,14 +47,20 @@ pub struct RequestRefundInput {
 
 #[derive(SimpleObject)]
 pub struct OrderPayload {
+    /// The order; for a print order, the photo order it prints.
     pub order: Option<Order>,
+    /// Set when the mutation was given a print order (加洗) id.
+    pub print_order: Option<PrintOrder>,
     pub user_errors: Vec<UserError>,
 }
 
 #[derive(SimpleObject)]
 pub struct CreatePaymentPayload {
+    /// The order; for a print order, the photo order it prints.
     pub order: Option<Order>,
     pub pay_params: Option<WeChatPayParamsGql>,
+    /// Set when the payment is for a print order (加洗).
+    pub print_order: Option<PrintOrder>,
     pub user_errors: Vec<UserError>,
 }
 
@@ -56,8 +68,41 @@ pub fn order_payload(result: AppResult<crate::entities::order::Model>) -> ApiRes
     let (order, user_errors) = into_payload(result)?;
     Ok(OrderPayload {
         order: order.map(Order),
+        print_order: None,
         user_errors,
     })
+}
+
+/// The payload of a mutation given a print order id: the print order and its photo order.
+async fn print_payload(
+    ctx: &Context<'_>,
+    result: AppResult<print_order::Model>,
+) -> ApiResult<OrderPayload> {
+    let (print, user_errors) = into_payload(result)?;
+    let order = match &print {
+        Some(p) => load(ctx, OrderId(p.order_id)).await?.map(Order),
+        None => None,
+    };
+    Ok(OrderPayload {
+        order,
+        print_order: print.map(PrintOrder::whole),
+        user_errors,
+    })
+}
+
+/// What an `orderId` names: a photo order, or (for payments, cancelling and refunds) a print
+/// order. Anything else is NOT_FOUND, like an id of someone else's order.
+enum Target {
+    Order(uuid::Uuid),
+    Print(uuid::Uuid),
+}
+
+fn target(ctx: &Context<'_>, id: &ID) -> AppResult<Target> {
+    match ctx.state().ids.decode(id) {
+        Some((NodeType::Order, row)) => Ok(Target::Order(row)),
+        Some((NodeType::PrintOrder, row)) => Ok(Target::Print(row)),
+        _ => Err(AppError::NotFound("找不到该订单")),
+    }
 }
 
 fn decode(ctx: &Context<'_>, node_type: NodeType, id: &ID) -> AppResult<uuid::Uuid> {
@@ -112,8 +157,12 @@ impl OrderMutation {
         input: OrderIdInput,
     ) -> ApiResult<OrderPayload> {
         let viewer = ctx.viewer()?.clone();
-        let order_id = decode(ctx, NodeType::Order, &input.order_id)?;
-        order_payload(orders::cancel(ctx.state(), &viewer, order_id).await)
+        match target(ctx, &input.order_id)? {
+            Target::Order(id) => order_payload(orders::cancel(ctx.state(), &viewer, id).await),
+            Target::Print(id) => {
+                print_payload(ctx, prints::cancel(ctx.state(), &viewer, id).await).await
+            }
+        }
     }
 
     /// 去支付: the `wx.requestPayment` parameters for an unpaid order. The order becomes PAID
@@ -125,20 +174,33 @@ impl OrderMutation {
         input: OrderIdInput,
     ) -> ApiResult<CreatePaymentPayload> {
         let viewer = ctx.viewer()?.clone();
-        let order_id = decode(ctx, NodeType::Order, &input.order_id)?;
-        let (result, user_errors) =
-            into_payload(payments::create_payment(ctx.state(), &viewer, order_id).await)?;
-        Ok(match result {
-            Some((order, params)) => CreatePaymentPayload {
-                order: Some(Order(order)),
-                pay_params: Some(params.into()),
-                user_errors,
-            },
-            None => CreatePaymentPayload {
-                order: None,
-                pay_params: None,
-                user_errors,
-            },
+        let state = ctx.state();
+        let (order, print, pay_params, user_errors) = match target(ctx, &input.order_id)? {
+            Target::Order(id) => {
+                let (result, errors) =
+                    into_payload(payments::create_payment(state, &viewer, id).await)?;
+                match result {
+                    Some((order, params)) => (Some(order), None, Some(params), errors),
+                    None => (None, None, None, errors),
+                }
+            }
+            Target::Print(id) => {
+                let (result, errors) =
+                    into_payload(payments::create_print_payment(state, &viewer, id).await)?;
+                match result {
+                    Some((print, params)) => {
+                        let order = load(ctx, OrderId(print.order_id)).await?;
+                        (order, Some(print), Some(params), errors)
+                    }
+                    None => (None, None, None, errors),
+                }
+            }
+        };
+        Ok(CreatePaymentPayload {
+            order: order.map(Order),
+            pay_params: pay_params.map(Into::into),
+            print_order: print.map(PrintOrder::whole),
+            user_errors,
         })
     }
 
@@ -150,8 +212,15 @@ impl OrderMutation {
         input: OrderIdInput,
     ) -> ApiResult<OrderPayload> {
         let viewer = ctx.viewer()?.clone();
-        let order_id = decode(ctx, NodeType::Order, &input.order_id)?;
-        order_payload(payments::sandbox_complete(ctx.state(), &viewer, order_id).await)
+        match target(ctx, &input.order_id)? {
+            Target::Order(id) => {
+                order_payload(payments::sandbox_complete(ctx.state(), &viewer, id).await)
+            }
+            Target::Print(id) => {
+                let result = payments::sandbox_complete_print(ctx.state(), &viewer, id).await;
+                print_payload(ctx, result).await
+            }
+        }
     }
 
     /// 申请退款 (PAID, PENDING_REVIEW or REJECTED): the student's own order, or an admin. The
@@ -163,7 +232,14 @@ impl OrderMutation {
         input: RequestRefundInput,
     ) -> ApiResult<OrderPayload> {
         let viewer = ctx.viewer()?.clone();
-        let order_id = decode(ctx, NodeType::Order, &input.order_id)?;
-        order_payload(refunds::request(ctx.state(), &viewer, order_id, &input.reason).await)
+        match target(ctx, &input.order_id)? {
+            Target::Order(id) => {
+                order_payload(refunds::request(ctx.state(), &viewer, id, &input.reason).await)
+            }
+            Target::Print(id) => {
+                let result = refunds::request_print(ctx.state(), &viewer, id, &input.reason).await;
+                print_payload(ctx, result).await
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ pub mod enums;
 pub mod money;
 pub mod order;
 pub mod photo;
+pub mod print_order;
 pub mod production;
 pub mod project;
 pub mod school;

@@ -307,6 +307,18 @@ impl OrderEvent {
     async fn at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+
+    /// The print order (加洗) a PRINT_… event is about.
+    async fn print_order(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<super::print_order::PrintOrder>> {
+        let Some(id) = self.0.print_order_id else {
+            return Ok(None);
+        };
+        let row = crate::services::prints::by_system(ctx.state(), id).await?;
+        Ok(Some(super::print_order::PrintOrder::listed(row)))
+    }
 }
 
 /// A page of orders (newest or oldest first) as an OrderConnection.

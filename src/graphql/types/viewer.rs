@@ -37,6 +37,19 @@ impl Viewer {
         Ok(rows.into_iter().map(Enrollment).collect())
     }
 
+    /// 加洗照片: the viewer's print orders, newest first (addresses masked; read one by id for
+    /// the whole address).
+    async fn print_orders(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<super::print_order::PrintOrder>> {
+        let rows = crate::services::prints::of_student(ctx.state(), &self.0).await?;
+        Ok(rows
+            .into_iter()
+            .map(super::print_order::PrintOrder::listed)
+            .collect())
+    }
+
     /// 在线客服: the viewer's support tickets, newest first.
     async fn support_tickets(
         &self,

@@ -275,7 +275,7 @@ pub async fn close_unpaid(
     if status != OrderStatus::PendingPayment {
         return Err(transition::invalid_state(status));
     }
-    if payments::close_at_wechat(state, &row).await? == payments::Closed::AlreadyPaid {
+    if payments::close_at_wechat(state, &row.number).await? == payments::Closed::AlreadyPaid {
         let current = readable_by_system(state, row.id).await?;
         return Err(transition::invalid_state(status_of(&current)?));
     }
@@ -291,7 +291,7 @@ pub async fn close_unpaid(
         detail,
     )
     .await?;
-    payments::mark_closed(&txn, &row, now).await?;
+    payments::mark_closed(&txn, &row.number, now).await?;
     txn.commit().await?;
     state.relay.wake();
     Ok(closed)

@@ -21,6 +21,9 @@ pub struct SweepReport {
     pub refunds_resent: usize,
     /// Production batches whose instance stopped renewing their lease.
     pub batches_resumed: usize,
+    /// Print orders closed unpaid, received after the delivery window, or whose shipping
+    /// information was sent again.
+    pub print_orders_changed: usize,
 }
 
 pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
@@ -47,6 +50,7 @@ pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
         }
     }
     report.refunds_resent = payments::refunds::resend_unacknowledged(state).await?;
+    report.print_orders_changed = crate::services::prints::sweep(state).await?;
     if state.run_jobs {
         report.batches_resumed =
             crate::services::production::resume_unfinished(state, false).await?;

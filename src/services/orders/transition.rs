@@ -44,6 +44,8 @@ pub struct Detail {
     pub reason_code: Option<String>,
     pub message: Option<String>,
     pub payload: Option<serde_json::Value>,
+    /// The print order the event is about, for 加洗 events on the photo order's trail.
+    pub print_order_id: Option<Uuid>,
 }
 
 impl Detail {
@@ -52,6 +54,7 @@ impl Detail {
             reason_code: Some(code.to_string()),
             message: Some(message.into()),
             payload: None,
+            print_order_id: None,
         }
     }
 }
@@ -97,6 +100,22 @@ pub async fn apply(
     compare_and_set(db, row, changes, now).await?;
     write_event(db, row.id, Some(from), to, event.as_str(), by, now, detail).await?;
     reload(db, row.id).await
+}
+
+/// Appends an event named `event` to the order's trail without changing its status: 加洗 events
+/// of the order's prints go through here. A compare-and-set on the order all the same, so event
+/// sequence numbers never race.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    row: &order::Model,
+    event: &str,
+    by: By,
+    now: DateTime<Utc>,
+    detail: Detail,
+) -> AppResult<order_event::Model> {
+    let status = status_of(row)?;
+    compare_and_set(db, row, Vec::new(), now).await?;
+    write_event(db, row.id, Some(status), status, event, by, now, detail).await
 }
 
 /// Records something about the order without changing its status (still a compare-and-set, so
@@ -195,6 +214,7 @@ pub async fn write_event(
         created_at: Set(now),
         published_at: Set(None),
         feed_seq: Set(None),
+        print_order_id: Set(detail.print_order_id),
     }
     .insert(db)
     .await?;

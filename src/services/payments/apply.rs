@@ -1,6 +1,9 @@
 //! Applying what WeChat Pay confirmed (a verified notification or a verified query): a paid
 //! transaction, or a refund's outcome. Idempotent: applying the same thing twice changes nothing.
-use campus_photo_domain::order::{OrderEvent, OrderNote, OrderStatus};
+use campus_photo_domain::{
+    order::{OrderEvent, OrderNote, OrderStatus},
+    print_order::{PrintEvent, PrintOrderStatus},
+};
 use campus_photo_wechatpay::notification::{RefundResource, Transaction};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
@@ -10,11 +13,14 @@ use sea_orm::{
 use super::refunds;
 use crate::{
     AppState,
-    entities::{order, payment, refund},
+    entities::{order, payment, print_order, refund},
     error::{AppError, is_unique_violation},
-    services::orders::{
-        self,
-        transition::{self, By, Detail},
+    services::{
+        orders::{
+            self,
+            transition::{self, By, Detail},
+        },
+        prints,
     },
 };
 
@@ -74,9 +80,16 @@ pub async fn transaction(
             .one(&state.db)
             .await?
             .ok_or(ApplyError::UnknownOrder)?;
-        let order_id = pay.order_id.ok_or(ApplyError::UnknownOrder)?;
-        let row = orders::readable_by_system(state, order_id).await?;
-        if t.amount.total != row.amount_fen || t.amount.total != pay.amount_fen {
+        let target = match (pay.order_id, pay.print_order_id) {
+            (Some(id), _) => Paying::Order(orders::readable_by_system(state, id).await?),
+            (None, Some(id)) => Paying::Print(prints::by_system(state, id).await?),
+            (None, None) => return Err(ApplyError::UnknownOrder),
+        };
+        let expected = match &target {
+            Paying::Order(row) => row.amount_fen,
+            Paying::Print(row) => row.amount_fen,
+        };
+        if t.amount.total != expected || t.amount.total != pay.amount_fen {
             return Err(ApplyError::Mismatch("amount"));
         }
         if t.amount.currency != "CNY" {
@@ -87,12 +100,25 @@ pub async fn transaction(
             return Ok(Applied::Unchanged);
         }
         let txn = state.db.begin().await?;
-        match apply_paid(state, &txn, &pay, &row, &transaction_id, &raw).await {
+        let applied = match &target {
+            Paying::Order(row) => apply_paid(state, &txn, &pay, row, &transaction_id, &raw).await,
+            Paying::Print(row) => {
+                apply_print_paid(state, &txn, &pay, row, &transaction_id, &raw).await
+            }
+        };
+        match applied {
             Ok(outcome) => {
                 txn.commit().await?;
                 state.relay.wake();
                 if let Applied::RefundStarted = outcome {
-                    refunds::send_pending_for_order(state, row.id).await;
+                    match &target {
+                        Paying::Order(row) => {
+                            refunds::send_pending(state, refund::Column::OrderId, row.id).await
+                        }
+                        Paying::Print(row) => {
+                            refunds::send_pending(state, refund::Column::PrintOrderId, row.id).await
+                        }
+                    }
                 }
                 return Ok(outcome);
             }
@@ -112,6 +138,37 @@ pub async fn transaction(
     Err(ApplyError::App(AppError::internal(
         "payment kept losing races; WeChat will retry",
     )))
+}
+
+/// What a transaction pays for.
+enum Paying {
+    Order(order::Model),
+    Print(print_order::Model),
+}
+
+/// Marks the payment row as applied. False when a duplicate got there first: the caller then
+/// undoes its work and the retry sees the new state.
+async fn claim_payment(
+    txn: &DatabaseTransaction,
+    pay: &payment::Model,
+    transaction_id: &str,
+    raw: &serde_json::Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, ApplyError> {
+    let claimed = payment::Entity::update_many()
+        .col_expr(
+            payment::Column::TransactionId,
+            Expr::value(transaction_id.to_string()),
+        )
+        .col_expr(payment::Column::State, Expr::value("SUCCESS"))
+        .col_expr(payment::Column::Notification, Expr::value(raw.clone()))
+        .col_expr(payment::Column::PaidAt, Expr::value(now))
+        .col_expr(payment::Column::UpdatedAt, Expr::value(now))
+        .filter(payment::Column::Id.eq(pay.id))
+        .filter(payment::Column::TransactionId.is_null())
+        .exec(txn)
+        .await?;
+    Ok(claimed.rows_affected == 1)
 }
 
 /// Applies a paid transaction inside `txn`. The order row is changed before the payment row, as
@@ -166,6 +223,7 @@ async fn apply_paid(
                     reason_code: Some("PAID_AFTER_CLOSE".into()),
                     message: Some("订单关闭后收到付款，已自动退款".into()),
                     payload: Some(payload),
+                    print_order_id: None,
                 },
             )
             .await?;
@@ -176,21 +234,7 @@ async fn apply_paid(
             return Ok(Applied::Unchanged);
         }
     };
-    let claimed = payment::Entity::update_many()
-        .col_expr(
-            payment::Column::TransactionId,
-            Expr::value(transaction_id.to_string()),
-        )
-        .col_expr(payment::Column::State, Expr::value("SUCCESS"))
-        .col_expr(payment::Column::Notification, Expr::value(raw.clone()))
-        .col_expr(payment::Column::PaidAt, Expr::value(now))
-        .col_expr(payment::Column::UpdatedAt, Expr::value(now))
-        .filter(payment::Column::Id.eq(pay.id))
-        .filter(payment::Column::TransactionId.is_null())
-        .exec(txn)
-        .await?;
-    if claimed.rows_affected == 0 {
-        // A duplicate got here first: undo and let the retry see it.
+    if !claim_payment(txn, pay, transaction_id, raw, now).await? {
         return Err(ApplyError::App(transition::invalid_state(
             orders::status_of(row)?,
         )));
@@ -198,7 +242,73 @@ async fn apply_paid(
     if outcome == Applied::RefundStarted {
         let mut paid = pay.clone();
         paid.transaction_id = Some(transaction_id.to_string());
-        refunds::insert_refund(txn, &paid, Some(row.id), "订单已关闭，自动退款", None, now).await?;
+        let target = refunds::RefundOf::Order(row.id);
+        refunds::insert_refund(txn, &paid, target, "订单已关闭，自动退款", None, now).await?;
+    }
+    Ok(outcome)
+}
+
+/// A paid print order (加洗): PENDING_PAYMENT → PAID, or money after closing → refund.
+async fn apply_print_paid(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    pay: &payment::Model,
+    row: &print_order::Model,
+    transaction_id: &str,
+    raw: &serde_json::Value,
+) -> Result<Applied, ApplyError> {
+    let now = state.clock.now();
+    let payload = serde_json::json!({ "transactionId": transaction_id });
+    let outcome = match prints::transition::status_of(row)? {
+        PrintOrderStatus::PendingPayment => {
+            prints::transition::apply(
+                txn,
+                row,
+                PrintEvent::PaymentConfirmed,
+                By::WECHATPAY,
+                now,
+                vec![(print_order::Column::PaidAt, Expr::value(now))],
+                Detail {
+                    payload: Some(payload),
+                    ..Detail::default()
+                },
+            )
+            .await?;
+            Applied::Paid
+        }
+        PrintOrderStatus::Closed => {
+            prints::transition::apply(
+                txn,
+                row,
+                PrintEvent::PaidAfterClose,
+                By::WECHATPAY,
+                now,
+                Vec::new(),
+                Detail {
+                    reason_code: Some("PAID_AFTER_CLOSE".into()),
+                    message: Some("加洗订单关闭后收到付款，已自动退款".into()),
+                    payload: Some(payload),
+                    print_order_id: None,
+                },
+            )
+            .await?;
+            Applied::RefundStarted
+        }
+        other => {
+            tracing::warn!(print_order = %row.id, status = %other, "payment for a print order past payment");
+            return Ok(Applied::Unchanged);
+        }
+    };
+    if !claim_payment(txn, pay, transaction_id, raw, now).await? {
+        return Err(ApplyError::App(prints::transition::invalid_state(
+            prints::transition::status_of(row)?,
+        )));
+    }
+    if outcome == Applied::RefundStarted {
+        let mut paid = pay.clone();
+        paid.transaction_id = Some(transaction_id.to_string());
+        let target = refunds::RefundOf::Print(row.id);
+        refunds::insert_refund(txn, &paid, target, "加洗订单已关闭，自动退款", None, now).await?;
     }
     Ok(outcome)
 }
@@ -289,6 +399,34 @@ pub async fn refund_outcome(
                 ),
             )
             .await?;
+        }
+    }
+    if let Some(print_id) = found.print_order_id {
+        let row = prints::transition::reload(&txn, print_id).await?;
+        let (event, detail) = if succeeded {
+            (
+                PrintEvent::RefundConfirmed,
+                Detail::reason("REFUNDED", "退款已原路退回"),
+            )
+        } else {
+            (
+                PrintEvent::RefundFailed,
+                Detail::reason(
+                    "REFUND_FAILED",
+                    format!("退款未成功（{}），请联系客服", r.refund_status),
+                ),
+            )
+        };
+        let cleared = vec![(print_order::Column::RefundPending, Expr::value(false))];
+        match prints::transition::apply(&txn, &row, event, By::WECHATPAY, now, cleared, detail)
+            .await
+        {
+            Ok(_) => {}
+            // The refund stands whatever the print order's status says now.
+            Err(AppError::User(_)) => {
+                tracing::warn!(print_order = %print_id, "refund outcome for a print order in another state")
+            }
+            Err(e) => return Err(e.into()),
         }
     }
     txn.commit().await?;

@@ -5,19 +5,19 @@ pub mod nonces;
 pub mod notify;
 pub mod refunds;
 
-use campus_photo_domain::order::OrderStatus;
+use campus_photo_domain::{order::OrderStatus, print_order::PrintOrderStatus};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
-use super::{orders, sessions::Viewer};
+use super::{orders, prints, sessions::Viewer};
 use crate::{
     AppState,
-    entities::{account, order, payment, project},
+    entities::{account, order, payment, print_order, project},
     error::{AppError, AppResult},
-    integrations::wechat_pay::{CloseOutcome, PayError, PayOrder, PayParams},
+    integrations::wechat_pay::{CloseOutcome, PayError, PayOrder, PayParams, SandboxWeChatPay},
     services::orders::transition::invalid_state,
 };
 
@@ -35,6 +35,16 @@ pub fn pay_error(e: PayError, code: &str, what: &str) -> AppError {
     }
 }
 
+/// What a payment is for: a photo order or a print order (加洗), each its own out_trade_no.
+struct Payable {
+    out_trade_no: String,
+    amount_fen: i64,
+    created_at: DateTime<Utc>,
+    description: String,
+    order_id: Option<Uuid>,
+    print_order_id: Option<Uuid>,
+}
+
 /// 去支付: opens (or reuses) the WeChat Pay transaction for an unpaid order and returns the
 /// `wx.requestPayment` parameters.
 pub async fn create_payment(
@@ -47,10 +57,51 @@ pub async fn create_payment(
     if status != OrderStatus::PendingPayment {
         return Err(invalid_state(status));
     }
+    let project_name = project::Entity::find_by_id(row.project_id)
+        .one(&state.db)
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let payable = Payable {
+        out_trade_no: row.number.clone(),
+        amount_fen: row.amount_fen,
+        created_at: row.created_at,
+        description: format!("学历图像采集-{project_name}"),
+        order_id: Some(row.id),
+        print_order_id: None,
+    };
+    let params = open(state, viewer, payable).await?;
+    Ok((row, params))
+}
+
+/// 去支付 for a print order (加洗照片).
+pub async fn create_print_payment(
+    state: &AppState,
+    viewer: &Viewer,
+    print_order_id: Uuid,
+) -> AppResult<(print_order::Model, PayParams)> {
+    let row = prints::own(state, viewer, print_order_id).await?;
+    let status = prints::transition::status_of(&row)?;
+    if status != PrintOrderStatus::PendingPayment {
+        return Err(prints::transition::invalid_state(status));
+    }
+    let payable = Payable {
+        out_trade_no: row.number.clone(),
+        amount_fen: row.amount_fen,
+        created_at: row.created_at,
+        description: format!("学历照片加洗-{}×{}", row.layout_name, row.quantity),
+        order_id: None,
+        print_order_id: Some(row.id),
+    };
+    let params = open(state, viewer, payable).await?;
+    Ok((row, params))
+}
+
+async fn open(state: &AppState, viewer: &Viewer, payable: Payable) -> AppResult<PayParams> {
     let now = state.clock.now();
     let timeout =
         TimeDelta::from_std(state.config.order_payment_timeout).map_err(AppError::internal)?;
-    let expires_at = row.created_at + timeout;
+    let expires_at = payable.created_at + timeout;
     if expires_at <= now {
         return Err(AppError::user(
             "PAYMENT_EXPIRED",
@@ -59,36 +110,30 @@ pub async fn create_payment(
         ));
     }
     let existing = payment::Entity::find()
-        .filter(payment::Column::OutTradeNo.eq(row.number.clone()))
+        .filter(payment::Column::OutTradeNo.eq(payable.out_trade_no.clone()))
         .one(&state.db)
         .await?;
     if let Some(p) = &existing
         && let (Some(prepay_id), Some(created)) = (&p.prepay_id, p.prepay_created_at)
         && now - created < PREPAY_REUSE
     {
-        let params = state
+        return state
             .wechat_pay
             .pay_params(prepay_id, now)
-            .map_err(AppError::internal)?;
-        return Ok((row, params));
+            .map_err(AppError::internal);
     }
     let openid = account::Entity::find_by_id(viewer.account_id)
         .one(&state.db)
         .await?
         .and_then(|a| a.wechat_openid)
         .ok_or_else(|| AppError::internal("student without openid"))?;
-    let project_name = project::Entity::find_by_id(row.project_id)
-        .one(&state.db)
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
     let prepay_id = state
         .wechat_pay
         .create_jsapi(&PayOrder {
-            out_trade_no: row.number.clone(),
+            out_trade_no: payable.out_trade_no.clone(),
             // WeChat allows 127 bytes of description.
-            description: truncate_bytes(&format!("学历图像采集-{project_name}"), 127),
-            amount_fen: row.amount_fen,
+            description: truncate_bytes(&payable.description, 127),
+            amount_fen: payable.amount_fen,
             payer_openid: openid.clone(),
             expires_at,
         })
@@ -105,13 +150,14 @@ pub async fn create_payment(
         None => {
             payment::ActiveModel {
                 id: Set(Uuid::now_v7()),
-                order_id: Set(Some(row.id)),
+                order_id: Set(payable.order_id),
+                print_order_id: Set(payable.print_order_id),
                 provider: Set(state.wechat_pay.provider().into()),
-                out_trade_no: Set(row.number.clone()),
+                out_trade_no: Set(payable.out_trade_no),
                 prepay_id: Set(Some(prepay_id.clone())),
                 prepay_created_at: Set(Some(now)),
                 transaction_id: Set(None),
-                amount_fen: Set(row.amount_fen),
+                amount_fen: Set(payable.amount_fen),
                 payer_openid: Set(Some(openid)),
                 state: Set("CREATED".into()),
                 notification: Set(None),
@@ -123,11 +169,10 @@ pub async fn create_payment(
             .await?;
         }
     }
-    let params = state
+    state
         .wechat_pay
         .pay_params(&prepay_id, now)
-        .map_err(AppError::internal)?;
-    Ok((row, params))
+        .map_err(AppError::internal)
 }
 
 fn truncate_bytes(text: &str, max: usize) -> String {
@@ -148,20 +193,46 @@ pub async fn sandbox_complete(
     viewer: &Viewer,
     order_id: Uuid,
 ) -> AppResult<order::Model> {
-    let Some(sandbox) = state.wechat_pay.as_sandbox() else {
-        return Err(AppError::user(
-            "SANDBOX_ONLY",
-            "orderId",
-            "仅在支付沙箱中可用：已配置真实商户，请在微信中完成支付",
-        ));
-    };
+    require_sandbox(state)?;
     let row = orders::own(state, viewer, order_id).await?;
     let status = orders::status_of(&row)?;
     if status != OrderStatus::PendingPayment {
         return Err(invalid_state(status));
     }
-    sandbox
-        .complete_payment(&row.number)
+    sandbox_pay(state, &row.number).await?;
+    orders::readable_by_system(state, row.id).await
+}
+
+/// Sandbox only: pays a print order the same way.
+pub async fn sandbox_complete_print(
+    state: &AppState,
+    viewer: &Viewer,
+    print_order_id: Uuid,
+) -> AppResult<print_order::Model> {
+    require_sandbox(state)?;
+    let row = prints::own(state, viewer, print_order_id).await?;
+    let status = prints::transition::status_of(&row)?;
+    if status != PrintOrderStatus::PendingPayment {
+        return Err(prints::transition::invalid_state(status));
+    }
+    sandbox_pay(state, &row.number).await?;
+    prints::by_system(state, row.id).await
+}
+
+/// With a real merchant the sandbox cannot pay; said before anything is looked up.
+fn require_sandbox(state: &AppState) -> AppResult<&SandboxWeChatPay> {
+    state.wechat_pay.as_sandbox().ok_or_else(|| {
+        AppError::user(
+            "SANDBOX_ONLY",
+            "orderId",
+            "仅在支付沙箱中可用：已配置真实商户，请在微信中完成支付",
+        )
+    })
+}
+
+async fn sandbox_pay(state: &AppState, out_trade_no: &str) -> AppResult<()> {
+    require_sandbox(state)?
+        .complete_payment(out_trade_no)
         .await
         .map_err(|e| match e {
             PayError::Rejected { code, .. } if code == "ORDER_NOT_EXIST" => AppError::user(
@@ -170,8 +241,7 @@ pub async fn sandbox_complete(
                 "请先发起支付（createPayment）",
             ),
             other => pay_error(other, "PAYMENT_FAILED", "沙箱支付失败"),
-        })?;
-    orders::readable_by_system(state, row.id).await
+        })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,22 +251,22 @@ pub enum Closed {
     AlreadyPaid,
 }
 
-/// Closes the order's transaction at WeChat before the order closes here, so it cannot be paid
-/// after. When WeChat reports it paid, the verified transaction is applied.
-pub async fn close_at_wechat(state: &AppState, row: &order::Model) -> AppResult<Closed> {
+/// Closes an order's (or print order's) transaction at WeChat before it closes here, so it
+/// cannot be paid after. When WeChat reports it paid, the verified transaction is applied.
+pub async fn close_at_wechat(state: &AppState, out_trade_no: &str) -> AppResult<Closed> {
     let opened = payment::Entity::find()
-        .filter(payment::Column::OutTradeNo.eq(row.number.clone()))
+        .filter(payment::Column::OutTradeNo.eq(out_trade_no))
         .one(&state.db)
         .await?;
     if opened.is_none() {
         return Ok(Closed::Closed);
     }
-    match state.wechat_pay.close(&row.number).await {
+    match state.wechat_pay.close(out_trade_no).await {
         Ok(CloseOutcome::Closed) => Ok(Closed::Closed),
         Ok(CloseOutcome::AlreadyPaid) => {
             let transaction = state
                 .wechat_pay
-                .query(&row.number)
+                .query(out_trade_no)
                 .await
                 .map_err(|e| AppError::Upstream(e.to_string()))?
                 .ok_or_else(|| AppError::Upstream("paid order unknown to WeChat".into()))?;
@@ -210,16 +280,16 @@ pub async fn close_at_wechat(state: &AppState, row: &order::Model) -> AppResult<
     }
 }
 
-/// Marks the order's payment closed along with the order.
+/// Marks the payment of `out_trade_no` closed along with its order.
 pub async fn mark_closed(
     db: &impl ConnectionTrait,
-    row: &order::Model,
+    out_trade_no: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     payment::Entity::update_many()
         .col_expr(payment::Column::State, Expr::value("CLOSED"))
         .col_expr(payment::Column::UpdatedAt, Expr::value(now))
-        .filter(payment::Column::OutTradeNo.eq(row.number.clone()))
+        .filter(payment::Column::OutTradeNo.eq(out_trade_no))
         .filter(payment::Column::State.eq("CREATED"))
         .exec(db)
         .await?;

@@ -3,6 +3,7 @@
 use campus_photo_domain::{
     codes::Role,
     order::{Actor, OrderNote, refundable},
+    print_order::{PrintEvent, PrintOrderStatus},
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
@@ -14,7 +15,7 @@ use uuid::Uuid;
 use super::pay_error;
 use crate::{
     AppState,
-    entities::{order, payment, refund},
+    entities::{order, payment, print_order, refund},
     error::{AppError, AppResult},
     integrations::wechat_pay::{PayError, RefundCall},
     services::{
@@ -22,6 +23,7 @@ use crate::{
             self,
             transition::{self, By, Detail, invalid_state},
         },
+        prints,
         sessions::Viewer,
     },
 };
@@ -43,14 +45,7 @@ pub async fn request(
     } else {
         orders::own(state, viewer, order_id).await?
     };
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        return Err(AppError::user(
-            "INVALID_REASON",
-            "reason",
-            format!("请填写退款原因（不超过 {MAX_REASON_CHARS} 个字）"),
-        ));
-    }
+    let reason = valid_reason(reason)?;
     let status = orders::status_of(&row)?;
     if !refundable(status) {
         return Err(invalid_state(status));
@@ -87,7 +82,7 @@ pub async fn request(
     let pending = insert_refund(
         &txn,
         &pay,
-        Some(row.id),
+        RefundOf::Order(row.id),
         reason,
         Some(viewer.account_id),
         now,
@@ -95,22 +90,100 @@ pub async fn request(
     .await?;
     txn.commit().await?;
     state.relay.wake();
-    match send(state, &pending).await {
-        Ok(()) => {}
+    send_new(state, &pending).await?;
+    orders::readable_by_system(state, row.id).await
+}
+
+/// What a refund gives money back for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundOf {
+    Order(Uuid),
+    Print(Uuid),
+}
+
+/// Sends a refund just written. WeChat refusing it is the requester's error; WeChat not
+/// answering is not: the sweeper sends it again with the same out_refund_no.
+async fn send_new(state: &AppState, pending: &refund::Model) -> AppResult<()> {
+    match send(state, pending).await {
+        Ok(()) => Ok(()),
         Err(PayError::Rejected { code, message }) => {
-            record_failure(state, &pending, &format!("{code} {message}")).await?;
-            return Err(pay_error(
+            record_failure(state, pending, &format!("{code} {message}")).await?;
+            Err(pay_error(
                 PayError::Rejected { code, message },
                 "REFUND_FAILED",
                 "退款申请未被受理",
-            ));
+            ))
         }
-        // Not reached or no answer: the sweeper sends it again with the same out_refund_no.
         Err(e) => {
-            tracing::warn!(error = %e, refund = %pending.out_refund_no, "refund not sent yet")
+            tracing::warn!(error = %e, refund = %pending.out_refund_no, "refund not sent yet");
+            Ok(())
         }
     }
-    orders::readable_by_system(state, row.id).await
+}
+
+fn valid_reason(reason: &str) -> AppResult<&str> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+        return Err(AppError::user(
+            "INVALID_REASON",
+            "reason",
+            format!("请填写退款原因（不超过 {MAX_REASON_CHARS} 个字）"),
+        ));
+    }
+    Ok(reason)
+}
+
+/// 申请退款 of a print order: PAID (not shipped yet), by its student or an admin.
+pub async fn request_print(
+    state: &AppState,
+    viewer: &Viewer,
+    print_order_id: Uuid,
+    reason: &str,
+) -> AppResult<print_order::Model> {
+    let row = if viewer.role == Role::Admin {
+        prints::by_system(state, print_order_id).await?
+    } else {
+        prints::own(state, viewer, print_order_id).await?
+    };
+    let reason = valid_reason(reason)?;
+    if row.refund_pending {
+        return Err(AppError::user(
+            "REFUND_PENDING",
+            "orderId",
+            "退款正在处理中，请耐心等待",
+        ));
+    }
+    let pay = payment::Entity::find()
+        .filter(payment::Column::PrintOrderId.eq(row.id))
+        .filter(payment::Column::State.eq("SUCCESS"))
+        .one(&state.db)
+        .await?;
+    let status = prints::transition::status_of(&row)?;
+    let Some(pay) = pay.filter(|_| status == PrintOrderStatus::Paid) else {
+        return Err(prints::transition::invalid_state(status));
+    };
+    let now = state.clock.now();
+    let by = By::account(Actor::from(viewer.role), viewer.account_id);
+    let txn = state.db.begin().await?;
+    prints::transition::apply(
+        &txn,
+        &row,
+        PrintEvent::RefundRequested,
+        by,
+        now,
+        vec![(print_order::Column::RefundPending, Expr::value(true))],
+        Detail {
+            message: Some(reason.to_string()),
+            ..Detail::default()
+        },
+    )
+    .await?;
+    let target = RefundOf::Print(row.id);
+    let pending = insert_refund(&txn, &pay, target, reason, Some(viewer.account_id), now).await?;
+    txn.commit().await?;
+    state.relay.wake();
+    send_new(state, &pending).await?;
+    prints::by_system(state, row.id).await
 }
 
 /// Writes a PROCESSING refund of the whole payment. Its out_refund_no counts the payment's
@@ -118,7 +191,7 @@ pub async fn request(
 pub(crate) async fn insert_refund(
     db: &impl ConnectionTrait,
     pay: &payment::Model,
-    order_id: Option<Uuid>,
+    of: RefundOf,
     reason: &str,
     requested_by: Option<Uuid>,
     now: DateTime<Utc>,
@@ -130,7 +203,14 @@ pub(crate) async fn insert_refund(
     Ok(refund::ActiveModel {
         id: Set(Uuid::now_v7()),
         payment_id: Set(pay.id),
-        order_id: Set(order_id),
+        order_id: Set(match of {
+            RefundOf::Order(id) => Some(id),
+            RefundOf::Print(_) => None,
+        }),
+        print_order_id: Set(match of {
+            RefundOf::Print(id) => Some(id),
+            RefundOf::Order(_) => None,
+        }),
         out_refund_no: Set(format!("{}-R{}", pay.out_trade_no, earlier + 1)),
         refund_id: Set(None),
         amount_fen: Set(pay.amount_fen),
@@ -203,15 +283,29 @@ async fn record_failure(state: &AppState, pending: &refund::Model, why: &str) ->
         )
         .await?;
     }
+    if let Some(print_id) = pending.print_order_id {
+        let row = prints::transition::reload(&txn, print_id).await?;
+        prints::transition::apply(
+            &txn,
+            &row,
+            PrintEvent::RefundFailed,
+            By::WECHATPAY,
+            now,
+            vec![(print_order::Column::RefundPending, Expr::value(false))],
+            Detail::reason("REFUND_FAILED", "退款申请未被受理，请稍后重试或联系客服"),
+        )
+        .await?;
+    }
     txn.commit().await?;
     state.relay.wake();
     Ok(())
 }
 
-/// Sends the order's refunds that have not reached WeChat yet (after a paid-after-close).
-pub async fn send_pending_for_order(state: &AppState, order_id: Uuid) {
+/// Sends the refunds of an order (`refund::Column::OrderId`) or print order
+/// (`refund::Column::PrintOrderId`) that have not reached WeChat yet (after a paid-after-close).
+pub async fn send_pending(state: &AppState, of: refund::Column, id: Uuid) {
     let pending = refund::Entity::find()
-        .filter(refund::Column::OrderId.eq(order_id))
+        .filter(of.eq(id))
         .filter(refund::Column::State.eq("PROCESSING"))
         .filter(refund::Column::RefundId.is_null())
         .all(&state.db)
