@@ -314,7 +314,11 @@ async fn print_events_reach_the_students_order_updates() {
     )
     .await;
     ship(&shop, &staff.producer, &print, "ZTO", "75123456789012").await;
-    let update = next_data(&mut sub, "orderUpdates").await;
+    // The payment's own event may still be on its way (the relay publishes after commit).
+    let mut update = next_data(&mut sub, "orderUpdates").await;
+    if update["event"] == "PRINT_PAYMENT_CONFIRMED" {
+        update = next_data(&mut sub, "orderUpdates").await;
+    }
     assert_eq!(update["event"], "PRINT_SHIPPED", "{update}");
     assert_eq!(update["toStatus"], "COMPLETED");
     assert_eq!(update["printOrder"]["id"], print["id"]);
@@ -750,4 +754,51 @@ async fn the_real_client_uploads_shipping_info_and_the_sweeper_retries_a_busy_we
         .await
         .expect("sweep");
     assert_eq!(fake.bodies.lock().expect("lock").len(), 2);
+}
+
+#[tokio::test]
+async fn prints_in_progress_keep_the_account_and_deletion_erases_the_address() {
+    let shop = print_shop(false, Default::default()).await;
+    let staff = staff(&shop).await;
+    let done = completed(&shop, &staff, &["wx-print-10"]).await;
+    let (s, order_id) = &done[0];
+    crate::registry_export::export_ok(&shop.app, &shop.admin, "10027").await;
+    let print = create(
+        &shop,
+        &s.token,
+        json!({ "orderId": order_id, "layoutCode": "1IN-8", "quantity": 1, "address": address() }),
+    )
+    .await["printOrder"]
+        .clone();
+    let paid = pay(&shop, &s.token, &print).await;
+    let delete = "mutation { deleteAccount { deleted userErrors { code } } }";
+    let r = shop.app.data(Some(&s.token), delete, json!({})).await;
+    assert_eq!(
+        r["deleteAccount"]["userErrors"][0]["code"], "ORDER_IN_PROGRESS",
+        "{r}"
+    );
+    ship(&shop, &staff.producer, &paid, "SF", "SF1234567890").await;
+    shop.app
+        .data(
+            Some(&s.token),
+            "mutation($i: PrintOrderIdInput!) { confirmPrintOrderReceived(input: $i) { userErrors { code } } }",
+            json!({ "i": { "printOrderId": print["id"] } }),
+        )
+        .await;
+    let r = shop.app.data(Some(&s.token), delete, json!({})).await;
+    assert_eq!(r["deleteAccount"]["deleted"], true, "{r}");
+    // The print order stays for accounting, without its student or address.
+    let row = print_order::Entity::find_by_id(
+        shop.app
+            .row_id(campus_photo::ids::NodeType::PrintOrder, &print["id"]),
+    )
+    .one(&shop.app.state.db)
+    .await
+    .expect("query")
+    .expect("kept");
+    assert_eq!(row.status, "COMPLETED");
+    assert_eq!((row.account_id, row.address_sealed), (None, None));
+    let staff_view = print_node(&shop, &staff.producer, &print["id"]).await;
+    assert_eq!(staff_view["address"], Value::Null);
+    assert_eq!(staff_view["number"], print["number"]);
 }
