@@ -33,6 +33,11 @@ pub struct Config {
     pub review_claim_ttl: Duration,
     pub service_info: ServiceInfoConfig,
     pub limits: Limits,
+    /// Per-action rate limits (`RATE_LIMIT_<ACTION>=max/seconds`).
+    pub rate_limits:
+        std::collections::HashMap<crate::services::limits::Action, crate::services::limits::Rule>,
+    /// Prefix of the rate-limit keys in Redis, so deployments sharing a Redis stay apart.
+    pub rate_limit_namespace: String,
     pub introspection: bool,
 }
 
@@ -314,6 +319,20 @@ impl Config {
             })?;
         }
 
+        let mut rate_limits = std::collections::HashMap::new();
+        for action in crate::services::limits::Action::ALL {
+            let variable = action.variable();
+            let rule = match get(variable) {
+                Some(text) => crate::services::limits::Rule::parse(text)
+                    .ok_or_else(|| invalid(variable, "expected <max>/<seconds>, e.g. 20/60"))?,
+                None => action.default_rule(),
+            };
+            rate_limits.insert(action, rule);
+        }
+        let rate_limit_namespace = get("RATE_LIMIT_NAMESPACE")
+            .unwrap_or("campus-photo")
+            .to_string();
+
         let introspection = match get("GRAPHQL_INTROSPECTION") {
             None => true,
             Some("true" | "1") => true,
@@ -340,6 +359,8 @@ impl Config {
             review_claim_ttl,
             service_info,
             limits,
+            rate_limits,
+            rate_limit_namespace,
             introspection,
         })
     }

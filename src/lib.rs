@@ -61,6 +61,8 @@ pub struct AppState {
     pub relay: events::relay::Relay,
     /// Fans order events out to `orderUpdates` subscribers, loading each once.
     pub hub: Arc<events::hub::Hub>,
+    /// Rate limits (Redis-counted when Redis is configured).
+    pub limiter: Arc<services::limits::Limiter>,
     /// Whether background jobs (production batches) start on their own; tests that stop a job
     /// half-way turn this off and drive it by hand.
     pub run_jobs: bool,
@@ -125,20 +127,32 @@ impl AppState {
             };
         let (wechat_pay, pay_trust) =
             build_wechat_pay(&config, clock.clone(), overrides.sandbox_pay_keys)?;
-        let (nonces, bus): (Arc<dyn NonceStore>, Arc<dyn events::bus::EventBus>) =
-            match &config.redis_url {
-                Some(url) => {
-                    let client = redis::Client::open(url.as_str())?;
-                    (
-                        Arc::new(RedisNonces::new(client.clone())),
-                        events::bus::RedisBus::start(client),
-                    )
-                }
-                None => (
-                    Arc::new(DbNonces(db.clone())),
-                    Arc::new(events::bus::LocalBus::new()),
-                ),
-            };
+        type Shared = (
+            Arc<dyn NonceStore>,
+            Arc<dyn events::bus::EventBus>,
+            Arc<dyn services::limits::Counter>,
+        );
+        let (nonces, bus, counter): Shared = match &config.redis_url {
+            Some(url) => {
+                let client = redis::Client::open(url.as_str())?;
+                (
+                    Arc::new(RedisNonces::new(client.clone())),
+                    events::bus::RedisBus::start(client.clone()),
+                    Arc::new(services::limits::RedisCounter::new(client)),
+                )
+            }
+            None => (
+                Arc::new(DbNonces(db.clone())),
+                Arc::new(events::bus::LocalBus::new()),
+                Arc::new(services::limits::LocalCounter::default()),
+            ),
+        };
+        let limiter = Arc::new(services::limits::Limiter::new(
+            counter,
+            config.rate_limits.clone(),
+            config.rate_limit_namespace.clone(),
+            clock.clone(),
+        ));
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let storage = storage::Storage::from_url(&config.storage_url)?;
         Ok(Self {
@@ -155,6 +169,7 @@ impl AppState {
             wechat_pay,
             pay_trust: Arc::new(pay_trust),
             nonces,
+            limiter,
             run_jobs: !overrides.defer_jobs,
             bus,
             relay: events::relay::Relay::default(),
@@ -256,9 +271,12 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, database = %db_kind(&state.config.database_url),
         wechat = if state.config.wechat.is_some() { "real" } else { "sandbox" },
         wechat_pay = state.wechat_pay.provider(), "serving");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     Ok(())
 }
 

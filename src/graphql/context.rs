@@ -4,6 +4,8 @@ use async_graphql::Context;
 use crate::{
     AppState,
     error::{AppError, AppResult},
+    http::ClientIp,
+    services::limits::{Action, Subject},
     services::sessions::{Auth, Viewer},
 };
 
@@ -12,6 +14,9 @@ pub trait ContextExt {
     fn auth(&self) -> &Auth;
     /// The signed-in viewer, or UNAUTHENTICATED.
     fn viewer(&self) -> AppResult<&Viewer>;
+    /// Counts `action` against the caller: the signed-in account, else the peer address.
+    /// THROTTLED once over the limit.
+    fn rate_limit(&self, action: Action) -> impl Future<Output = AppResult<()>> + Send;
 }
 
 impl ContextExt for Context<'_> {
@@ -25,6 +30,19 @@ impl ContextExt for Context<'_> {
 
     fn viewer(&self) -> AppResult<&Viewer> {
         self.auth().viewer()
+    }
+
+    fn rate_limit(&self, action: Action) -> impl Future<Output = AppResult<()>> + Send {
+        let subject = match (action, self.viewer()) {
+            (Action::SignIn, _) | (_, Err(_)) => self
+                .data_opt::<ClientIp>()
+                .copied()
+                .unwrap_or(ClientIp(None))
+                .subject(),
+            (_, Ok(viewer)) => Subject::Account(viewer.account_id),
+        };
+        let limiter = self.state().limiter.clone();
+        async move { limiter.check(action, subject).await }
     }
 }
 

@@ -13,7 +13,7 @@ use axum::{
 };
 use serde_json::json;
 
-use super::HttpState;
+use super::{ClientIp, HttpState};
 use crate::{graphql::loaders::new_loader, services::sessions};
 
 /// Multipart bodies carry the upload plus the operations JSON and part headers.
@@ -39,6 +39,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 async fn prepare(
     state: &HttpState,
     headers: &HeaderMap,
+    ip: ClientIp,
     request: Request,
 ) -> Result<Request, Response> {
     let auth = sessions::authenticate(&state.app, bearer_token(headers))
@@ -51,10 +52,18 @@ async fn prepare(
                 "服务暂时不可用，请稍后再试",
             )
         })?;
-    Ok(request.data(auth).data(new_loader(state.app.clone())))
+    Ok(request
+        .data(auth)
+        .data(ip)
+        .data(new_loader(state.app.clone())))
 }
 
-pub async fn post(State(state): State<HttpState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn post(
+    State(state): State<HttpState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let limits = &state.app.config.limits;
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -111,7 +120,7 @@ pub async fn post(State(state): State<HttpState>, headers: HeaderMap, body: Body
     };
     let mut prepared = Vec::with_capacity(requests.len());
     for r in requests {
-        match prepare(&state, &headers, r).await {
+        match prepare(&state, &headers, ip, r).await {
             Ok(r) => prepared.push(r),
             Err(resp) => return resp,
         }
@@ -130,6 +139,7 @@ pub async fn post(State(state): State<HttpState>, headers: HeaderMap, body: Body
 /// GET serves queries only: a mutation must never run from a link or a prefetch.
 pub async fn get_query(
     State(state): State<HttpState>,
+    ip: ClientIp,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -167,7 +177,7 @@ pub async fn get_query(
             return resp;
         }
     }
-    let request = match prepare(&state, &headers, request).await {
+    let request = match prepare(&state, &headers, ip, request).await {
         Ok(r) => r,
         Err(resp) => return resp,
     };

@@ -18,6 +18,36 @@ use tower_http::{
 
 use crate::{AppState, graphql::AppSchema};
 
+/// The peer's address, when the server was started with connection info (it always is by
+/// `serve`; a router mounted without it counts every caller as one unknown address).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+impl ClientIp {
+    pub fn subject(self) -> crate::services::limits::Subject {
+        match self.0 {
+            Some(ip) => crate::services::limits::Subject::Ip(ip),
+            None => crate::services::limits::Subject::UnknownIp,
+        }
+    }
+}
+
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct HttpState {

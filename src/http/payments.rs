@@ -17,9 +17,30 @@ pub const MAX_NOTIFICATION_BYTES: usize = 64 * 1024;
 
 pub async fn wechat_notify(
     State(state): State<HttpState>,
+    ip: super::ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // Checked before any signature work: a flood of forged notices must not cost RSA time.
+    if let Err(crate::error::AppError::Throttled { retry_after_secs }) = state
+        .app
+        .limiter
+        .check(
+            crate::services::limits::Action::PaymentNotification,
+            ip.subject(),
+        )
+        .await
+    {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(
+                axum::http::header::RETRY_AFTER,
+                retry_after_secs.to_string(),
+            )],
+            axum::Json(serde_json::json!({ "code": "FAIL", "message": "too many notifications" })),
+        )
+            .into_response();
+    }
     let pairs = headers
         .iter()
         .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));

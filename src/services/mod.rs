@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod collection_codes;
 pub mod cpu;
 pub mod enrollment;
+pub mod limits;
 pub mod notifications;
 pub mod orders;
 pub mod payments;

@@ -14,6 +14,7 @@ mod orders;
 mod payments;
 mod prints;
 mod production;
+mod rate_limits;
 mod redis_outage;
 mod refunds;
 mod registry_export;

@@ -1,4 +1,5 @@
 //! 添加采集信息: collection codes and enrollments.
+use crate::services::limits::Action;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Upload};
 
 use super::read_upload;
@@ -85,6 +86,7 @@ impl EnrollmentMutation {
         ctx: &Context<'_>,
         input: DecodeCollectionCodeInput,
     ) -> ApiResult<DecodeCollectionCodePayload> {
+        ctx.rate_limit(Action::DecodeCode).await?;
         let state = ctx.state();
         let result = match (
             &input.image,

@@ -1,4 +1,5 @@
 //! 提交照片, 去编辑, 取消订单, 支付订单, 申请退款.
+use crate::services::limits::Action;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use crate::{
@@ -174,6 +175,7 @@ impl OrderMutation {
         input: OrderIdInput,
     ) -> ApiResult<CreatePaymentPayload> {
         let viewer = ctx.viewer()?.clone();
+        ctx.rate_limit(Action::CreatePayment).await?;
         let state = ctx.state();
         let (order, print, pay_params, user_errors) = match target(ctx, &input.order_id)? {
             Target::Order(id) => {

@@ -1,4 +1,5 @@
 //! 拍摄/上传照片.
+use crate::services::limits::Action;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Upload};
 
 use super::read_upload;
@@ -40,6 +41,7 @@ impl PhotoMutation {
         ctx: &Context<'_>,
         input: UploadPhotoInput,
     ) -> ApiResult<UploadPhotoPayload> {
+        ctx.rate_limit(Action::Upload).await?;
         let state = ctx.state();
         let viewer = ctx.viewer()?.clone();
         let id = state

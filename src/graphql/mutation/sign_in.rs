@@ -1,4 +1,5 @@
 //! Signing in and out.
+use crate::services::limits::Action;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 
 use crate::{
@@ -60,6 +61,7 @@ impl SignInMutation {
         ctx: &Context<'_>,
         input: SignInWithWeChatInput,
     ) -> ApiResult<SignInPayload> {
+        ctx.rate_limit(Action::SignIn).await?;
         let result = accounts::sign_in_student(
             ctx.state(),
             accounts::StudentSignIn {
@@ -78,6 +80,7 @@ impl SignInMutation {
         ctx: &Context<'_>,
         input: SignInStaffInput,
     ) -> ApiResult<SignInPayload> {
+        ctx.rate_limit(Action::SignIn).await?;
         sign_in_payload(
             accounts::sign_in_staff(ctx.state(), &input.username, &input.password).await,
         )

@@ -142,6 +142,15 @@ impl TestApp {
         {
             vars.insert("REDIS_URL".into(), redis);
         }
+        // Tests sign in and upload far faster than people: limits only where a test sets them,
+        // counted apart from other tests sharing the same Redis.
+        for action in campus_photo::services::limits::Action::ALL {
+            vars.insert(action.variable().into(), "100000/60".into());
+        }
+        vars.insert(
+            "RATE_LIMIT_NAMESPACE".into(),
+            format!("test-{}", uuid::Uuid::new_v4()),
+        );
         // Bound before the configuration is read, so the payment sandbox knows where to post
         // its notifications.
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -205,7 +214,12 @@ impl TestApp {
         campus_photo::services::notifications::spawn(state.clone());
         let router = campus_photo::app(state.clone());
         tokio::spawn(async move {
-            axum::serve(listener, router).await.ok();
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .ok();
         });
         Self {
             base: format!("http://{addr}"),
