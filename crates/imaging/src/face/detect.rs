@@ -8,7 +8,6 @@
 
 use std::sync::OnceLock;
 
-use image::imageops::{FilterType, resize};
 use image::{GrayImage, RgbImage};
 use rustface::{ImageData, Model};
 
@@ -152,8 +151,66 @@ fn shrunk(luma: &GrayImage, short_side: u32) -> GrayImage {
     if (w, h) == luma.dimensions() {
         luma.clone()
     } else {
-        resize(luma, w, h, FilterType::Triangle)
+        area_resize(luma, w, h)
     }
+}
+
+/// Source pixels (index, weight) that make up each of `n_out` output pixels when `n_in`
+/// pixels are averaged down (or, for `n_out > n_in`, sampled up) by exact area coverage.
+fn area_taps(n_in: u32, n_out: u32) -> Vec<Vec<(usize, f32)>> {
+    let ratio = f64::from(n_in) / f64::from(n_out);
+    (0..n_out)
+        .map(|o| {
+            let a = f64::from(o) * ratio;
+            let b = (a + ratio).min(f64::from(n_in));
+            let mut taps = Vec::new();
+            let mut i = a.floor();
+            while i < b {
+                let cover = (i + 1.0).min(b) - i.max(a);
+                if cover > 1e-9 {
+                    taps.push((i as usize, (cover / ratio.max(1.0)) as f32));
+                }
+                i += 1.0;
+            }
+            if ratio < 1.0 {
+                // Upsampling: each output pixel takes the source pixel under it.
+                taps = vec![((a.floor() as usize).min(n_in as usize - 1), 1.0)];
+            }
+            taps
+        })
+        .collect()
+}
+
+/// Area-averaging resize: each output pixel is the mean of the source area it covers. A
+/// plain box filter, cheap (every source pixel is read once) and free of aliasing.
+fn area_resize(luma: &GrayImage, w: u32, h: u32) -> GrayImage {
+    let (iw, ih) = luma.dimensions();
+    let cols = area_taps(iw, w);
+    let rows = area_taps(ih, h);
+    let src = luma.as_raw();
+    let mut out = vec![0u8; w as usize * h as usize];
+    let mut line = vec![0f32; w as usize];
+    let mut acc = vec![0f32; w as usize];
+    for (oy, taps) in rows.iter().enumerate() {
+        acc.iter_mut().for_each(|a| *a = 0.0);
+        for &(y, wy) in taps {
+            let row = &src[y * iw as usize..(y + 1) * iw as usize];
+            for (l, col) in line.iter_mut().zip(&cols) {
+                *l = col
+                    .iter()
+                    .map(|&(x, wx)| f32::from(row[x]) * wx)
+                    .sum::<f32>();
+            }
+            for (a, l) in acc.iter_mut().zip(&line) {
+                *a += l * wy;
+            }
+        }
+        let o = &mut out[oy * w as usize..(oy + 1) * w as usize];
+        for (p, a) in o.iter_mut().zip(&acc) {
+            *p = (a + 0.5).clamp(0.0, 255.0) as u8;
+        }
+    }
+    GrayImage::from_raw(w, h, out).unwrap_or_else(|| GrayImage::new(w, h))
 }
 
 fn detect_at(luma: &GrayImage, short_side: u32, min_score: f64, known: &[FaceBox]) -> Vec<FaceBox> {
