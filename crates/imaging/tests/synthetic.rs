@@ -187,3 +187,15 @@ fn keystone_of_a_camera_above_is_pitch_too() {
         r.measure("pitch_index")
     );
 }
+
+#[test]
+fn second_smaller_face_beside_the_body_is_counted() {
+    // A copy of the face at half size over the shoulder: too small for the first detection
+    // pass, so it must be found by the second one (which only scans where skin is).
+    let mut img = base();
+    let face = image::imageops::crop_imm(&img, 170, 200, 380, 460).to_image();
+    let small = image::imageops::resize(&face, 190, 230, image::imageops::FilterType::Triangle);
+    image::imageops::replace(&mut img, &small, 10, 700);
+    let r = run(&img);
+    assert!(has_error(&r, "ID_MULTI_FACE"), "{:?}", r.issues);
+}
