@@ -118,6 +118,18 @@ impl Frame {
     /// Samples a `width`×`height` plane from `img` through this frame. When the frame shrinks
     /// the image (step > 1.5) each sample averages a small neighbourhood to avoid aliasing.
     pub fn sample(&self, img: &GrayImage, width: usize, height: usize) -> Plane {
+        self.sample_region(img, width, height, (0, width), (0, height))
+    }
+
+    /// `sample`, computing only columns `xs` and rows `ys` of the plane; the rest stays 0.
+    pub fn sample_region(
+        &self,
+        img: &GrayImage,
+        width: usize,
+        height: usize,
+        xs: (usize, usize),
+        ys: (usize, usize),
+    ) -> Plane {
         let mut out = Plane::new(width, height);
         if img.width() == 0 || img.height() == 0 {
             return out;
@@ -138,8 +150,8 @@ impl Frame {
                 self.origin.1 + du * s + dv * c,
             )
         };
-        for v in 0..height {
-            for u in 0..width {
+        for v in ys.0..ys.1.min(height) {
+            for u in xs.0..xs.1.min(width) {
                 let mut acc = 0.0;
                 for &ty in taps {
                     for &tx in taps {
