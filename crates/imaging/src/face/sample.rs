@@ -82,6 +82,18 @@ fn bilinear(img: &GrayImage, x: f64, y: f64) -> f32 {
 /// `bilinear` on a raw row-major plane of `w`×`h` (both at least 1).
 #[inline]
 fn bilinear_raw(raw: &[u8], w: usize, h: usize, x: f64, y: f64) -> f32 {
+    // Inside the image (all four neighbours present) the clamps below change nothing.
+    if x >= 0.0 && y >= 0.0 && x < (w - 1) as f64 && y < (h - 1) as f64 {
+        // In range for i32 (image sides are far below 2^31), a cheaper conversion than usize.
+        let (x0, y0) = (x as i32 as usize, y as i32 as usize);
+        let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
+        let i = y0 * w + x0;
+        if let (Some(a), Some(b)) = (raw.get(i..i + 2), raw.get(i + w..i + w + 2)) {
+            let top = f32::from(a[0]) * (1.0 - fx) + f32::from(a[1]) * fx;
+            let bottom = f32::from(b[0]) * (1.0 - fx) + f32::from(b[1]) * fx;
+            return top * (1.0 - fy) + bottom * fy;
+        }
+    }
     let x = x.clamp(0.0, (w - 1) as f64);
     let y = y.clamp(0.0, (h - 1) as f64);
     // Both are non-negative here (NaN saturates to 0), so truncation is the floor.
