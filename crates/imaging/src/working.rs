@@ -62,35 +62,42 @@ pub fn box_downscale(image: &RgbImage, k: u32) -> RgbImage {
 }
 
 /// `box_downscale` for a fixed factor that fits the image at least once each way: the same
-/// sums and rounding, in a form the compiler unrolls.
+/// sums and rounding, in a form the compiler vectorises (the K rows are first added
+/// element-wise, then each output pixel adds K neighbours of that sum row).
 fn box_downscale_k<const K: usize>(image: &RgbImage) -> RgbImage {
     let (w, h) = (image.width() as usize / K, image.height() as usize / K);
     let src = image.as_raw();
     let stride = image.width() as usize * 3;
     let area = (K * K) as u32;
     let mut out = vec![0u8; w * h * 3];
-    let mut sums = vec![0u32; w * 3];
+    // At most 6·255 per element.
+    let mut rows = vec![0u16; w * K * 3];
     for (oy, out_row) in out.chunks_exact_mut(w * 3).enumerate() {
-        sums.iter_mut().for_each(|s| *s = 0);
         for dy in 0..K {
             let start = (oy * K + dy) * stride;
             let Some(row) = src.get(start..start + w * K * 3) else {
                 continue;
             };
-            for (s, block) in sums.chunks_exact_mut(3).zip(row.chunks_exact(K * 3)) {
-                let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
-                for px in block.chunks_exact(3) {
-                    r += u32::from(px[0]);
-                    g += u32::from(px[1]);
-                    b += u32::from(px[2]);
+            if dy == 0 {
+                for (s, &p) in rows.iter_mut().zip(row) {
+                    *s = u16::from(p);
                 }
-                s[0] += r;
-                s[1] += g;
-                s[2] += b;
+            } else {
+                for (s, &p) in rows.iter_mut().zip(row) {
+                    *s += u16::from(p);
+                }
             }
         }
-        for (o, s) in out_row.iter_mut().zip(&sums) {
-            *o = ((s + area / 2) / area) as u8;
+        for (o, block) in out_row.chunks_exact_mut(3).zip(rows.chunks_exact(K * 3)) {
+            let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
+            for px in block.chunks_exact(3) {
+                r += u32::from(px[0]);
+                g += u32::from(px[1]);
+                b += u32::from(px[2]);
+            }
+            o[0] = ((r + area / 2) / area) as u8;
+            o[1] = ((g + area / 2) / area) as u8;
+            o[2] = ((b + area / 2) / area) as u8;
         }
     }
     RgbImage::from_raw(w as u32, h as u32, out)
