@@ -199,3 +199,15 @@ fn second_smaller_face_beside_the_body_is_counted() {
     let r = run(&img);
     assert!(has_error(&r, "ID_MULTI_FACE"), "{:?}", r.issues);
 }
+
+#[test]
+fn second_face_in_a_grey_photo_is_counted() {
+    // Without colour the second pass cannot look for skin and must scan the whole photo.
+    let mut img = base();
+    let face = image::imageops::crop_imm(&img, 170, 200, 380, 460).to_image();
+    let small = image::imageops::resize(&face, 152, 184, image::imageops::FilterType::Triangle);
+    image::imageops::replace(&mut img, &small, 560, 740);
+    let grey = image::DynamicImage::ImageRgb8(img).grayscale().to_rgb8();
+    let r = run(&grey);
+    assert!(has_error(&r, "ID_MULTI_FACE"), "{:?}", r.issues);
+}

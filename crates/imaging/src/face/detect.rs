@@ -272,15 +272,37 @@ fn candidate_regions(
             x > k.x - m && x < k.x + k.size + m && y > k.y - m && y < k.y + k.size + m
         })
     };
+    let centre_of = |cx: u32, cy: u32| {
+        (
+            f64::from(cx * cell + cell / 2),
+            f64::from(cy * cell + cell / 2),
+        )
+    };
+    let mut free = vec![false; skin.len()];
+    for cy in 0..ch {
+        for cx in 0..cw {
+            let (x, y) = centre_of(cx, cy);
+            let i = (cy * cw + cx) as usize;
+            free[i] = skin[i] && !masked(x, y);
+        }
+    }
+    // The smallest face that counts spans about 4×4 cells, its skin several of them; a lone
+    // skin-coloured cell (the edge of a neck, a knuckle, wood) cannot be one. Shadows and
+    // beards may break a face's skin up, so two cells among a 3×3 neighbourhood suffice.
+    let company = |cx: u32, cy: u32| {
+        let mut n = 0;
+        for ny in cy.saturating_sub(1)..(cy + 2).min(ch) {
+            for nx in cx.saturating_sub(1)..(cx + 2).min(cw) {
+                n += usize::from(free[(ny * cw + nx) as usize]);
+            }
+        }
+        n
+    };
     let pad = (0.5 * largest).ceil() as i64;
     let mut boxes: Vec<(i64, i64, i64, i64)> = Vec::new();
     for cy in 0..ch {
         for cx in 0..cw {
-            let (x, y) = (
-                f64::from(cx * cell + cell / 2),
-                f64::from(cy * cell + cell / 2),
-            );
-            if !skin[(cy * cw + cx) as usize] || masked(x, y) {
+            if !free[(cy * cw + cx) as usize] || company(cx, cy) < 2 {
                 continue;
             }
             let (x0, y0) = (i64::from(cx * cell), i64::from(cy * cell));
