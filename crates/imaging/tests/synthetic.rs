@@ -211,3 +211,24 @@ fn second_face_in_a_grey_photo_is_counted() {
     let r = run(&grey);
     assert!(has_error(&r, "ID_MULTI_FACE"), "{:?}", r.issues);
 }
+
+#[test]
+fn second_face_before_a_skin_coloured_backdrop_is_counted() {
+    // A cream wall has skin chroma; the extra-face pass must still find a second face on it.
+    let mut img = base();
+    let face = image::imageops::crop_imm(&img, 170, 200, 380, 460).to_image();
+    let small = image::imageops::resize(&face, 152, 184, image::imageops::FilterType::Triangle);
+    image::imageops::replace(&mut img, &small, 560, 740);
+    for p in img.pixels_mut() {
+        let d: i32 =
+            p.0.iter()
+                .zip(BACKDROP)
+                .map(|(&a, b)| (i32::from(a) - i32::from(b)).abs())
+                .sum();
+        if d < 60 {
+            p.0 = [235, 222, 200];
+        }
+    }
+    let r = run(&img);
+    assert!(has_error(&r, "ID_MULTI_FACE"), "{:?}", r.issues);
+}

@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 use image::{GrayImage, RgbImage};
 use rustface::{ImageData, Model};
 
+use crate::background::model::BackdropModel;
+
 static MODEL_BYTES: &[u8] = include_bytes!("../../model/seeta_fd_frontal_v1.0.bin");
 static MODEL: OnceLock<Model> = OnceLock::new();
 
@@ -204,6 +206,13 @@ fn is_skin([r, g, b]: [f32; 3]) -> bool {
     y >= 40.0 && (77.0..=127.0).contains(&cb) && (133.0..=173.0).contains(&cr)
 }
 
+/// RGB distance from the backdrop colour under which a skin-coloured cell is taken for the
+/// backdrop (a third of the backdrop model's smallest tolerance: a face in front of the
+/// backdrop differs from it by far more).
+const SAME_AS_BACKDROP: f32 = 12.0;
+/// The eye line's height in a detection box, as a share of its size (where the backdrop
+/// model stops sampling the sides).
+const EYE_LINE_IN_BOX: f64 = 0.45;
 /// Cells per side of the main face used to check that skin chroma works on this photo.
 const SKIN_CHECK_SHARE: f64 = 0.5;
 
@@ -236,12 +245,13 @@ fn candidate_regions(
         }
         acc
     };
-    let mut skin = vec![false; (cw * ch) as usize];
+    let mut means = vec![[0f32; 3]; (cw * ch) as usize];
     for cy in 0..ch {
         for cx in 0..cw {
-            skin[(cy * cw + cx) as usize] = is_skin(mean(cx, cy));
+            means[(cy * cw + cx) as usize] = mean(cx, cy);
         }
     }
+    let skin: Vec<bool> = means.iter().map(|&m| is_skin(m)).collect();
     let centre = |x: f64, y: f64| {
         let c = main.size * (1.0 - SKIN_CHECK_SHARE) / 2.0;
         x >= main.x + c
@@ -278,12 +288,16 @@ fn candidate_regions(
             f64::from(cy * cell + cell / 2),
         )
     };
+    // A skin-coloured backdrop (cream, beige, wood) is not a face: cells that match the
+    // backdrop's colour closely (within JPEG noise and gentle shading) start no scan.
+    let backdrop = BackdropModel::learn(rgb, main.y + EYE_LINE_IN_BOX * main.size);
     let mut free = vec![false; skin.len()];
     for cy in 0..ch {
         for cx in 0..cw {
             let (x, y) = centre_of(cx, cy);
             let i = (cy * cw + cx) as usize;
-            free[i] = skin[i] && !masked(x, y);
+            free[i] =
+                skin[i] && !masked(x, y) && backdrop.distance_f(&means[i]) >= SAME_AS_BACKDROP;
         }
     }
     // The smallest face that counts spans about 4×4 cells, its skin several of them; a lone
