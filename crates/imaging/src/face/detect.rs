@@ -42,9 +42,11 @@ impl FaceBox {}
 /// so the first pass is cheap and finds the main face.
 const FIRST_PASS: u32 = 140;
 /// Largest shorter side of the second pass (used in full when pass 1 found nothing; otherwise
-/// lowered to what the main face's size requires, see `detect_on`), which looks for smaller faces (a second person; or a
-/// subject standing too far away, who should hear "move closer", not "no face"). Faces found
-/// in the first pass are painted flat first so the cascade does not spend its time on them.
+/// lowered to what the main face's size requires, see `detect_on`), which looks for smaller
+/// faces (a second person; or a subject standing too far away, who should hear "move closer",
+/// not "no face"). Faces found in the first pass are painted flat first so the cascade does not
+/// spend its time on them, and once a main face is known the pass scans only the places where
+/// a second one could be (`candidate_regions`).
 const SECOND_PASS: u32 = 360;
 /// The cascade's own floor; our decision threshold lives in `thresholds.rs`.
 const CASCADE_FLOOR: f64 = 2.0;
@@ -213,7 +215,8 @@ const SAME_AS_BACKDROP: f32 = 12.0;
 /// The eye line's height in a detection box, as a share of its size (where the backdrop
 /// model stops sampling the sides).
 const EYE_LINE_IN_BOX: f64 = 0.45;
-/// Cells per side of the main face used to check that skin chroma works on this photo.
+/// Share of the main face's box (its centre, each way) whose cells must be mostly skin-coloured
+/// for skin chroma to be trusted on this photo.
 const SKIN_CHECK_SHARE: f64 = 0.5;
 
 /// Where a second face could be: a face shows skin, so pass 2 only scans boxes around the
