@@ -1,4 +1,4 @@
-//! Cost of decode, check and render on one thread.
+//! Cost of decode, check and render on one thread (decode and check timed alternately).
 //!
 //! cargo bench -p campus-photo-imaging --bench check
 
@@ -30,6 +30,27 @@ fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
     times[times.len() / 2]
 }
 
+/// Medians of `runs` calls of `f` and of `g`, alternating, so that both see the same load
+/// from whatever else runs on the machine.
+fn medians<T, U>(
+    runs: usize,
+    mut f: impl FnMut() -> T,
+    mut g: impl FnMut() -> U,
+) -> (Duration, Duration) {
+    let (mut a, mut b) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for _ in 0..runs {
+        let t = Instant::now();
+        std::hint::black_box(f());
+        a.push(t.elapsed());
+        let t = Instant::now();
+        std::hint::black_box(g());
+        b.push(t.elapsed());
+    }
+    a.sort();
+    b.sort();
+    (a[runs / 2], b[runs / 2])
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -52,8 +73,11 @@ fn main() {
         let Some(face) = report.face.clone() else {
             panic!("{name}: no face")
         };
-        let decode = median(runs, || decode_upload(&bytes, &limits).map(|p| p.width));
-        let checking = median(runs, || check(&photo.image, &spec).verdict);
+        let (decode, checking) = medians(
+            runs,
+            || decode_upload(&bytes, &limits).map(|p| p.width),
+            || check(&photo.image, &spec).verdict,
+        );
         let render = median(runs, || {
             render_standard(&photo.image, &face, [100, 197, 255], JpegQuality::default())
                 .map(|r| r.jpeg.len())
@@ -86,16 +110,17 @@ fn main() {
     ) {
         panic!("{e}");
     }
-    let decode = median(9, || decode_upload(&jpeg, &limits).map(|p| p.width));
-    let n = 20;
-    let start = Instant::now();
-    for _ in 0..n {
-        if let Ok(photo) = decode_upload(&jpeg, &limits) {
-            std::hint::black_box(check(&photo.image, &spec).verdict);
-        }
-    }
-    let elapsed = start.elapsed();
-    let per = elapsed / n;
+    // Medians, not means: one run preempted by another process on a shared machine must not
+    // move the figure.
+    let (decode, per) = medians(
+        21,
+        || decode_upload(&jpeg, &limits).map(|p| p.width),
+        || {
+            decode_upload(&jpeg, &limits)
+                .ok()
+                .map(|photo| check(&photo.image, &spec).verdict)
+        },
+    );
     println!(
         "3 MP JPEG (1500x2000, {} KB): decode {:.1} ms, decode+check {:.1} ms each, {:.1} photos/s on one thread (check/decode {:.2}x)",
         jpeg.len() / 1024,

@@ -187,3 +187,48 @@ fn keystone_of_a_camera_above_is_pitch_too() {
         r.measure("pitch_index")
     );
 }
+
+#[test]
+fn second_smaller_face_beside_the_body_is_counted() {
+    // A copy of the face at half size over the shoulder: too small for the first detection
+    // pass, so it must be found by the second one (which only scans where skin is).
+    let mut img = base();
+    let face = image::imageops::crop_imm(&img, 170, 200, 380, 460).to_image();
+    let small = image::imageops::resize(&face, 190, 230, image::imageops::FilterType::Triangle);
+    image::imageops::replace(&mut img, &small, 10, 700);
+    let r = run(&img);
+    assert!(has_error(&r, "ID_MULTI_FACE"), "{:?}", r.issues);
+}
+
+#[test]
+fn second_face_in_a_grey_photo_is_counted() {
+    // Without colour the second pass cannot look for skin and must scan the whole photo.
+    let mut img = base();
+    let face = image::imageops::crop_imm(&img, 170, 200, 380, 460).to_image();
+    let small = image::imageops::resize(&face, 152, 184, image::imageops::FilterType::Triangle);
+    image::imageops::replace(&mut img, &small, 560, 740);
+    let grey = image::DynamicImage::ImageRgb8(img).grayscale().to_rgb8();
+    let r = run(&grey);
+    assert!(has_error(&r, "ID_MULTI_FACE"), "{:?}", r.issues);
+}
+
+#[test]
+fn second_face_before_a_skin_coloured_backdrop_is_counted() {
+    // A cream wall has skin chroma; the extra-face pass must still find a second face on it.
+    let mut img = base();
+    let face = image::imageops::crop_imm(&img, 170, 200, 380, 460).to_image();
+    let small = image::imageops::resize(&face, 152, 184, image::imageops::FilterType::Triangle);
+    image::imageops::replace(&mut img, &small, 560, 740);
+    for p in img.pixels_mut() {
+        let d: i32 =
+            p.0.iter()
+                .zip(BACKDROP)
+                .map(|(&a, b)| (i32::from(a) - i32::from(b)).abs())
+                .sum();
+        if d < 60 {
+            p.0 = [235, 222, 200];
+        }
+    }
+    let r = run(&img);
+    assert!(has_error(&r, "ID_MULTI_FACE"), "{:?}", r.issues);
+}

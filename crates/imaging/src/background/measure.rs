@@ -108,14 +108,23 @@ pub fn stats(rgb: &RgbImage, luma: &image::GrayImage, f: &FaceFeatures) -> Optio
     let grad_scale = ipd_px / IPD;
     let raw = luma.as_raw();
     let at = |x: u32, y: u32| f64::from(raw[(y * w + x) as usize]);
+    let rgb_raw = rgb.as_raw();
+    let px_at = |x: u32, y: u32| {
+        let i = (y * w + x) as usize * 3;
+        rgb_raw
+            .get(i..i + 3)
+            .map_or([0u8; 3], |p| [p[0], p[1], p[2]])
+    };
     for y in (1..h.saturating_sub(1)).step_by(step as usize) {
+        let block_row = (f64::from(y) / block_px) as usize * bw;
         for x in (1..w.saturating_sub(1)).step_by(step as usize) {
             let (u, v) = to_canonical(f64::from(x), f64::from(y));
             if v > chin || (u / a).powi(2) + ((v - vc) / b).powi(2) <= 1.0 {
                 continue;
             }
             n += 1;
-            if f.backdrop.is_backdrop(&rgb.get_pixel(x, y).0) {
+            let px = px_at(x, y);
+            if f.backdrop.is_backdrop(&px) {
                 near += 1;
             }
             let gx = at(x + 1, y - 1) + 2.0 * at(x + 1, y) + at(x + 1, y + 1)
@@ -126,18 +135,18 @@ pub fn stats(rgb: &RgbImage, luma: &image::GrayImage, f: &FaceFeatures) -> Optio
                 - at(x - 1, y - 1)
                 - 2.0 * at(x, y - 1)
                 - at(x + 1, y - 1);
-            let g = gx.hypot(gy) / 8.0 * grad_scale;
+            let g = (gx * gx + gy * gy).sqrt() / 8.0 * grad_scale;
             if v > -1.0 {
-                let px = rgb.get_pixel(x, y).0;
                 let (cr, cg) = chroma(&px);
-                if (cr - backdrop_chroma.0).hypot(cg - backdrop_chroma.1) < SAME_HUE {
+                let (dr, dg) = (cr - backdrop_chroma.0, cg - backdrop_chroma.1);
+                if dr * dr + dg * dg < SAME_HUE * SAME_HUE {
                     let side = &mut sides[usize::from(u > 0.0)];
                     side.0 += 1;
                     side.1 += at(x, y);
                 }
             }
             grad_sum += g;
-            let bi = (f64::from(y) / block_px) as usize * bw + (f64::from(x) / block_px) as usize;
+            let bi = block_row + (f64::from(x) / block_px) as usize;
             if let Some(block) = blocks.get_mut(bi) {
                 block.0 += 1;
                 block.1 += g;

@@ -14,6 +14,12 @@ pub const WIDTH: usize = 256;
 pub const HEIGHT: usize = 336;
 pub const MID_X: f64 = 128.0;
 pub const EYE_Y: f64 = 140.0;
+/// The part of the plane the measures read (IPD units from the eye midpoint): the face's
+/// middle from just above the eyes down to the plane's bottom (light, sharpness, mouth and
+/// chin profiles, each with a few pixels of neighbourhood). Only this part is sampled; the
+/// rest of the plane stays 0.
+pub const USED_U: f64 = 0.8;
+pub const USED_V_TOP: f64 = -0.45;
 
 /// The aligned face plane and the frame that produced it.
 pub struct Canonical {
@@ -39,7 +45,15 @@ impl Canonical {
             step,
             angle,
         };
-        let plane = frame.sample(luma, WIDTH, HEIGHT);
+        let (x0, y0) = Canonical::px(-USED_U, USED_V_TOP);
+        let (x1, _) = Canonical::px(USED_U, 0.0);
+        let plane = frame.sample_region(
+            luma,
+            WIDTH,
+            HEIGHT,
+            (x0.floor() as usize, x1.ceil() as usize + 1),
+            (y0.floor() as usize, HEIGHT),
+        );
         Canonical { plane, frame }
     }
 

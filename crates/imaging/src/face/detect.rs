@@ -8,9 +8,10 @@
 
 use std::sync::OnceLock;
 
-use image::imageops::{FilterType, resize};
 use image::{GrayImage, RgbImage};
 use rustface::{ImageData, Model};
+
+use crate::background::model::BackdropModel;
 
 static MODEL_BYTES: &[u8] = include_bytes!("../../model/seeta_fd_frontal_v1.0.bin");
 static MODEL: OnceLock<Model> = OnceLock::new();
@@ -41,9 +42,11 @@ impl FaceBox {}
 /// so the first pass is cheap and finds the main face.
 const FIRST_PASS: u32 = 140;
 /// Largest shorter side of the second pass (used in full when pass 1 found nothing; otherwise
-/// lowered to what the main face's size requires, see `detect_on`), which looks for smaller faces (a second person; or a
-/// subject standing too far away, who should hear "move closer", not "no face"). Faces found
-/// in the first pass are painted flat first so the cascade does not spend its time on them.
+/// lowered to what the main face's size requires, see `detect_on`), which looks for smaller
+/// faces (a second person; or a subject standing too far away, who should hear "move closer",
+/// not "no face"). Faces found in the first pass are painted flat first so the cascade does not
+/// spend its time on them, and once a main face is known the pass scans only the places where
+/// a second one could be (`candidate_regions`).
 const SECOND_PASS: u32 = 360;
 /// The cascade's own floor; our decision threshold lives in `thresholds.rs`.
 const CASCADE_FLOOR: f64 = 2.0;
@@ -58,12 +61,12 @@ const SECONDARY_SIZE_MARGIN: f64 = 0.7;
 /// shows no face, tone-recovered planes are tried: a burnt-out face keeps its structure in
 /// the darkest channel, a dark one in the brightest.
 pub fn detect_faces(luma: &GrayImage, rgb: &RgbImage, min_score: f64) -> Vec<FaceBox> {
-    let faces = detect_on(luma, min_score);
+    let faces = detect_on(luma, rgb, min_score);
     if !faces.is_empty() {
         return faces;
     }
     for recover in [Recovery::Highlights, Recovery::Shadows] {
-        let faces = detect_on(&recovered(rgb, recover), min_score);
+        let faces = detect_on(&recovered(rgb, recover), rgb, min_score);
         if !faces.is_empty() {
             return faces;
         }
@@ -99,29 +102,78 @@ fn recovered(rgb: &RgbImage, recover: Recovery) -> GrayImage {
     })
 }
 
-fn detect_on(luma: &GrayImage, min_score: f64) -> Vec<FaceBox> {
+fn detect_on(luma: &GrayImage, rgb: &RgbImage, min_score: f64) -> Vec<FaceBox> {
     if luma.width().min(luma.height()) < 40 {
         return Vec::new();
     }
-    // One resize from the working image; both passes start from this copy, which is much
-    // cheaper to shrink again than the working image.
-    let base = shrunk(luma, SECOND_PASS);
-    let mut faces = detect_at(&base, FIRST_PASS, min_score, &[]);
+    let short = f64::from(luma.width().min(luma.height()));
+    // Pass 1 on a small copy finds the main face (and any face of similar size).
+    let first = shrunk(luma, FIRST_PASS);
+    let k1 = f64::from(luma.width()) / f64::from(first.width());
+    let mut faces: Vec<FaceBox> = detect_at(&first, FIRST_PASS, min_score, &[])
+        .into_iter()
+        .map(|f| scaled(f, k1, (0.0, 0.0)))
+        .collect();
     // Pass 2 only has to find what can still count: faces at least a third of the main face
     // (smaller ones are dropped in `locate`), with a margin for the cascade's box sizes. Its
-    // cost grows with the square of its resolution, so it runs at the one that puts those
-    // faces at the cascade's 40-pixel window, and at full SECOND_PASS only when pass 1
-    // found nothing.
-    let short = f64::from(base.width().min(base.height()));
-    let second = match faces.first() {
+    // cost grows with the square of its resolution and with the area it scans, so it runs at
+    // the resolution that puts those faces at the cascade's 40-pixel window, and only over
+    // the places where such a face could be (see `candidate_regions`); at full SECOND_PASS
+    // over the whole photo only when pass 1 found nothing.
+    let base_short = short.min(f64::from(SECOND_PASS));
+    let (second, regions) = match faces.first() {
         Some(main) => {
             let smallest = main.size * SECONDARY_MIN_SHARE * SECONDARY_SIZE_MARGIN;
             let side = (40.0 * short / smallest.max(1.0)).ceil();
-            side.clamp(f64::from(FIRST_PASS), f64::from(SECOND_PASS)) as u32
+            let side = side.clamp(f64::from(FIRST_PASS).min(base_short), base_short);
+            // Pass 1 saw every face of at least 40 of its pixels (with a margin).
+            let largest = 1.5 * 40.0 * k1;
+            (
+                side,
+                candidate_regions(rgb, &faces, main, smallest, largest),
+            )
         }
-        None => SECOND_PASS,
+        None => (base_short, None),
     };
-    let more = detect_at(&base, second, min_score, &faces);
+    let whole = [(0u32, 0u32, luma.width(), luma.height())];
+    let regions = regions.as_deref().unwrap_or(&whole);
+    let scale = second / short;
+    let mut more = Vec::new();
+    for &(x0, y0, x1, y1) in regions {
+        let (rw, rh) = (x1 - x0, y1 - y0);
+        let (w, h) = (
+            (f64::from(rw) * scale).round() as u32,
+            (f64::from(rh) * scale).round() as u32,
+        );
+        if w < 40 || h < 40 {
+            continue;
+        }
+        let crop = if (x0, y0, rw, rh) == (0, 0, luma.width(), luma.height()) {
+            area_resize(luma, w, h)
+        } else {
+            area_resize(
+                &image::imageops::crop_imm(luma, x0, y0, rw, rh).to_image(),
+                w,
+                h,
+            )
+        };
+        let kx = f64::from(rw) / f64::from(w);
+        let origin = (f64::from(x0), f64::from(y0));
+        let known: Vec<FaceBox> = faces
+            .iter()
+            .map(|f| FaceBox {
+                x: (f.x - origin.0) / kx,
+                y: (f.y - origin.1) / kx,
+                size: f.size / kx,
+                score: f.score,
+            })
+            .collect();
+        more.extend(
+            detect_at(&crop, w.min(h), min_score, &known)
+                .into_iter()
+                .map(|f| scaled(f, kx, origin)),
+        );
+    }
     for face in more {
         let inside_known = faces.iter().any(|k| {
             let m = k.size * MASK_MARGIN;
@@ -132,14 +184,192 @@ fn detect_on(luma: &GrayImage, min_score: f64) -> Vec<FaceBox> {
             faces.push(face);
         }
     }
-    let back = f64::from(luma.width()) / f64::from(base.width());
-    for f in &mut faces {
-        f.x *= back;
-        f.y *= back;
-        f.size *= back;
-    }
     faces.sort_by(|a, b| b.size.total_cmp(&a.size));
     faces
+}
+
+/// A box found on a copy scaled by 1/`k` whose (0, 0) is `origin` in working pixels.
+fn scaled(f: FaceBox, k: f64, origin: (f64, f64)) -> FaceBox {
+    FaceBox {
+        x: origin.0 + f.x * k,
+        y: origin.1 + f.y * k,
+        size: f.size * k,
+        score: f.score,
+    }
+}
+
+/// Chroma of skin under ordinary light (Chai & Ngan, "Face segmentation using skin-color map
+/// in videophone applications", 1999): Cb 77–127, Cr 133–173 in 8-bit YCbCr. It holds across
+/// skin tones, which differ mainly in luma.
+fn is_skin([r, g, b]: [f32; 3]) -> bool {
+    let y = 0.299 * r + 0.587 * g + 0.114 * b;
+    let cb = 128.0 - 0.168_736 * r - 0.331_264 * g + 0.5 * b;
+    let cr = 128.0 + 0.5 * r - 0.418_688 * g - 0.081_312 * b;
+    y >= 40.0 && (77.0..=127.0).contains(&cb) && (133.0..=173.0).contains(&cr)
+}
+
+/// RGB distance from the backdrop colour under which a skin-coloured cell is taken for the
+/// backdrop (a third of the backdrop model's smallest tolerance: a face in front of the
+/// backdrop differs from it by far more).
+const SAME_AS_BACKDROP: f32 = 12.0;
+/// The eye line's height in a detection box, as a share of its size (where the backdrop
+/// model stops sampling the sides).
+const EYE_LINE_IN_BOX: f64 = 0.45;
+/// Share of the main face's box (its centre, each way) whose cells must be mostly skin-coloured
+/// for skin chroma to be trusted on this photo.
+const SKIN_CHECK_SHARE: f64 = 0.5;
+
+/// Where a second face could be: a face shows skin, so pass 2 only scans boxes around the
+/// skin-coloured cells outside the faces already found, each box grown so that any face from
+/// `smallest` to `largest` (working pixels) whose skin lies in it fits inside. Returns `None`
+/// (scan everything) when skin chroma does not describe this photo: the main face's own
+/// centre is not mostly skin-coloured (a grey or tinted photo, coloured light).
+fn candidate_regions(
+    rgb: &RgbImage,
+    faces: &[FaceBox],
+    main: &FaceBox,
+    smallest: f64,
+    largest: f64,
+) -> Option<Vec<(u32, u32, u32, u32)>> {
+    let (w, h) = rgb.dimensions();
+    // Cells a quarter of the smallest face: its cheeks and forehead fill several.
+    let cell = (smallest / 4.0).floor().max(2.0) as u32;
+    let (cw, ch) = (w.div_ceil(cell), h.div_ceil(cell));
+    let mean = |cx: u32, cy: u32| {
+        // Mean of four points inside the cell (a cheap, noise-tolerant sample).
+        let mut acc = [0f32; 3];
+        for (fx, fy) in [(1, 1), (3, 1), (1, 3), (3, 3)] {
+            let x = (cx * cell + cell * fx / 4).min(w - 1);
+            let y = (cy * cell + cell * fy / 4).min(h - 1);
+            let p = rgb.get_pixel(x, y).0;
+            for (a, v) in acc.iter_mut().zip(p) {
+                *a += f32::from(v) / 4.0;
+            }
+        }
+        acc
+    };
+    let mut means = vec![[0f32; 3]; (cw * ch) as usize];
+    for cy in 0..ch {
+        for cx in 0..cw {
+            means[(cy * cw + cx) as usize] = mean(cx, cy);
+        }
+    }
+    let skin: Vec<bool> = means.iter().map(|&m| is_skin(m)).collect();
+    let centre = |x: f64, y: f64| {
+        let c = main.size * (1.0 - SKIN_CHECK_SHARE) / 2.0;
+        x >= main.x + c
+            && x <= main.x + main.size - c
+            && y >= main.y + c
+            && y <= main.y + main.size - c
+    };
+    let (mut inside, mut skin_inside) = (0usize, 0usize);
+    for cy in 0..ch {
+        for cx in 0..cw {
+            let (x, y) = (
+                f64::from(cx * cell + cell / 2),
+                f64::from(cy * cell + cell / 2),
+            );
+            if centre(x, y) {
+                inside += 1;
+                skin_inside += usize::from(skin[(cy * cw + cx) as usize]);
+            }
+        }
+    }
+    if inside == 0 || skin_inside * 2 < inside {
+        return None;
+    }
+    // Skin cells the painted masks of known faces do not cover.
+    let masked = |x: f64, y: f64| {
+        faces.iter().any(|k| {
+            let m = k.size * MASK_MARGIN;
+            x > k.x - m && x < k.x + k.size + m && y > k.y - m && y < k.y + k.size + m
+        })
+    };
+    let centre_of = |cx: u32, cy: u32| {
+        (
+            f64::from(cx * cell + cell / 2),
+            f64::from(cy * cell + cell / 2),
+        )
+    };
+    // A skin-coloured backdrop (cream, beige, wood) is not a face: cells that match the
+    // backdrop's colour closely (within JPEG noise and gentle shading) start no scan.
+    let backdrop = BackdropModel::learn(rgb, main.y + EYE_LINE_IN_BOX * main.size);
+    let mut free = vec![false; skin.len()];
+    for cy in 0..ch {
+        for cx in 0..cw {
+            let (x, y) = centre_of(cx, cy);
+            let i = (cy * cw + cx) as usize;
+            free[i] =
+                skin[i] && !masked(x, y) && backdrop.distance_f(&means[i]) >= SAME_AS_BACKDROP;
+        }
+    }
+    // The smallest face that counts spans about 4×4 cells, its skin several of them; a lone
+    // skin-coloured cell (the edge of a neck, a knuckle, wood) cannot be one. Shadows and
+    // beards may break a face's skin up, so two cells among a 3×3 neighbourhood suffice.
+    let company = |cx: u32, cy: u32| {
+        let mut n = 0;
+        for ny in cy.saturating_sub(1)..(cy + 2).min(ch) {
+            for nx in cx.saturating_sub(1)..(cx + 2).min(cw) {
+                n += usize::from(free[(ny * cw + nx) as usize]);
+            }
+        }
+        n
+    };
+    let pad = (0.5 * largest).ceil() as i64;
+    let mut boxes: Vec<(i64, i64, i64, i64)> = Vec::new();
+    for cy in 0..ch {
+        for cx in 0..cw {
+            if !free[(cy * cw + cx) as usize] || company(cx, cy) < 2 {
+                continue;
+            }
+            let (x0, y0) = (i64::from(cx * cell), i64::from(cy * cell));
+            boxes.push((
+                x0 - pad,
+                y0 - pad,
+                x0 + i64::from(cell) + pad,
+                y0 + i64::from(cell) + pad,
+            ));
+        }
+    }
+    // Merge overlapping boxes so that no part of the photo is scanned twice.
+    let mut merged: Vec<(i64, i64, i64, i64)> = Vec::new();
+    for b in boxes {
+        let mut cur = b;
+        loop {
+            let before = merged.len();
+            merged.retain(|m| {
+                let overlap = m.0 < cur.2 && cur.0 < m.2 && m.1 < cur.3 && cur.1 < m.3;
+                if overlap {
+                    cur = (
+                        cur.0.min(m.0),
+                        cur.1.min(m.1),
+                        cur.2.max(m.2),
+                        cur.3.max(m.3),
+                    );
+                }
+                !overlap
+            });
+            if merged.len() == before {
+                break;
+            }
+        }
+        merged.push(cur);
+    }
+    let (wi, hi) = (i64::from(w), i64::from(h));
+    Some(
+        merged
+            .into_iter()
+            .map(|(x0, y0, x1, y1)| {
+                (
+                    x0.clamp(0, wi) as u32,
+                    y0.clamp(0, hi) as u32,
+                    x1.clamp(0, wi) as u32,
+                    y1.clamp(0, hi) as u32,
+                )
+            })
+            .filter(|(x0, y0, x1, y1)| x1 > x0 && y1 > y0)
+            .collect(),
+    )
 }
 
 /// `luma` with its shorter side brought down to `short_side` (unchanged if already there).
@@ -152,8 +382,65 @@ fn shrunk(luma: &GrayImage, short_side: u32) -> GrayImage {
     if (w, h) == luma.dimensions() {
         luma.clone()
     } else {
-        resize(luma, w, h, FilterType::Triangle)
+        area_resize(luma, w, h)
     }
+}
+
+/// Source pixels (index, weight) that make up each of `n_out` output pixels when `n_in`
+/// pixels are averaged down (or, for `n_out > n_in`, sampled up) by exact area coverage.
+fn area_taps(n_in: u32, n_out: u32) -> Vec<Vec<(usize, f32)>> {
+    let ratio = f64::from(n_in) / f64::from(n_out);
+    (0..n_out)
+        .map(|o| {
+            let a = f64::from(o) * ratio;
+            let b = (a + ratio).min(f64::from(n_in));
+            let mut taps = Vec::new();
+            let mut i = a.floor();
+            while i < b {
+                let cover = (i + 1.0).min(b) - i.max(a);
+                if cover > 1e-9 {
+                    taps.push((i as usize, (cover / ratio.max(1.0)) as f32));
+                }
+                i += 1.0;
+            }
+            if ratio < 1.0 {
+                // Upsampling: each output pixel takes the source pixel under it.
+                taps = vec![((a.floor() as usize).min(n_in as usize - 1), 1.0)];
+            }
+            taps
+        })
+        .collect()
+}
+
+/// Area-averaging resize: each output pixel is the mean of the source area it covers. A
+/// plain box filter, cheap (every source pixel is read once or twice, rows first so that
+/// the inner loop is a straight multiply-add) and free of aliasing.
+fn area_resize(luma: &GrayImage, w: u32, h: u32) -> GrayImage {
+    let (iw, ih) = luma.dimensions();
+    let cols = area_taps(iw, w);
+    let rows = area_taps(ih, h);
+    let src = luma.as_raw();
+    let mut out = vec![0u8; w as usize * h as usize];
+    let mut acc = vec![0f32; iw as usize];
+    for (o, taps) in out.chunks_exact_mut(w as usize).zip(&rows) {
+        acc.iter_mut().for_each(|a| *a = 0.0);
+        for &(y, wy) in taps {
+            let Some(row) = src.get(y * iw as usize..(y + 1) * iw as usize) else {
+                continue;
+            };
+            for (a, &p) in acc.iter_mut().zip(row) {
+                *a += f32::from(p) * wy;
+            }
+        }
+        for (p, col) in o.iter_mut().zip(&cols) {
+            let v: f32 = col
+                .iter()
+                .map(|&(x, wx)| acc.get(x).map_or(0.0, |a| a * wx))
+                .sum();
+            *p = (v + 0.5).clamp(0.0, 255.0) as u8;
+        }
+    }
+    GrayImage::from_raw(w, h, out).unwrap_or_else(|| GrayImage::new(w, h))
 }
 
 fn detect_at(luma: &GrayImage, short_side: u32, min_score: f64, known: &[FaceBox]) -> Vec<FaceBox> {

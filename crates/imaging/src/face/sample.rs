@@ -68,16 +68,39 @@ impl Plane {
 }
 
 /// Bilinear sample of `img` at (x, y), clamped at the borders.
+#[cfg(test)]
+fn bilinear(img: &GrayImage, x: f64, y: f64) -> f32 {
+    bilinear_raw(
+        img.as_raw(),
+        img.width() as usize,
+        img.height() as usize,
+        x,
+        y,
+    )
+}
+
+/// `bilinear` on a raw row-major plane of `w`×`h` (both at least 1).
 #[inline]
-pub fn bilinear(img: &GrayImage, x: f64, y: f64) -> f32 {
-    let (w, h) = (img.width() as isize, img.height() as isize);
+fn bilinear_raw(raw: &[u8], w: usize, h: usize, x: f64, y: f64) -> f32 {
+    // Inside the image (all four neighbours present) the clamps below change nothing.
+    if x >= 0.0 && y >= 0.0 && x < (w - 1) as f64 && y < (h - 1) as f64 {
+        // In range for i32 (image sides are far below 2^31), a cheaper conversion than usize.
+        let (x0, y0) = (x as i32 as usize, y as i32 as usize);
+        let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
+        let i = y0 * w + x0;
+        if let (Some(a), Some(b)) = (raw.get(i..i + 2), raw.get(i + w..i + w + 2)) {
+            let top = f32::from(a[0]) * (1.0 - fx) + f32::from(a[1]) * fx;
+            let bottom = f32::from(b[0]) * (1.0 - fx) + f32::from(b[1]) * fx;
+            return top * (1.0 - fy) + bottom * fy;
+        }
+    }
     let x = x.clamp(0.0, (w - 1) as f64);
     let y = y.clamp(0.0, (h - 1) as f64);
-    let (x0, y0) = (x.floor() as isize, y.floor() as isize);
+    // Both are non-negative here (NaN saturates to 0), so truncation is the floor.
+    let (x0, y0) = (x as usize, y as usize);
     let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
     let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
-    let raw = img.as_raw();
-    let p = |xx: isize, yy: isize| f32::from(raw[(yy * w + xx) as usize]);
+    let p = |xx: usize, yy: usize| raw.get(yy * w + xx).map_or(0.0, |&v| f32::from(v));
     let top = p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx;
     let bottom = p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx;
     top * (1.0 - fy) + bottom * fy
@@ -107,23 +130,48 @@ impl Frame {
     /// Samples a `width`×`height` plane from `img` through this frame. When the frame shrinks
     /// the image (step > 1.5) each sample averages a small neighbourhood to avoid aliasing.
     pub fn sample(&self, img: &GrayImage, width: usize, height: usize) -> Plane {
+        self.sample_region(img, width, height, (0, width), (0, height))
+    }
+
+    /// `sample`, computing only columns `xs` and rows `ys` of the plane; the rest stays 0.
+    pub fn sample_region(
+        &self,
+        img: &GrayImage,
+        width: usize,
+        height: usize,
+        xs: (usize, usize),
+        ys: (usize, usize),
+    ) -> Plane {
         let mut out = Plane::new(width, height);
+        if img.width() == 0 || img.height() == 0 {
+            return out;
+        }
         let taps: &[f64] = if self.step > 1.5 {
             &[-0.25, 0.25]
         } else {
             &[0.0]
         };
         let norm = (taps.len() * taps.len()) as f32;
-        for v in 0..height {
-            for u in 0..width {
+        let (s, c) = self.angle.sin_cos();
+        let (raw, w, h) = (img.as_raw(), img.width() as usize, img.height() as usize);
+        // The same arithmetic as `to_image`, with the rotation computed once.
+        let at = |u: f64, v: f64| {
+            let (du, dv) = (u * self.step, v * self.step);
+            (
+                self.origin.0 + du * c - dv * s,
+                self.origin.1 + du * s + dv * c,
+            )
+        };
+        for v in ys.0..ys.1.min(height) {
+            for u in xs.0..xs.1.min(width) {
                 let mut acc = 0.0;
                 for &ty in taps {
                     for &tx in taps {
-                        let (x, y) = self.to_image(u as f64 + tx, v as f64 + ty);
-                        acc += bilinear(img, x, y);
+                        let (x, y) = at(u as f64 + tx, v as f64 + ty);
+                        acc += bilinear_raw(raw, w, h, x, y);
                     }
                 }
-                out.set(u, v, acc / norm);
+                out.data[v * width + u] = acc / norm;
             }
         }
         out
