@@ -13,6 +13,7 @@ pub mod graphql;
 pub mod http;
 pub mod ids;
 pub mod integrations;
+pub mod metrics;
 pub mod services;
 pub mod storage;
 
@@ -61,6 +62,8 @@ pub struct AppState {
     pub relay: events::relay::Relay,
     /// Fans order events out to `orderUpdates` subscribers, loading each once.
     pub hub: Arc<events::hub::Hub>,
+    /// Prometheus metrics (`/metrics`).
+    pub metrics: Arc<metrics::Metrics>,
     /// Rate limits (Redis-counted when Redis is configured).
     pub limiter: Arc<services::limits::Limiter>,
     /// Whether background jobs (production batches) start on their own; tests that stop a job
@@ -88,6 +91,11 @@ impl AppState {
         overrides: Overrides,
     ) -> anyhow::Result<Self> {
         let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let metrics = Arc::new(metrics::Metrics::new());
+        // Every statement of this state's connection (and its transactions) is counted.
+        let mut db = db;
+        let counted = metrics.clone();
+        db.set_metric_callback(move |_| counted.count_statement());
         let wechat_login: Arc<dyn WeChatLogin> = match (overrides.wechat_login, &config.wechat) {
             (Some(w), _) => w,
             (None, Some(app)) => Arc::new(RealWeChatLogin::new(
@@ -170,6 +178,7 @@ impl AppState {
             pay_trust: Arc::new(pay_trust),
             nonces,
             limiter,
+            metrics,
             run_jobs: !overrides.defer_jobs,
             bus,
             relay: events::relay::Relay::default(),

@@ -26,7 +26,8 @@ pub fn build_schema(state: AppState) -> AppSchema {
     .limit_depth(limits.max_query_depth)
     .limit_complexity(limits.max_query_complexity)
     .limit_recursive_depth(32)
-    .limit_directives(20);
+    .limit_directives(20)
+    .extension(crate::metrics::GraphqlMetrics(state.metrics.clone()));
     if !state.config.introspection {
         builder = builder.disable_introspection();
     }

@@ -59,6 +59,8 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
     let state = HttpState { app, schema };
     Router::new()
         .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
         .route(
             "/graphql",
             get(graphql_http::get_query).post(graphql_http::post),
@@ -73,7 +75,18 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
                 .layer(DefaultBodyLimit::max(payments::MAX_NOTIFICATION_BYTES)),
         )
         .with_state(state)
-        .layer(TraceLayer::new_for_http())
+        // One span per request with its id (set just outside) and the path only: query strings
+        // carry signed-URL signatures, which stay out of the logs.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         // Tokens travel in the Authorization header, never in cookies, so any origin may call.
@@ -82,4 +95,76 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
 
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers, and Redis when one is configured. 503 names what is down.
+async fn ready(
+    axum::extract::State(state): axum::extract::State<HttpState>,
+) -> axum::response::Response {
+    use axum::{http::StatusCode, response::IntoResponse};
+    let app = &state.app;
+    let database = match tokio::time::timeout(PROBE_TIMEOUT, app.db.ping()).await {
+        Ok(Ok(())) => "ok",
+        _ => "unavailable",
+    };
+    let redis = match &app.config.redis_url {
+        None => "not configured",
+        Some(url) => match tokio::time::timeout(PROBE_TIMEOUT, redis_ping(url)).await {
+            Ok(Ok(())) => "ok",
+            _ => "unavailable",
+        },
+    };
+    let ready = database == "ok" && redis != "unavailable";
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "unavailable" },
+        "database": database,
+        "redis": redis,
+    });
+    (status, Json(body)).into_response()
+}
+
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn redis_ping(url: &str) -> redis::RedisResult<()> {
+    let client = redis::Client::open(url)?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    redis::cmd("PING").query_async::<String>(&mut conn).await?;
+    Ok(())
+}
+
+/// Prometheus metrics; the queue sizes are counted now.
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<HttpState>,
+) -> axum::response::Response {
+    use axum::{http::StatusCode, response::IntoResponse};
+    let app = &state.app;
+    match crate::services::review::queue_sizes(app).await {
+        Ok(sizes) => {
+            for (queue, size) in sizes {
+                app.metrics
+                    .queues
+                    .get_or_create(&crate::metrics::Queue {
+                        queue: queue.to_string(),
+                    })
+                    .set(size);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "reading queue sizes for /metrics"),
+    }
+    match app.metrics.encode() {
+        Ok(text) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }

@@ -31,6 +31,7 @@ pub async fn wechat_notify(
         )
         .await
     {
+        state.app.metrics.notification("throttled");
         return (
             StatusCode::TOO_MANY_REQUESTS,
             [(
@@ -51,10 +52,16 @@ pub async fn wechat_notify(
     match result {
         Ok(applied) => {
             tracing::info!(?applied, "WeChat Pay notification accepted");
+            state.app.metrics.notification("accepted");
             StatusCode::NO_CONTENT.into_response()
         }
         Err(e) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            state.app.metrics.notification(if status.is_server_error() {
+                "failed"
+            } else {
+                "refused"
+            });
             match &e {
                 notify::NotifyError::App(inner) => {
                     tracing::error!(error = %inner, "WeChat Pay notification failed")

@@ -74,10 +74,15 @@ pub async fn upload(
     let limits = state.decode_limits();
     let bytes = Bytes::from(bytes);
     let input = bytes.clone();
+    let metrics = state.metrics.clone();
     let checked = cpu::run(state, move || {
+        let started = std::time::Instant::now();
         let decoded = campus_photo_imaging::decode_upload(&input, &limits)
             .map_err(|e| AppError::user("FMT_FILE", "file", e.message()))?;
         let report = campus_photo_imaging::check(&decoded.image, &CheckSpec::default());
+        metrics
+            .check_seconds
+            .observe(started.elapsed().as_secs_f64());
         Ok(Checked {
             width: decoded.width,
             height: decoded.height,
@@ -266,13 +271,24 @@ pub async fn preview(state: &AppState, photo_id: Uuid) -> AppResult<Option<Bytes
         .await?
         .ok_or_else(|| AppError::internal("photo original missing from storage"))?;
     let limits = state.decode_limits();
+    let metrics = state.metrics.clone();
     let jpeg = cpu::run(state, move || {
+        let started = std::time::Instant::now();
         let decoded =
             campus_photo_imaging::decode_upload(&original, &limits).map_err(AppError::internal)?;
         let (r, g, b) = background.rgb();
-        campus_photo_imaging::render_standard(&decoded.image, &face, [r, g, b], Default::default())
-            .map(|rendered| rendered.jpeg)
-            .map_err(AppError::internal)
+        let rendered = campus_photo_imaging::render_standard(
+            &decoded.image,
+            &face,
+            [r, g, b],
+            Default::default(),
+        )
+        .map(|rendered| rendered.jpeg)
+        .map_err(AppError::internal);
+        metrics
+            .render_seconds
+            .observe(started.elapsed().as_secs_f64());
+        rendered
     })
     .await?;
     let key = content_key("previews", &sha256_hex(&jpeg), "jpg");

@@ -412,3 +412,40 @@ pub async fn counts(
         claimed: i64::try_from(claimed).unwrap_or(i64::MAX),
     })
 }
+
+/// The work queues across every school, for `/metrics`: orders waiting for review, for
+/// production and in production, and print orders waiting to ship.
+pub async fn queue_sizes(state: &AppState) -> AppResult<Vec<(&'static str, i64)>> {
+    let rows: Vec<(String, i64)> = order::Entity::find()
+        .select_only()
+        .column(order::Column::Status)
+        .column_as(order::Column::Id.count(), "n")
+        .filter(order::Column::Status.is_in([
+            OrderStatus::PendingReview.as_str(),
+            OrderStatus::PendingProduction.as_str(),
+            OrderStatus::InProduction.as_str(),
+        ]))
+        .group_by(order::Column::Status)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let of = |status: OrderStatus| {
+        rows.iter()
+            .find(|(s, _)| s == status.as_str())
+            .map_or(0, |(_, n)| *n)
+    };
+    let to_ship = sea_orm::PaginatorTrait::count(
+        crate::entities::print_order::Entity::find().filter(
+            crate::entities::print_order::Column::Status
+                .eq(campus_photo_domain::print_order::PrintOrderStatus::Paid.as_str()),
+        ),
+        &state.db,
+    )
+    .await?;
+    Ok(vec![
+        ("pending_review", of(OrderStatus::PendingReview)),
+        ("pending_production", of(OrderStatus::PendingProduction)),
+        ("in_production", of(OrderStatus::InProduction)),
+        ("prints_to_ship", i64::try_from(to_ship).unwrap_or(i64::MAX)),
+    ])
+}

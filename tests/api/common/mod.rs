@@ -23,7 +23,7 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: ManualClock,
     pub http: reqwest::Client,
-    vars: HashMap<String, String>,
+    pub vars: HashMap<String, String>,
     schema: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
