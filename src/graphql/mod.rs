@@ -7,6 +7,7 @@ pub mod mutation;
 pub mod node;
 pub mod query;
 pub mod subscription;
+pub mod subscription_limit;
 pub mod types;
 
 use async_graphql::Schema;
@@ -27,7 +28,8 @@ pub fn build_schema(state: AppState) -> AppSchema {
     .limit_complexity(limits.max_query_complexity)
     .limit_recursive_depth(32)
     .limit_directives(20)
-    .extension(crate::metrics::GraphqlMetrics(state.metrics.clone()));
+    .extension(crate::metrics::GraphqlMetrics(state.metrics.clone()))
+    .extension(subscription_limit::SubscriptionLimit);
     if !state.config.introspection {
         builder = builder.disable_introspection();
     }

@@ -95,6 +95,7 @@ async fn serve_socket(state: HttpState, protocol: GraphQLProtocol, mut socket: W
     let mut data = Data::default();
     data.insert(auth);
     data.insert(new_loader(state.app.clone()));
+    data.insert(crate::graphql::subscription_limit::ConnectionSubscriptions::default());
     let (sink, stream) = socket.split();
     let replayed = futures::stream::once(async move { Ok(first) }).chain(stream);
     GraphQLWebSocket::new_with_pair(sink, replayed, state.schema.clone(), protocol)

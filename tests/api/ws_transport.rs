@@ -154,3 +154,56 @@ async fn socket_without_the_protocol_header_is_refused() {
         "a client must ask for graphql-transport-ws"
     );
 }
+
+#[tokio::test]
+async fn one_connection_holds_at_most_twenty_subscriptions() {
+    let app = TestApp::spawn().await;
+    let token = app.sign_in_student("wx-ws-many", "13800138000").await;
+    let mut ws = connect(&app).await;
+    ws.send(Message::text(
+        json!({ "type": "connection_init", "payload": { "token": token } }).to_string(),
+    ))
+    .await
+    .expect("init");
+    assert_eq!(
+        next_json(&mut ws).await.expect("ack")["type"],
+        "connection_ack"
+    );
+    let subscribe = |id: String| {
+        Message::text(
+            json!({ "id": id, "type": "subscribe", "payload": { "query": "subscription { orderUpdates { event } }" } })
+                .to_string(),
+        )
+    };
+    for n in 0..20 {
+        ws.send(subscribe(format!("s{n}")))
+            .await
+            .expect("subscribe");
+    }
+    ws.send(subscribe("s20".into())).await.expect("subscribe");
+    let refused = next_json(&mut ws).await.expect("refusal");
+    assert_eq!(refused["id"], "s20", "{refused}");
+    let errors = if refused["type"] == "error" {
+        refused["payload"].clone()
+    } else {
+        refused["payload"]["errors"].clone()
+    };
+    assert_eq!(errors[0]["extensions"]["code"], "THROTTLED", "{refused}");
+    // Ending one makes room for another.
+    ws.send(Message::text(
+        json!({ "id": "s0", "type": "complete" }).to_string(),
+    ))
+    .await
+    .expect("complete");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    ws.send(subscribe("s21".into())).await.expect("subscribe");
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(500), ws.next()).await;
+    match quiet {
+        Err(_) => {}
+        Ok(frame) => {
+            let text = format!("{frame:?}");
+            // Only the refused subscription's own completion may still arrive.
+            assert!(text.contains("s20") && text.contains("complete"), "{text}");
+        }
+    }
+}

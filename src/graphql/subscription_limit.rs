@@ -1,0 +1,68 @@
+//! At most [`MAX_PER_CONNECTION`] subscriptions at once on one WebSocket: each costs memory and
+//! a task for as long as it lives, and a client has no use for more (a dashboard needs three).
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use async_graphql::{
+    Response, ServerError,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextSubscribe},
+};
+use futures::stream::BoxStream;
+
+pub const MAX_PER_CONNECTION: usize = 20;
+
+/// The live subscriptions of one connection (put in the connection's data).
+#[derive(Clone, Default)]
+pub struct ConnectionSubscriptions(Arc<AtomicUsize>);
+
+pub struct SubscriptionLimit;
+
+impl ExtensionFactory for SubscriptionLimit {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(SubscriptionLimit)
+    }
+}
+
+struct Held(Arc<AtomicUsize>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Extension for SubscriptionLimit {
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        let Some(live) = ctx.data_opt::<ConnectionSubscriptions>() else {
+            return next.run(ctx, stream);
+        };
+        let count = live.0.clone();
+        let taken = count.fetch_add(1, Ordering::SeqCst);
+        let held = Held(count);
+        if taken >= MAX_PER_CONNECTION {
+            drop(held);
+            let mut error = ServerError::new(
+                format!("同一连接最多同时订阅 {MAX_PER_CONNECTION} 个，请先取消不用的订阅"),
+                None,
+            );
+            let mut extensions = async_graphql::ErrorExtensionValues::default();
+            extensions.set("code", "THROTTLED");
+            error.extensions = Some(extensions);
+            return Box::pin(futures::stream::once(async move {
+                Response::from_errors(vec![error])
+            }));
+        }
+        let inner = next.run(ctx, stream);
+        Box::pin(futures::StreamExt::map(inner, move |r| {
+            let _held = &held;
+            r
+        }))
+    }
+}
