@@ -238,7 +238,7 @@ function ExamplesPanel() {
             >
               {e.title}
             </button>
-            {e.description ? <div className="cp-desc">{e.description.split('\n')[0]}</div> : null}
+            {e.description ? <div className="cp-desc">{e.description.replace(/\n/g, ' ')}</div> : null}
           </li>
         ))}
       </ol>

@@ -12,6 +12,7 @@ mod http_basics;
 mod order_updates;
 mod orders;
 mod payments;
+mod playground;
 mod production;
 mod redis_outage;
 mod refunds;

@@ -1,0 +1,267 @@
+//! GET /playground, its assets and example operations, and GET /dashboard, served by the
+//! binary; every example in playground/examples/ validates against the real schema.
+use std::path::PathBuf;
+
+use async_graphql::parser::{parse_query, types::DocumentOperations};
+use serde_json::{Value, json};
+
+use crate::common::TestApp;
+
+fn examples_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("playground/examples")
+}
+
+/// The examples on disk, in file-name order: (file name, text).
+fn examples_on_disk() -> Vec<(String, String)> {
+    let mut examples: Vec<(String, String)> = std::fs::read_dir(examples_dir())
+        .expect("playground/examples")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "graphql"))
+        .map(|path| {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("utf-8 name")
+                .to_owned();
+            let text = std::fs::read_to_string(&path).expect("read example");
+            (name, text)
+        })
+        .collect();
+    examples.sort();
+    examples
+}
+
+/// The commented JSON after `# Variables:` (the playground puts it in the variables editor).
+fn example_variables(text: &str) -> Option<Value> {
+    let mut json = String::new();
+    let mut inside = false;
+    for line in text.lines().take_while(|l| l.starts_with('#')) {
+        let body = line.trim_start_matches('#').trim_start();
+        if body.starts_with("Variables:") {
+            inside = true;
+        } else if inside && body.is_empty() {
+            break;
+        } else if inside {
+            json.push_str(body);
+        }
+    }
+    (!json.is_empty()).then(|| serde_json::from_str(&json).expect("the Variables: comment is JSON"))
+}
+
+/// The schema's verdict on a document, without running it: the request names an operation the
+/// document does not have, so async-graphql validates the whole document and then stops.
+async fn validation_errors(app: &TestApp, text: &str) -> Vec<String> {
+    let body: Value = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": text, "operationName": "NoSuchOperationValidateOnly" }))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+                .filter(|m| m != r#"Unknown operation named "NoSuchOperationValidateOnly""#)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn every_example_is_valid_against_the_schema_and_listed_in_order() {
+    let app = TestApp::spawn().await;
+    let examples = examples_on_disk();
+    assert!(
+        examples.len() >= 12,
+        "the student and staff flows: {examples:?}"
+    );
+
+    // Numbered 01, 02, … in flow order, one named operation each, variables that parse and
+    // match the declared ones, and nothing the schema does not know.
+    for (i, (name, text)) in examples.iter().enumerate() {
+        assert!(
+            name.starts_with(&format!("{:02}-", i + 1)),
+            "{name}: examples are numbered 01, 02, … without gaps"
+        );
+        let document = parse_query(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let operation = match &document.operations {
+            DocumentOperations::Single(_) => panic!("{name}: name the operation"),
+            DocumentOperations::Multiple(ops) => {
+                assert_eq!(ops.len(), 1, "{name}: one operation per example");
+                ops.values().next().expect("one operation")
+            }
+        };
+        let mut declared: Vec<String> = operation
+            .node
+            .variable_definitions
+            .iter()
+            .map(|v| v.node.name.node.to_string())
+            .collect();
+        declared.sort();
+        let mut given: Vec<String> = example_variables(text)
+            .map(|v| {
+                v.as_object()
+                    .expect("variables are an object")
+                    .keys()
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        given.sort();
+        assert_eq!(
+            declared, given,
+            "{name}: the Variables: comment gives each variable"
+        );
+        let errors = validation_errors(&app, text).await;
+        assert!(errors.is_empty(), "{name} does not validate: {errors:?}");
+    }
+
+    // The check can fail: a field the schema lacks is refused.
+    let (name, text) = &examples[0];
+    let broken = text.replacen("    token\n", "    tokenThatDoesNotExist\n", 1);
+    assert_ne!(&broken, text, "{name} asks for the token");
+    let errors = validation_errors(&app, &broken).await;
+    assert!(
+        errors.iter().any(|e| e.contains("tokenThatDoesNotExist")),
+        "{errors:?}"
+    );
+
+    // The binary serves the same list, and README links them in order.
+    let served: Value = app
+        .http
+        .get(app.url("/playground/examples.json"))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let served: Vec<(String, String)> = served
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|e| {
+            (
+                e["file"].as_str().unwrap_or_default().to_owned(),
+                e["text"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(served, examples, "the binary embeds playground/examples");
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .expect("README.md");
+    let mut at = 0;
+    for (name, _) in &examples {
+        let link = format!("(playground/examples/{name})");
+        let found = readme[at..]
+            .find(&link)
+            .unwrap_or_else(|| panic!("README links {link} after the examples before it"));
+        at += found + link.len();
+    }
+
+    let raw = app
+        .http
+        .get(app.url(&format!("/playground/examples/{}", examples[0].0)))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(raw.status(), 200);
+    assert_eq!(raw.text().await.expect("text"), examples[0].1);
+    let missing = app
+        .http
+        .get(app.url("/playground/examples/99-nothing.graphql"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(missing.status(), 404);
+}
+
+fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_playground_and_its_assets_come_from_the_binary() {
+    let app = TestApp::spawn().await;
+    let page = app
+        .http
+        .get(app.url("/playground"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(page.status(), 200);
+    assert!(header(&page, "content-type").starts_with("text/html"));
+    let html = page.text().await.expect("html");
+
+    if !campus_photo::http::playground::BUNDLED {
+        // A build without npm: GraphiQL from its CDN, and the page says what to install.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI builds bundle the playground: npm must be installed"
+        );
+        assert!(html.contains("install Node.js"), "{html}");
+        eprintln!("playground not bundled (no npm at build time): checked the CDN fallback only");
+        return;
+    }
+    for cdn in ["unpkg", "jsdelivr", "cdnjs", "https://"] {
+        assert!(
+            !html.contains(cdn),
+            "the page loads nothing from {cdn}: {html}"
+        );
+    }
+    for (attribute, content_type) in [("src=\"", "text/javascript"), ("href=\"/", "text/css")] {
+        let start = html.find(attribute).expect("asset link") + attribute.len();
+        let end = start + html[start..].find('"').expect("asset link end");
+        let path = format!("/{}", html[start..end].trim_start_matches('/'));
+        assert!(path.starts_with("/playground/assets/playground-"), "{path}");
+        let asset = app.http.get(app.url(&path)).send().await.expect("request");
+        assert_eq!(asset.status(), 200, "{path}");
+        assert!(header(&asset, "content-type").starts_with(content_type));
+        assert!(header(&asset, "cache-control").contains("immutable"));
+        assert!(asset.bytes().await.expect("body").len() > 10_000);
+    }
+    let stale = app
+        .http
+        .get(app.url("/playground/assets/playground-0000.js"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(stale.status(), 404);
+}
+
+#[tokio::test]
+async fn the_dashboard_is_a_plain_page_over_the_public_api() {
+    let app = TestApp::spawn().await;
+    for (path, content_type) in [
+        ("/dashboard", "text/html"),
+        ("/dashboard/dashboard.js", "text/javascript"),
+        ("/dashboard/dashboard.css", "text/css"),
+    ] {
+        let response = app.http.get(app.url(path)).send().await.expect("request");
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(
+            header(&response, "content-type").starts_with(content_type),
+            "{path}"
+        );
+        let body = response.text().await.expect("body");
+        assert!(
+            !body.contains("https://"),
+            "{path} loads nothing from elsewhere"
+        );
+        if path == "/dashboard/dashboard.js" {
+            // Only the public API: GraphQL over HTTP and graphql-transport-ws.
+            assert!(body.contains("'/graphql'") && body.contains("graphql-transport-ws"));
+        }
+    }
+}
