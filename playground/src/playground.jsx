@@ -68,6 +68,15 @@ function operationKind(query, operationName) {
   }
 }
 
+function operationName(query) {
+  try {
+    const op = parse(query).definitions.find((d) => d.kind === 'OperationDefinition');
+    return op && op.name ? op.name.value : null;
+  } catch {
+    return null;
+  }
+}
+
 let ws = null;
 let wsAuth = null;
 
@@ -201,7 +210,12 @@ function useExamples() {
 
 function applyExample(editors, example) {
   const { queryEditor, variableEditor } = editors;
-  if (queryEditor) queryEditor.setValue(example.query);
+  if (queryEditor) {
+    queryEditor.setValue(example.query);
+    // GraphiQL learns the operation name from the editor after a debounce; a run right after
+    // loading must not send the previous query's name.
+    queryEditor.operationName = operationName(example.query);
+  }
   if (variableEditor) variableEditor.setValue(example.variables || '');
   if (example.uploads.length > 0) {
     const kept = attachments.list.filter((a) => example.uploads.includes(a.path) && a.file);
