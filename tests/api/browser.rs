@@ -292,11 +292,27 @@ const RESPONSE: &str = "(() => { const cm = document.querySelector('.result-wind
 
 /// Loads an example from the Examples panel by file name and runs it.
 async fn run_example(browser: &Browser, file: &str) {
+    load_example(browser, file).await;
+    browser
+        .js(
+            "document.querySelector('.graphiql-execute-button').click(); return true;",
+            json!([]),
+        )
+        .await;
+}
+
+/// Loads an example from the Examples panel by file name.
+async fn load_example(browser: &Browser, file: &str) {
     browser
         .wait_for(
             &format!("example {file} in the Examples panel"),
             "const b = document.querySelector(`[data-example=\"${arguments[0]}\"]`);
-             if (!b) return false; b.click(); return true;",
+             if (!b) {
+                 const show = document.querySelector('[aria-label=\"Show Examples\"]');
+                 if (show) show.click();
+                 return false;
+             }
+             b.click(); return true;",
             json!([file]),
         )
         .await;
@@ -313,12 +329,6 @@ async fn run_example(browser: &Browser, file: &str) {
             "const cm = document.querySelector('.graphiql-query-editor .CodeMirror');
              return cm && cm.CodeMirror.getValue().startsWith(arguments[0]);",
             json!([first_line]),
-        )
-        .await;
-    browser
-        .js(
-            "document.querySelector('.graphiql-execute-button').click(); return true;",
-            json!([]),
         )
         .await;
 }
@@ -405,6 +415,57 @@ async fn playground_and_dashboard_in_chromium() {
             &format!("return {RESPONSE}.includes(arguments[0]);"),
             json!([number]),
         )
+        .await;
+    // Example 05 uploads a photo: the Files panel attaches it, the request goes out multipart.
+    load_example(&student_browser, "05-upload-photo.graphql").await;
+    let input = student_browser
+        .wait_for(
+            "the Files panel with the upload variable",
+            "return document.querySelector('.cp-file input[type=file]');",
+            json!([]),
+        )
+        .await;
+    let element = input
+        .as_object()
+        .and_then(|o| o.values().next())
+        .and_then(Value::as_str)
+        .expect("an element reference")
+        .to_owned();
+    let photo =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/photos/obama_ok.jpg");
+    student_browser
+        .call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": photo.display().to_string() })),
+        )
+        .await;
+    student_browser
+        .wait_for(
+            "the variables with the enrollment id",
+            "const cm = [...document.querySelectorAll('.CodeMirror')]
+                 .find(e => !e.closest('.graphiql-query-editor')
+                     && e.CodeMirror.getValue().includes('<enrollment id from step 3>'));
+             if (!cm) return false;
+             cm.CodeMirror.setValue(cm.CodeMirror.getValue()
+                 .replace('<enrollment id from step 3>', arguments[0]));
+             document.querySelector('.graphiql-execute-button').click();
+             return true;",
+            json!([student.enrollment]),
+        )
+        .await;
+    student_browser
+        .wait_for(
+            "the uploaded photo's check",
+            &format!(
+                "const text = {RESPONSE};
+                 return text.includes('\"verdict\": \"PASSED\"') && text.includes('previewUrl') && text;"
+            ),
+            json!([]),
+        )
+        .await;
+    student_browser
+        .screenshot(&out.join("playground-upload.png"))
         .await;
     // Example 09 subscribes over /graphql/ws with the token from the Headers tab.
     run_example(&student_browser, "09-subscribe-order-updates.graphql").await;
@@ -503,6 +564,81 @@ async fn playground_and_dashboard_in_chromium() {
         .await;
     reviewer.screenshot(&out.join("dashboard.png")).await;
     reviewer.assert_network_clean(origin, "the dashboard").await;
+
+    // --- approve another order, then follow its production batch as an admin ---------------
+    let second = shop.student_with_photo("wx-second", "obama_ok.jpg").await;
+    let second_order = shop.paid_order(&second).await;
+    let second_number = second_order["number"].as_str().expect("number").to_owned();
+    reviewer
+        .wait_for(
+            "queueStats to show the new order without a reload",
+            "return document.querySelector('[data-stat=pendingReview]').textContent === '1';",
+            json!([]),
+        )
+        .await;
+    reviewer
+        .js(
+            "document.querySelector('#claim').click(); return true;",
+            json!([]),
+        )
+        .await;
+    reviewer
+        .wait_for(
+            "the second order, approved",
+            "const t = document.querySelector(`.task[data-order-number=\"${arguments[0]}\"]`);
+             if (!t) return false;
+             if (!t.dataset.clicked) { t.dataset.clicked = '1'; t.querySelector('.approve').click(); }
+             return t.dataset.status === 'PENDING_PRODUCTION';",
+            json!([second_number]),
+        )
+        .await;
+    reviewer
+        .js(
+            "document.querySelector('#sign-out').click();
+             document.querySelector('#username').value = arguments[0];
+             document.querySelector('#password').value = arguments[1];
+             document.querySelector('#signin-button').click(); return true;",
+            json!([crate::common::ADMIN_USER, crate::common::ADMIN_PASS]),
+        )
+        .await;
+    reviewer
+        .wait_for(
+            "the admin's dashboard, live",
+            "return document.querySelector('#live').textContent === 'live'
+                 && document.querySelector('#who-name').textContent.includes('ADMIN');",
+            json!([]),
+        )
+        .await;
+    reviewer
+        .js(
+            "const school = document.querySelector('#school');
+             school.value = '10027';
+             school.dispatchEvent(new Event('change'));
+             document.querySelector('#start-batch').click(); return true;",
+            json!([]),
+        )
+        .await;
+    reviewer
+        .wait_for(
+            "the batch's progress to the end",
+            "const counts = document.querySelector('#batch-counts').textContent;
+             return counts.includes('1 done') && counts.includes('finished') && counts;",
+            json!([]),
+        )
+        .await;
+    reviewer
+        .wait_for(
+            "queueStats to count the completed order",
+            "return document.querySelector('[data-stat=completed]').textContent === '1';",
+            json!([]),
+        )
+        .await;
+    reviewer
+        .screenshot(&out.join("dashboard-production.png"))
+        .await;
+    reviewer
+        .assert_network_clean(origin, "the dashboard's production")
+        .await;
 
     // --- the student's browser sees it, without a reload -----------------------------------
     let seen = student_browser
