@@ -163,6 +163,9 @@ function signOut(message) {
   stopStats = null;
   stopBatch = null;
   $('#tasks').replaceChildren();
+  for (const status of ['#claim-status', '#batch-status', '#batch-counts', '#stats-at']) $(status).textContent = '';
+  for (const cell of document.querySelectorAll('#stats [data-stat]')) cell.textContent = '–';
+  $('#batch').hidden = true;
   $('#work').hidden = true;
   $('#who').hidden = true;
   $('#signin').hidden = false;
