@@ -11,8 +11,12 @@ import { parse } from 'graphql';
 import 'graphiql/graphiql.css';
 import './playground.css';
 
-const HTTP_URL = new URL('/graphql', window.location.href).toString();
-const WS_URL = HTTP_URL.replace(/^http/, 'ws') + '/ws';
+// The server names its endpoints on the page's root element.
+const ROOT = document.getElementById('graphiql');
+const HTTP_URL = new URL(ROOT.dataset.endpoint || '/graphql', window.location.href).toString();
+const WS_URL = new URL(ROOT.dataset.subscriptionEndpoint || '/graphql/ws', window.location.href)
+  .toString()
+  .replace(/^http/, 'ws');
 
 // ---- files attached to Upload variables -------------------------------------------------------
 
@@ -368,4 +372,4 @@ function App() {
   );
 }
 
-createRoot(document.getElementById('graphiql')).render(<App />);
+createRoot(ROOT).render(<App />);

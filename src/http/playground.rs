@@ -61,7 +61,7 @@ pub async fn page() -> Response {
 <link rel="stylesheet" href="/playground/assets/playground-{v}.css">
 </head>
 <body>
-<div id="graphiql">Loading GraphiQL…</div>
+<div id="graphiql" data-endpoint="/graphql" data-subscription-endpoint="/graphql/ws">Loading GraphiQL…</div>
 <script src="/playground/assets/playground-{v}.js"></script>
 </body>
 </html>

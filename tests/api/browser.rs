@@ -2,8 +2,9 @@
 //! (chromedriver) against the server on localhost. The playground loads with no failed network
 //! request and nothing from outside, example operations return data, and on the dashboard a
 //! reviewer rejects an order while a second browser, subscribed as the student in the
-//! playground, sees the rejection arrive without reloading. Screenshots of each page go to
-//! `target/e2e/` (beside the test binary's target directory).
+//! playground, sees the rejection arrive without reloading. It also uploads a photo through the
+//! playground's Files panel and follows a production batch on the dashboard. Screenshots of each
+//! page go to `e2e/` in the target directory (`target/e2e/`).
 //!
 //! Without chromium/chromedriver the test says so loudly and passes, except when `CI` or
 //! `REQUIRE_BROWSER=1` is set (`.ci/run` installs them and sets it): then it fails.
