@@ -188,10 +188,18 @@ function parseExample(file, text) {
     file,
     title,
     description: description.join('\n').trim(),
-    variables: variables.join('\n').trim(),
+    variables: pretty(variables.join('\n').trim()),
     uploads,
     query: text,
   };
+}
+
+function pretty(json) {
+  try {
+    return json ? JSON.stringify(JSON.parse(json), null, 2) : '';
+  } catch {
+    return json;
+  }
 }
 
 let examplesPromise = null;
@@ -212,6 +220,14 @@ function useExamples() {
   return examples;
 }
 
+/** Shows the Variables or Headers tab under the query editor. */
+function showTool(name) {
+  const tab = [...document.querySelectorAll('.graphiql-editor-tools button')].find(
+    (b) => b.textContent.trim() === name,
+  );
+  if (tab && !tab.classList.contains('active')) tab.click();
+}
+
 function applyExample(editors, example) {
   const { queryEditor, variableEditor } = editors;
   if (queryEditor) {
@@ -221,6 +237,7 @@ function applyExample(editors, example) {
     queryEditor.operationName = operationName(example.query);
   }
   if (variableEditor) variableEditor.setValue(example.variables || '');
+  showTool(example.variables ? 'Variables' : 'Headers');
   if (example.uploads.length > 0) {
     const kept = attachments.list.filter((a) => example.uploads.includes(a.path) && a.file);
     const missing = example.uploads
@@ -333,6 +350,7 @@ function EditorBridge() {
       }
       headers.Authorization = `Bearer ${token}`;
       headerEditor.setValue(JSON.stringify(headers, null, 2));
+      showTool('Headers');
     };
     return () => {
       onToken = () => {};
