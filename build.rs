@@ -44,7 +44,12 @@ fn main() {
                  its CDN. Install Node.js (>= 18) with npm, then `touch playground/package.json` \
                  and build again to serve it from the binary."
             );
-            for file in ["playground.js", "playground.css"] {
+            for file in [
+                "playground.js",
+                "playground.css",
+                "playground.js.gz",
+                "playground.css.gz",
+            ] {
                 fs::write(bundle_dir.join(file), b"").expect("write empty bundle");
             }
             false
@@ -60,8 +65,12 @@ fn main() {
          /// Changes with the bundle: part of the asset URLs, so they can be cached for good.\n\
          pub const VERSION: &str = \"{:016x}\";\n\
          pub const JS: &[u8] = include_bytes!({js:?});\n\
-         pub const CSS: &[u8] = include_bytes!({css:?});\n",
-        hasher.finish()
+         pub const CSS: &[u8] = include_bytes!({css:?});\n\
+         pub const JS_GZ: &[u8] = include_bytes!({js_gz:?});\n\
+         pub const CSS_GZ: &[u8] = include_bytes!({css_gz:?});\n",
+        hasher.finish(),
+        js_gz = bundle_dir.join("playground.js.gz"),
+        css_gz = bundle_dir.join("playground.css.gz"),
     ));
     fs::write(out.join("playground_assets.rs"), source).expect("write playground_assets.rs");
 }

@@ -229,7 +229,25 @@ async fn the_playground_and_its_assets_come_from_the_binary() {
         assert_eq!(asset.status(), 200, "{path}");
         assert!(header(&asset, "content-type").starts_with(content_type));
         assert!(header(&asset, "cache-control").contains("immutable"));
-        assert!(asset.bytes().await.expect("body").len() > 10_000);
+        assert_eq!(header(&asset, "content-encoding"), "", "plain unless asked");
+        let plain = asset.bytes().await.expect("body").len();
+        assert!(plain > 10_000);
+        let gzipped = app
+            .http
+            .get(app.url(&path))
+            .header("accept-encoding", "br, gzip;q=0.8")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(header(&gzipped, "content-encoding"), "gzip", "{path}");
+        assert!(header(&gzipped, "vary").contains("accept-encoding"));
+        let body = gzipped.bytes().await.expect("body");
+        assert!(body.starts_with(&[0x1f, 0x8b]), "gzip magic");
+        assert!(
+            body.len() < plain,
+            "{path}: {} of {plain} bytes",
+            body.len()
+        );
     }
     let stale = app
         .http
