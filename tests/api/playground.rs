@@ -283,3 +283,258 @@ async fn the_dashboard_is_a_plain_page_over_the_public_api() {
         }
     }
 }
+
+/// The example `file` with its `# Variables:` after replacing placeholders (whole JSON strings).
+fn example(file: &str, replace: &[(&str, &str)]) -> (String, Value) {
+    let text = std::fs::read_to_string(examples_dir().join(file)).expect("example");
+    let mut variables = example_variables(&text).unwrap_or_else(|| json!({}));
+    fn fill(value: &mut Value, replace: &[(&str, &str)]) {
+        match value {
+            Value::String(s) => {
+                if let Some((_, to)) = replace.iter().find(|(from, _)| from == s) {
+                    *s = (*to).to_owned();
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| fill(v, replace)),
+            Value::Object(fields) => fields.values_mut().for_each(|v| fill(v, replace)),
+            _ => {}
+        }
+    }
+    fill(&mut variables, replace);
+    (text, variables)
+}
+
+/// Runs an example as the playground would and returns `data` (no top-level errors).
+async fn run(app: &TestApp, token: Option<&str>, file: &str, replace: &[(&str, &str)]) -> Value {
+    let (text, variables) = example(file, replace);
+    app.data(token, &text, variables).await
+}
+
+/// Every example, in order and with only its placeholders filled in, walks the student flow and
+/// the staff flow against the server: the README's walk-through works as written.
+#[tokio::test]
+async fn the_examples_walk_the_student_and_staff_flows() {
+    use crate::common::{fixture, mint_code, ws};
+
+    let shop = crate::common::flow::shop().await;
+    let app = &shop.app;
+    // Demo names: the examples sign in as demo-reviewer and demo-producer, and the demo code's
+    // ID number ends in 002X; this shop's feature code is BNU27.
+    app.staff(&shop.admin, "demo-reviewer", "REVIEWER", Some("10027"))
+        .await;
+    app.staff(&shop.admin, "demo-producer", "PRODUCER", Some("10027"))
+        .await;
+    let password = "staff-password-123";
+    let code = mint_code(|c| c.idm = "110105********002X".into());
+
+    // Student: 01 sign in.
+    let data = run(app, None, "01-student-sign-in.graphql", &[]).await;
+    let student = data["signInWithWeChat"]["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    let token = Some(student.as_str());
+    // 02 decode the code from its picture (a multipart request, as the Files panel sends it).
+    let (text, variables) = example("02-decode-collection-code.graphql", &[]);
+    let png = campus_photo_codes::render_qr_png(&code, 6).expect("QR picture");
+    let data = app
+        .upload_data(
+            token,
+            &text,
+            variables,
+            "variables.input.image",
+            png,
+            "code.png",
+        )
+        .await;
+    assert_eq!(
+        data["decodeCollectionCode"]["userErrors"],
+        json!([]),
+        "{data}"
+    );
+    let decoded = data["decodeCollectionCode"]["text"]
+        .as_str()
+        .expect("text")
+        .to_owned();
+    // 03 add the enrollment.
+    let data = run(
+        app,
+        token,
+        "03-add-enrollment.graphql",
+        &[("CQ1.<text from step 2>", &decoded), ("DEMO1", "BNU27")],
+    )
+    .await;
+    assert_eq!(data["addEnrollment"]["userErrors"], json!([]), "{data}");
+    let enrollment = data["addEnrollment"]["enrollment"]["id"]
+        .as_str()
+        .expect("enrollment id")
+        .to_owned();
+    let step3 = [("<enrollment id from step 3>", enrollment.as_str())];
+    // 04 the capture guide.
+    let data = run(app, token, "04-acknowledge-capture-guide.graphql", &step3).await;
+    assert_eq!(
+        data["acknowledgeCaptureGuide"]["userErrors"],
+        json!([]),
+        "{data}"
+    );
+    // 05 upload a photo.
+    let (text, variables) = example("05-upload-photo.graphql", &step3);
+    let data = app
+        .upload_data(
+            token,
+            &text,
+            variables,
+            "variables.input.file",
+            fixture("photos/obama_ok.jpg"),
+            "obama_ok.jpg",
+        )
+        .await;
+    assert_eq!(
+        data["uploadPhoto"]["photo"]["check"]["verdict"], "PASSED",
+        "{data}"
+    );
+    let photo = data["uploadPhoto"]["photo"]["id"]
+        .as_str()
+        .expect("photo id")
+        .to_owned();
+    // 06 submit, 07 create the payment, 08 the sandbox pays.
+    let data = run(
+        app,
+        token,
+        "06-submit-order.graphql",
+        &[("<photo id from step 5>", &photo)],
+    )
+    .await;
+    assert_eq!(data["submitOrder"]["userErrors"], json!([]), "{data}");
+    let order = data["submitOrder"]["order"]["id"]
+        .as_str()
+        .expect("order id")
+        .to_owned();
+    let number = data["submitOrder"]["order"]["number"].clone();
+    let step6 = [("<order id from step 6>", order.as_str())];
+    let data = run(app, token, "07-create-payment.graphql", &step6).await;
+    assert_eq!(data["createPayment"]["userErrors"], json!([]), "{data}");
+    let data = run(app, token, "08-sandbox-pay.graphql", &step6).await;
+    assert_eq!(
+        data["sandboxCompletePayment"]["order"]["status"], "PENDING_REVIEW",
+        "{data}"
+    );
+    // 09 subscribe to updates (over graphql-transport-ws).
+    let (text, _) = example("09-subscribe-order-updates.graphql", &[]);
+    let mut updates = ws::subscribe_to(&shop, &student, &text, json!({})).await;
+    // 10 the student's orders.
+    let data = run(app, token, "10-my-orders.graphql", &[]).await;
+    assert_eq!(
+        data["viewer"]["orders"]["nodes"][0]["number"], number,
+        "{data}"
+    );
+
+    // Staff: 11 sign in as the reviewer.
+    let data = run(
+        app,
+        None,
+        "11-staff-sign-in.graphql",
+        &[("<printed by demo>", password)],
+    )
+    .await;
+    let reviewer = data["signInStaff"]["token"]
+        .as_str()
+        .expect("reviewer token")
+        .to_owned();
+    let reviewer = Some(reviewer.as_str());
+    // 12 the queue and the reasons.
+    let data = run(app, reviewer, "12-review-queue.graphql", &[]).await;
+    assert_eq!(data["queueStats"]["pendingReview"], 1, "{data}");
+    assert_eq!(
+        data["reviewQueue"]["nodes"][0]["id"],
+        order.as_str(),
+        "{data}"
+    );
+    // 13 claim, 14 reject: the student's subscription hears it.
+    let data = run(app, reviewer, "13-claim-review-tasks.graphql", &[]).await;
+    assert_eq!(
+        data["claimReviewTasks"]["orders"][0]["id"],
+        order.as_str(),
+        "{data}"
+    );
+    let step3 = [("<order id from step 3>", order.as_str())];
+    let data = run(app, reviewer, "14-reject-order.graphql", &step3).await;
+    assert_eq!(data["reviewOrder"]["order"]["status"], "REJECTED", "{data}");
+    // (The payment's events may still be on their way: they come first.)
+    let event = loop {
+        let event = ws::next_data(&mut updates, "orderUpdates").await;
+        if event["toStatus"] == "REJECTED" {
+            break event;
+        }
+    };
+    assert_eq!(event["order"]["rejection"]["code"], "POSE_PITCH", "{event}");
+
+    // 15 approve another student's order.
+    let other = shop.student("wx-walk-second").await;
+    let second = shop.paid_order(&other).await;
+    let second = second["id"].as_str().expect("id").to_owned();
+    let data = run(app, reviewer, "13-claim-review-tasks.graphql", &[]).await;
+    assert_eq!(
+        data["claimReviewTasks"]["orders"][0]["id"],
+        second.as_str(),
+        "{data}"
+    );
+    let data = run(
+        app,
+        reviewer,
+        "15-approve-order.graphql",
+        &[("<order id from step 3>", second.as_str())],
+    )
+    .await;
+    assert_eq!(
+        data["reviewOrder"]["order"]["status"], "PENDING_PRODUCTION",
+        "{data}"
+    );
+
+    // 16 the producer starts a batch, 17 follows it, 18 exports.
+    let data = run(
+        app,
+        None,
+        "11-staff-sign-in.graphql",
+        &[
+            ("demo-reviewer", "demo-producer"),
+            ("<printed by demo>", password),
+        ],
+    )
+    .await;
+    let producer = data["signInStaff"]["token"]
+        .as_str()
+        .expect("producer token")
+        .to_owned();
+    let data = run(
+        app,
+        Some(&producer),
+        "16-start-production-batch.graphql",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        data["startProductionBatch"]["userErrors"],
+        json!([]),
+        "{data}"
+    );
+    let batch = data["startProductionBatch"]["batch"]["id"]
+        .as_str()
+        .expect("batch id")
+        .to_owned();
+    let (text, variables) = example(
+        "17-production-progress.graphql",
+        &[("<batch id from step 6>", batch.as_str())],
+    );
+    let mut progress = ws::subscribe_to(&shop, &producer, &text, variables).await;
+    loop {
+        let p = ws::next_data(&mut progress, "productionProgress").await;
+        if p["batch"]["finished"] == true {
+            assert_eq!(p["batch"]["done"], 1, "{p}");
+            break;
+        }
+    }
+    let data = run(app, Some(&producer), "18-export-to-registry.graphql", &[]).await;
+    assert_eq!(data["exportToRegistry"]["userErrors"], json!([]), "{data}");
+    assert_eq!(data["exportToRegistry"]["export"]["count"], 1, "{data}");
+}
