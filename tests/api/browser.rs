@@ -46,7 +46,13 @@ struct Driver {
 }
 
 impl Drop for Driver {
+    /// Ends chromedriver and every Chromium it started (they share its process group), even
+    /// when the test failed before closing its sessions.
     fn drop(&mut self) {
+        #[cfg(unix)]
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -65,10 +71,15 @@ impl Driver {
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("no free port: {e}"))?
             .port();
-        let child = Command::new(CHROMEDRIVER)
+        let mut command = Command::new(CHROMEDRIVER);
+        command
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::null());
+        // Its own process group, so that dropping the driver ends the browsers too.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command
             .spawn()
             .map_err(|e| format!("chromedriver did not start: {e}"))?;
         let driver = Self {
