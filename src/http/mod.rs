@@ -1,9 +1,9 @@
-//! The axum router: GraphQL over HTTP and WebSocket, health, and the playground.
+//! The axum router: GraphQL over HTTP and WebSocket, health, the playground and the dashboard.
 pub mod files;
 mod graphql_http;
 mod graphql_ws;
 mod payments;
-mod playground;
+pub mod playground;
 
 use axum::{
     Json, Router,
@@ -67,6 +67,12 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         )
         .route("/graphql/ws", get(graphql_ws::upgrade))
         .route("/playground", get(playground::page))
+        .route("/playground/assets/{file}", get(playground::asset))
+        .route("/playground/examples.json", get(playground::examples))
+        .route("/playground/examples/{file}", get(playground::example))
+        .route("/dashboard", get(playground::dashboard))
+        .route("/dashboard/dashboard.js", get(playground::dashboard_js))
+        .route("/dashboard/dashboard.css", get(playground::dashboard_css))
         .route("/files/{*key}", get(files::serve))
         .route("/previews/{file}", get(files::serve_preview))
         .route(

@@ -4,6 +4,7 @@ mod common;
 
 mod account;
 mod admin_catalogue;
+mod browser;
 mod cli;
 mod dashboards;
 mod decode_collection_code;
@@ -13,6 +14,7 @@ mod observability;
 mod order_updates;
 mod orders;
 mod payments;
+mod playground;
 mod prints;
 mod privacy;
 mod production;
