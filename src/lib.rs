@@ -62,6 +62,8 @@ pub struct AppState {
     pub relay: events::relay::Relay,
     /// Fans order events out to `orderUpdates` subscribers, loading each once.
     pub hub: Arc<events::hub::Hub>,
+    /// Set to true when the process begins to shut down: open WebSockets close with 1001.
+    pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
     /// Prometheus metrics (`/metrics`).
     pub metrics: Arc<metrics::Metrics>,
     /// Rate limits (Redis-counted when Redis is configured).
@@ -179,6 +181,7 @@ impl AppState {
             nonces,
             limiter,
             metrics,
+            shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             run_jobs: !overrides.defer_jobs,
             bus,
             relay: events::relay::Relay::default(),
@@ -280,11 +283,17 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, database = %db_kind(&state.config.database_url),
         wechat = if state.config.wechat.is_some() { "real" } else { "sandbox" },
         wechat_pay = state.wechat_pay.provider(), "serving");
+    let shutdown = state.shutdown.clone();
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    // In-flight requests finish; WebSockets (which the drain does not wait for) are told to
+    // close with 1001 so clients reconnect elsewhere rather than see a reset.
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        shutdown.send_replace(true);
+    })
     .await?;
     Ok(())
 }

@@ -11,7 +11,7 @@ use axum::{
     },
     response::Response,
 };
-use futures::StreamExt;
+use futures::{SinkExt, StreamExt};
 
 use super::HttpState;
 use crate::{
@@ -53,6 +53,8 @@ const BAD_REQUEST: u16 = 4400;
 const UNAUTHORIZED: u16 = 4401;
 const FORBIDDEN: u16 = 4403;
 const INIT_TIMED_OUT: u16 = 4408;
+/// RFC 6455: the server is going away.
+const GOING_AWAY: u16 = 1001;
 
 pub async fn upgrade(
     State(state): State<HttpState>,
@@ -96,12 +98,32 @@ async fn serve_socket(state: HttpState, protocol: GraphQLProtocol, mut socket: W
     data.insert(auth);
     data.insert(new_loader(state.app.clone()));
     data.insert(crate::graphql::subscription_limit::ConnectionSubscriptions::default());
-    let (sink, stream) = socket.split();
-    let replayed = futures::stream::once(async move { Ok(first) }).chain(stream);
-    GraphQLWebSocket::new_with_pair(sink, replayed, state.schema.clone(), protocol)
+    let (mut sink, stream) = socket.split();
+    let mut replayed = futures::stream::iter([Ok(first)]).chain(stream);
+    let mut shutdown = state.app.shutdown.subscribe();
+    let shutting_down = {
+        // Borrowed halves, so that the sink is ours again to say goodbye on shutdown.
+        let served = GraphQLWebSocket::new_with_pair(
+            &mut sink,
+            &mut replayed,
+            state.schema.clone(),
+            protocol,
+        )
         .on_connection_init(move |_| async move { Ok(data) })
-        .serve()
-        .await;
+        .serve();
+        tokio::select! {
+            () = served => false,
+            _ = shutdown.wait_for(|down| *down) => true,
+        }
+    };
+    if shutting_down {
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code: GOING_AWAY,
+                reason: "server shutting down".into(),
+            })))
+            .await;
+    }
 }
 
 /// Checks that the first message is `connection_init` with a valid token.

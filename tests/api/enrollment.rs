@@ -138,7 +138,8 @@ async fn each_refusal_has_its_code() {
             "idNumberLast4",
         ),
         (
-            mint_code(|c| c.exp = chrono::Utc::now().timestamp() - 1),
+            // Expired by the server's clock (which stands still in tests), not the wall clock.
+            mint_code(|c| c.exp = campus_photo::clock::Clock::now(&w.app.clock).timestamp() - 1),
             "123X",
             "BNU27",
             "COLLECTION_CODE_EXPIRED",

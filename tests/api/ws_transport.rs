@@ -207,3 +207,38 @@ async fn one_connection_holds_at_most_twenty_subscriptions() {
         }
     }
 }
+
+#[tokio::test]
+async fn shutting_down_closes_open_sockets_with_going_away() {
+    let app = TestApp::spawn().await;
+    let token = app.sign_in_student("wx-ws-bye", "13800138000").await;
+    let mut ws = connect(&app).await;
+    ws.send(Message::text(
+        json!({ "type": "connection_init", "payload": { "token": token } }).to_string(),
+    ))
+    .await
+    .expect("init");
+    assert_eq!(
+        next_json(&mut ws).await.expect("ack")["type"],
+        "connection_ack"
+    );
+    ws.send(Message::text(
+        json!({ "id": "u", "type": "subscribe", "payload": { "query": "subscription { orderUpdates { event } }" } })
+            .to_string(),
+    ))
+    .await
+    .expect("subscribe");
+    app.state.shutdown.send_replace(true);
+    let frame = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+        .await
+        .expect("a frame within 5 s")
+        .expect("not just dropped")
+        .expect("frame");
+    match frame {
+        Message::Close(Some(close)) => {
+            assert_eq!(u16::from(close.code), 1001);
+            assert_eq!(close.reason.as_str(), "server shutting down");
+        }
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
