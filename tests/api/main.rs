@@ -7,6 +7,7 @@ mod admin_catalogue;
 mod browser;
 mod cli;
 mod dashboards;
+mod database_outage;
 mod decode_collection_code;
 mod enrollment;
 mod http_basics;

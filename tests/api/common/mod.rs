@@ -15,6 +15,7 @@ pub const ADMIN_USER: &str = "root-admin";
 pub const ADMIN_PASS: &str = "correct horse battery";
 pub const AGREEMENT: &str = "2024.1";
 
+pub mod cable;
 pub mod flow;
 pub mod ws;
 
