@@ -1,6 +1,7 @@
 //! The GraphQL layer: thin resolvers that parse, authorise and call a service.
 pub mod connection;
 pub mod context;
+pub mod cost;
 pub mod guards;
 pub mod loaders;
 pub mod mutation;
@@ -29,7 +30,11 @@ pub fn build_schema(state: AppState) -> AppSchema {
     .limit_recursive_depth(32)
     .limit_directives(20)
     .extension(crate::metrics::GraphqlMetrics(state.metrics.clone()))
-    .extension(subscription_limit::SubscriptionLimit);
+    .extension(subscription_limit::SubscriptionLimit)
+    .extension(cost::QueryCost {
+        max_complexity: limits.max_query_complexity,
+        max_depth: limits.max_query_depth,
+    });
     if !state.config.introspection {
         builder = builder.disable_introspection();
     }

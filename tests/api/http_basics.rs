@@ -203,3 +203,31 @@ async fn expensive_queries_are_refused_by_complexity() {
     let message = body["errors"][0]["message"].as_str().unwrap_or("");
     assert!(message.contains("too complex"), "{body}");
 }
+
+#[tokio::test]
+async fn every_answer_reports_its_cost_against_the_limits() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let small = app
+        .gql(
+            Some(&admin),
+            "{ projects(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let cost = &small["extensions"]["cost"];
+    assert_eq!(cost["maxComplexity"], 2000, "{small}");
+    assert_eq!(cost["maxDepth"], 10);
+    let (c1, d1) = (cost["complexity"].as_u64(), cost["depth"].as_u64());
+    assert!(c1.is_some_and(|c| c > 0) && d1 == Some(3), "{small}");
+    // A larger page of the same fields costs more: the cost follows `first`.
+    let larger = app
+        .gql(
+            Some(&admin),
+            "{ projects(first: 50) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let c2 = larger["extensions"]["cost"]["complexity"].as_u64();
+    assert!(c2 > c1, "{c1:?} vs {c2:?}");
+}
