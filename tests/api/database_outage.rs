@@ -1,12 +1,16 @@
 //! The database going away (a restart, a network cut): requests fail fast with a clear error,
-//! `/ready` says so while `/health` stays up, nothing is left half-done, and once the database
-//! is back the same instance serves again without a restart. PostgreSQL only (SQLite is a file):
+//! `/ready` says so while `/health` stays up, nothing is left half-done, a payment notification
+//! that could not be applied is completed by WeChat's retry of the same request, and once the
+//! database is back the same instance serves again without a restart. PostgreSQL only (SQLite is a file):
 //! `.ci/run` runs this in its PostgreSQL stage.
 use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::{cable::Cable, flow::shop_with};
+use common::{
+    cable::Cable,
+    flow::{notification, shop_with, transaction},
+};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -27,6 +31,16 @@ async fn the_instance_survives_a_database_outage_with_nothing_half_done() {
     .await;
     let s = shop.student("wx-db-outage").await;
     let order = shop.submit(&s).await;
+    let opened = shop.create_payment(&s.token, &order["id"]).await;
+    assert_eq!(opened["userErrors"], json!([]), "{opened}");
+    // WeChat's notification of the payment, as it will be sent (and sent again).
+    let number = order["number"].as_str().unwrap_or_default();
+    let now = campus_photo::clock::Clock::now(&shop.app.clock).timestamp();
+    let (headers, notice) = notification(
+        "TRANSACTION.SUCCESS",
+        &transaction(number, 3000, "4200000000000000000000000042"),
+        now,
+    );
 
     cable.cut();
     // A signed-in request: a clear "try again" within the pool's acquire timeout, not a hang.
@@ -68,6 +82,9 @@ async fn the_instance_survives_a_database_outage_with_nothing_half_done() {
         .await
         .expect("ready");
     assert_eq!(ready.status(), 503);
+    // The notification arrives now: it cannot be applied, so WeChat is told to retry (5xx).
+    let (status, _) = shop.app.post_notification(&headers, notice.clone()).await;
+    assert!(status >= 500, "{status}");
     let health = shop
         .app
         .http
@@ -97,10 +114,16 @@ async fn the_instance_survives_a_database_outage_with_nothing_half_done() {
     }
     assert_eq!(seen["status"], "PENDING_PAYMENT", "{seen}");
     assert_eq!(seen["events"], json!([{ "event": "SUBMIT" }]), "{seen}");
-    let cancelled = shop
-        .order_mutation(&s.token, "cancelOrder", json!({ "orderId": order["id"] }))
+    // WeChat's retry of the very same request (same nonce and signature) completes the payment.
+    let (status, reply) = shop.app.post_notification(&headers, notice).await;
+    assert_eq!(status, 204, "{reply}");
+    let paid = shop
+        .wait_for_status(&s.token, &order["id"], "PENDING_REVIEW")
         .await;
-    assert_eq!(cancelled["order"]["status"], "CLOSED", "{cancelled}");
+    assert_eq!(
+        common::flow::event_names(&paid),
+        ["SUBMIT", "PAYMENT_CONFIRMED", "ENQUEUE_FOR_REVIEW"]
+    );
     let ready = shop
         .app
         .http

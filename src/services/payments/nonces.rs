@@ -20,6 +20,9 @@ pub trait NonceStore: Send + Sync {
     async fn claim(&self, nonce: &str, now: DateTime<Utc>) -> AppResult<bool>;
     /// Drops nonces older than the replay window.
     async fn forget_before(&self, cutoff: DateTime<Utc>) -> AppResult<()>;
+    /// Forgets one nonce: its notification failed on our side (database down …), so WeChat's
+    /// retry of the very same request must be accepted, not refused as a replay.
+    async fn release(&self, nonce: &str) -> AppResult<()>;
 }
 
 pub struct DbNonces(pub DatabaseConnection);
@@ -41,6 +44,14 @@ impl NonceStore for DbNonces {
     async fn forget_before(&self, cutoff: DateTime<Utc>) -> AppResult<()> {
         payment_nonce::Entity::delete_many()
             .filter(payment_nonce::Column::SeenAt.lt(cutoff))
+            .exec(&self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn release(&self, nonce: &str) -> AppResult<()> {
+        payment_nonce::Entity::delete_many()
+            .filter(payment_nonce::Column::Nonce.eq(nonce))
             .exec(&self.0)
             .await?;
         Ok(())
@@ -90,6 +101,16 @@ impl NonceStore for RedisNonces {
 
     async fn forget_before(&self, _cutoff: DateTime<Utc>) -> AppResult<()> {
         // Redis expires them by itself.
+        Ok(())
+    }
+
+    async fn release(&self, nonce: &str) -> AppResult<()> {
+        let mut conn = self.connection().await?;
+        let _: i64 = redis::cmd("DEL")
+            .arg(format!("campus-photo:wechatpay:nonce:{nonce}"))
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| AppError::Internal(format!("redis: {e}")))?;
         Ok(())
     }
 }

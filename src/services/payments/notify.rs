@@ -71,6 +71,21 @@ pub async fn handle(
     if !state.nonces.claim(&headers.nonce, now).await? {
         return Err(NotifyError::Replayed);
     }
+    let outcome = apply_verified(state, &verified).await;
+    if let Err(NotifyError::App(e)) = &outcome {
+        // Our failure, not the notice's: let WeChat's retry of this same request through.
+        tracing::warn!(error = %e, "notification failed on our side; its nonce is released for the retry");
+        if let Err(release) = state.nonces.release(&headers.nonce).await {
+            tracing::warn!(error = %release, "releasing a notification nonce failed");
+        }
+    }
+    outcome
+}
+
+async fn apply_verified(
+    state: &AppState,
+    verified: &notification::VerifiedNotification,
+) -> Result<Applied, NotifyError> {
     let raw: serde_json::Value = serde_json::from_slice(&verified.plaintext)
         .map_err(|e| NotifyError::Malformed(e.to_string()))?;
     let event_type = verified.notification.event_type.as_str();
