@@ -4,6 +4,7 @@ mod common;
 
 mod account;
 mod admin_catalogue;
+mod authz_matrix;
 mod cli;
 mod dashboards;
 mod decode_collection_code;
