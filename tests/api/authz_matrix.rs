@@ -874,6 +874,14 @@ fn table(w: &World) -> Vec<Row> {
         )
         .probe(ORDER_PROBE, json!({ "id": w.a_order2 })),
         row(
+            "Mutation.updatePendingOrder",
+            "B's unpaid order with A's photo",
+            &order_mutation("updatePendingOrder", "UpdatePendingOrderInput"),
+            json!({ "i": { "orderId": w.b_order, "photoId": w.a_photo2b } }),
+            [Unauth, NotFound, NotFound, Forbid, Forbid, Forbid, Forbid],
+        )
+        .probe(ORDER_PROBE, json!({ "id": w.b_order })),
+        row(
             "Mutation.createPayment",
             "A's unpaid order",
             "mutation($i: OrderIdInput!) { createPayment(input: $i) { order { id } printOrder { id } payParams { paySign } userErrors { code } } }",
@@ -1252,7 +1260,7 @@ enum Sub {
     Closed(u16),
     /// The subscription was refused (an `error` frame, or `next` with errors).
     Refused(Value),
-    Open(Ws, Vec<Value>),
+    Open(Box<Ws>, Vec<Value>),
 }
 
 async fn next_message(ws: &mut Ws, wait: Duration) -> Option<Message> {
@@ -1320,7 +1328,7 @@ async fn open_subscription(w: &World, token: Option<&str>, row: &Row) -> Sub {
             other => panic!("no pong: {other:?}"),
         }
     }
-    Sub::Open(ws, early)
+    Sub::Open(Box::new(ws), early)
 }
 
 fn refusal(v: &Value) -> Got {
@@ -1393,7 +1401,7 @@ async fn run_subscription_rows(w: &World, rows: &[Row], out: &mut Vec<Mismatch>)
                 {
                     frames.push(serde_json::from_str(t.as_str()).expect("json"));
                 }
-                ws.close(None).await.ok();
+                (*ws).close(None).await.ok();
                 match frames
                     .iter()
                     .find(|f| f["type"] == "error" || !f["payload"]["errors"].is_null())
