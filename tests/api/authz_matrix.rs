@@ -1207,6 +1207,23 @@ async fn run_http_rows(w: &mut World, rows: &[Row], out: &mut Vec<Mismatch>) {
             let body = run_plain(w, row, token).await;
             let markers = row.markers.as_ref().unwrap_or(&w.markers);
             let got = observe(&body, row.root_field(), markers);
+            // A signed-out session is refused afterwards, like an expired one.
+            if row.field == "Mutation.signOut"
+                && let Some(t) = token
+            {
+                let after = w
+                    .app
+                    .gql(Some(t), "{ viewer { account { id } } }", json!({}))
+                    .await;
+                if observe(&after, "viewer", markers) != Got::Unauth {
+                    out.push(Mismatch {
+                        row: format!("{label}: the session afterwards"),
+                        who,
+                        expected: Unauth.to_string(),
+                        got: short(&after),
+                    });
+                }
+            }
             if !matches(expect, &got) {
                 out.push(Mismatch {
                     row: label.clone(),
@@ -1355,6 +1372,22 @@ async fn run_subscription_rows(w: &World, rows: &[Row], out: &mut Vec<Mismatch>)
         }
         for who in EXECUTION {
             subs.push((i, who, open_subscription(w, w.token(who), row).await));
+        }
+    }
+    // A forged token is refused like no token: the socket closes with 4403.
+    for row in rows.iter().filter(|r| matches!(r.kind, Kind::Subscription)) {
+        match open_subscription(w, Some("forged-token"), row).await {
+            Sub::Closed(4403) => {}
+            other => out.push(Mismatch {
+                row: format!("{} ({})", row.field, row.what),
+                who: Who::Anon,
+                expected: "a forged token: close 4403".into(),
+                got: match other {
+                    Sub::Closed(code) => format!("closed {code}"),
+                    Sub::Refused(v) => format!("refused {v}"),
+                    Sub::Open(..) => "subscribed".into(),
+                },
+            }),
         }
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
