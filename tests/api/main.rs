@@ -4,6 +4,7 @@ mod common;
 
 mod account;
 mod admin_catalogue;
+mod authz_matrix;
 mod browser;
 mod cli;
 mod dashboards;
