@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use arbitrary::Arbitrary;
+use arbitrary::{Arbitrary, Unstructured};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use campus_photo_codes::{Claims, CodeError, KeyRing, id_tail_matches, masked_id_tail, mint};
@@ -71,6 +71,8 @@ struct FuzzClaims {
     v: u32,
     iss_is_chsi: bool,
     iss: String,
+    /// 0: `k1`, 1: `k2`, else `kid`.
+    kid_choice: u8,
     kid: String,
     sid: String,
     nm: String,
@@ -97,7 +99,11 @@ impl FuzzClaims {
             } else {
                 self.iss
             },
-            kid: self.kid,
+            kid: match self.kid_choice {
+                0 => "k1".into(),
+                1 => "k2".into(),
+                _ => self.kid,
+            },
             sid: self.sid,
             nm: self.nm,
             idm: self.idm,
@@ -142,21 +148,13 @@ enum Mutation {
     ExtraPart(String),
 }
 
+/// A token minted here, then possibly edited.
 #[derive(Debug, Arbitrary)]
-enum Input<'a> {
-    /// Any text, as a scanner might return it.
-    Text(&'a str),
-    /// Any key-ring configuration (`COLLECTION_CODE_KEYS`), then a text against it.
-    Ring(&'a str, &'a str),
-    /// A minted token, possibly edited.
-    Minted {
-        claims: FuzzClaims,
-        signer: Signer,
-        mutations: Vec<Mutation>,
-        now_offset: i32,
-    },
-    /// The ID-tail helpers the binding step uses on claims.
-    IdTail(&'a str, &'a str),
+struct Minted {
+    claims: FuzzClaims,
+    signer: Signer,
+    mutations: Vec<Mutation>,
+    now_offset: i32,
 }
 
 fn check_verified(result: &Result<Claims, CodeError>, now: i64) {
@@ -262,25 +260,41 @@ fn apply(token: &mut String, m: &Mutation) {
     }
 }
 
-fuzz_target!(|input: Input<'_>| {
+// The first byte picks the mode so that seeds stay plain files: `0` + a token text, `1` +
+// key-ring config + NUL + text, `2` + arbitrary bytes for [`Minted`], `3` + idm + NUL + entry.
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let k = keys();
-    match input {
-        Input::Text(text) => {
-            let result = k.ring.verify(text, NOW);
+    let (before_nul, after_nul) = match rest.iter().position(|&b| b == 0) {
+        Some(at) => (&rest[..at], &rest[at + 1..]),
+        None => (rest, &[][..]),
+    };
+    match mode % 4 {
+        0 => {
+            let text = String::from_utf8_lossy(rest);
+            let result = k.ring.verify(&text, NOW);
             check_verified(&result, NOW);
         }
-        Input::Ring(config, text) => {
-            if let Ok(ring) = KeyRing::parse(config) {
+        1 => {
+            let config = String::from_utf8_lossy(before_nul);
+            let text = String::from_utf8_lossy(after_nul);
+            if let Ok(ring) = KeyRing::parse(&config) {
                 assert!(!ring.is_empty(), "a parsed key ring is never empty");
-                let _ = ring.verify(text, NOW);
+                let _ = ring.verify(&text, NOW);
             }
         }
-        Input::Minted {
-            claims,
-            signer,
-            mutations,
-            now_offset,
-        } => {
+        2 => {
+            let Ok(Minted {
+                claims,
+                signer,
+                mutations,
+                now_offset,
+            }) = Minted::arbitrary_take_rest(Unstructured::new(rest))
+            else {
+                return;
+            };
             let claims = claims.claims();
             let key = match signer {
                 Signer::Known => &k.known,
@@ -334,7 +348,10 @@ fuzz_target!(|input: Input<'_>| {
                 );
             }
         }
-        Input::IdTail(idm, entered) => {
+        _ => {
+            let idm = String::from_utf8_lossy(before_nul);
+            let entered = String::from_utf8_lossy(after_nul);
+            let (idm, entered) = (idm.as_ref(), entered.as_ref());
             if let Some(tail) = masked_id_tail(idm) {
                 assert_eq!(tail.len(), 4);
                 assert!(idm.ends_with(tail));

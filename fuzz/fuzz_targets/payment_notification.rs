@@ -9,7 +9,7 @@
 
 use std::sync::OnceLock;
 
-use arbitrary::Arbitrary;
+use arbitrary::{Arbitrary, Unstructured};
 use campus_photo_wechatpay::aead;
 use campus_photo_wechatpay::keys::generate_rsa_2048;
 use campus_photo_wechatpay::notification::{Notification, RefundResource, Transaction};
@@ -55,42 +55,42 @@ fn keys() -> &'static Keys {
     })
 }
 
+/// A notification built here; optionally one byte of the body edited after signing.
 #[derive(Debug, Arbitrary)]
-enum Input<'a> {
-    /// Arbitrary header pairs and body through the whole path (mostly refused at the signature).
-    Raw {
-        pairs: Vec<(&'a str, &'a str)>,
-        body: &'a [u8],
-        now_offset: i32,
-        max_skew: i64,
-    },
-    /// A body signed with the platform key, so parsing and decryption see arbitrary JSON.
-    SignedBody {
-        body: &'a [u8],
-        nonce: &'a str,
-        timestamp_offset: i16,
-    },
-    /// A notification built here; optionally one byte of the body edited after signing.
-    Built {
-        id: &'a str,
-        event_type: &'a str,
-        resource_type: &'a str,
-        summary: &'a str,
-        plaintext: &'a [u8],
-        create_time: &'a str,
-        nonce: &'a str,
-        edit: Option<(u16, u8)>,
-    },
-    /// The parsers on their own: notification body, decrypted resources.
-    Json(&'a [u8]),
-    /// Opening a sealed resource with arbitrary fields.
-    Aead {
-        associated_data: &'a str,
-        nonce: &'a str,
-        ciphertext: &'a str,
-    },
-    /// A merchant `Authorization` header.
-    Authorization(&'a str),
+struct Built<'a> {
+    id: &'a str,
+    event_type: &'a str,
+    resource_type: &'a str,
+    summary: &'a str,
+    plaintext: &'a [u8],
+    create_time: &'a str,
+    nonce: &'a str,
+    edit: Option<(u16, u8)>,
+}
+
+/// Arbitrary header pairs and path parameters (mostly refused at the signature).
+#[derive(Debug, Arbitrary)]
+struct Raw<'a> {
+    pairs: Vec<(&'a str, &'a str)>,
+    body: &'a [u8],
+    now_offset: i32,
+    max_skew: i64,
+}
+
+/// `name: value` lines, a blank line, then the body, like an HTTP request.
+fn split_http(rest: &[u8]) -> (Vec<(String, String)>, &[u8]) {
+    let (head, body) = match rest.windows(2).position(|w| w == b"\n\n") {
+        Some(at) => (&rest[..at], &rest[at + 2..]),
+        None => (rest, &[][..]),
+    };
+    let pairs = String::from_utf8_lossy(head)
+        .lines()
+        .filter_map(|line| {
+            line.split_once(':')
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        })
+        .collect();
+    (pairs, body)
 }
 
 fn parse_resources(verified: &VerifiedNotification) {
@@ -99,41 +99,36 @@ fn parse_resources(verified: &VerifiedNotification) {
     let _ = verified.resource::<serde_json::Value>();
 }
 
-fuzz_target!(|input: Input<'_>| {
+// The first byte picks the mode so that seeds stay plain files:
+// `0` + JSON (notification body or decrypted resource, parsed directly);
+// `1` + a body, signed here (nonce `n`, the current time) and then verified and decrypted;
+// `2` + `name: value` header lines, a blank line and a body (an unsigned HTTP request);
+// `3` + bytes for [`Built`]; `4` + bytes for [`Raw`];
+// `5` + associated data, nonce and base64 ciphertext on three lines;
+// `6` + a merchant `Authorization` header.
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let k = keys();
-    match input {
-        Input::Raw {
-            pairs,
-            body,
-            now_offset,
-            max_skew,
-        } => {
-            let Ok(headers) = NotificationHeaders::from_pairs(pairs.iter().copied()) else {
-                return;
-            };
-            // Round trip through the pairs we send.
-            assert_eq!(
-                NotificationHeaders::from_pairs(headers.to_pairs())
-                    .ok()
-                    .as_ref(),
-                Some(&headers)
-            );
-            let now = NOW + i64::from(now_offset);
-            if let Ok(verified) =
-                verify_and_decrypt(&headers, body, &k.platform, &k.api_key, now, max_skew)
-            {
-                parse_resources(&verified);
+    match mode % 7 {
+        0 => {
+            let bytes = rest;
+            if let Ok(notification) = serde_json::from_slice::<Notification>(bytes) {
+                let r = &notification.resource;
+                let _ = aead::decrypt(
+                    &k.api_key,
+                    r.associated_data.as_deref().unwrap_or(""),
+                    &r.nonce,
+                    &r.ciphertext,
+                );
             }
+            let _ = serde_json::from_slice::<Transaction>(bytes);
+            let _ = serde_json::from_slice::<RefundResource>(bytes);
         }
-        Input::SignedBody {
-            body,
-            nonce,
-            timestamp_offset,
-        } => {
-            let Ok(headers) = k
-                .signer
-                .sign(body, NOW + i64::from(timestamp_offset), nonce)
-            else {
+        1 => {
+            let (body, nonce, timestamp_offset) = (rest, "n", 0_i64);
+            let Ok(headers) = k.signer.sign(body, NOW + timestamp_offset, nonce) else {
                 return;
             };
             let result = verify_and_decrypt(&headers, body, &k.platform, &k.api_key, NOW, 300);
@@ -150,16 +145,24 @@ fuzz_target!(|input: Input<'_>| {
                 assert_ne!(e.code(), "UNKNOWN_SERIAL", "{e}");
             }
         }
-        Input::Built {
-            id,
-            event_type,
-            resource_type,
-            summary,
-            plaintext,
-            create_time,
-            nonce,
-            edit,
-        } => {
+        2 => {
+            let (pairs, body) = split_http(rest);
+            check_raw(k, pairs, body, 0, 300);
+        }
+        3 => {
+            let Ok(Built {
+                id,
+                event_type,
+                resource_type,
+                summary,
+                plaintext,
+                create_time,
+                nonce,
+                edit,
+            }) = Built::arbitrary_take_rest(Unstructured::new(rest))
+            else {
+                return;
+            };
             let Ok((headers, mut body)) = build_notification(
                 &k.signer,
                 &k.api_key,
@@ -201,24 +204,26 @@ fuzz_target!(|input: Input<'_>| {
                 }
             }
         }
-        Input::Json(bytes) => {
-            if let Ok(notification) = serde_json::from_slice::<Notification>(bytes) {
-                let r = &notification.resource;
-                let _ = aead::decrypt(
-                    &k.api_key,
-                    r.associated_data.as_deref().unwrap_or(""),
-                    &r.nonce,
-                    &r.ciphertext,
-                );
-            }
-            let _ = serde_json::from_slice::<Transaction>(bytes);
-            let _ = serde_json::from_slice::<RefundResource>(bytes);
+        4 => {
+            let Ok(Raw {
+                pairs,
+                body,
+                now_offset,
+                max_skew,
+            }) = Raw::arbitrary_take_rest(Unstructured::new(rest))
+            else {
+                return;
+            };
+            check_raw(k, pairs, body, now_offset, max_skew);
         }
-        Input::Aead {
-            associated_data,
-            nonce,
-            ciphertext,
-        } => {
+        5 => {
+            let text = String::from_utf8_lossy(rest);
+            let mut lines = text.split('\n');
+            let (associated_data, nonce, ciphertext) = (
+                lines.next().unwrap_or(""),
+                lines.next().unwrap_or(""),
+                lines.next().unwrap_or(""),
+            );
             if let Ok(plain) = aead::decrypt(&k.api_key, associated_data, nonce, ciphertext) {
                 // Only something sealed under our key opens; sealing it again must match.
                 assert_eq!(
@@ -227,8 +232,34 @@ fuzz_target!(|input: Input<'_>| {
                 );
             }
         }
-        Input::Authorization(header) => {
-            let _ = parse_authorization_header(header);
+        _ => {
+            let _ = parse_authorization_header(&String::from_utf8_lossy(rest));
         }
     }
 });
+
+/// Headers picked from `pairs`, then the whole path.
+fn check_raw<K: AsRef<str>, V: AsRef<str>>(
+    k: &Keys,
+    pairs: Vec<(K, V)>,
+    body: &[u8],
+    now_offset: i32,
+    max_skew: i64,
+) {
+    let pairs = pairs.iter().map(|(n, v)| (n.as_ref(), v.as_ref()));
+    let Ok(headers) = NotificationHeaders::from_pairs(pairs) else {
+        return;
+    };
+    // Round trip through the pairs we send.
+    assert_eq!(
+        NotificationHeaders::from_pairs(headers.to_pairs())
+            .ok()
+            .as_ref(),
+        Some(&headers)
+    );
+    let now = NOW + i64::from(now_offset);
+    if let Ok(verified) = verify_and_decrypt(&headers, body, &k.platform, &k.api_key, now, max_skew)
+    {
+        parse_resources(&verified);
+    }
+}
