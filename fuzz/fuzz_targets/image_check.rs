@@ -1,5 +1,5 @@
 //! Photo uploads: `decode_upload` under tight limits on arbitrary bytes, then the preliminary
-//! check on whatever decodes. The input is the file itself, so corpus entries and crash files
+//! check on whatever decodes, then the standard render when a face was found. The input is the file itself, so corpus entries and crash files
 //! are ordinary (or broken) JPEG/PNG/WebP files.
 //!
 //! Besides "never panics" (and libFuzzer's time and memory limits), it checks that a decoded
@@ -7,7 +7,9 @@
 
 #![no_main]
 
-use campus_photo_imaging::{CheckSpec, DecodeLimits, check, decode_upload};
+use campus_photo_imaging::{
+    CheckSpec, DecodeLimits, JpegQuality, check, decode_upload, render_standard,
+};
 use libfuzzer_sys::fuzz_target;
 
 /// Tight so the fuzzer spends its time in the decoders and the check, not on huge canvases:
@@ -27,4 +29,12 @@ fuzz_target!(|bytes: &[u8]| {
     let report = check(&photo.image, &CheckSpec::default());
     // The report is logged with Debug; formatting walks every measure.
     let _ = format!("{report:?}");
+    // The render uses the same frame placement as the check; refusing is fine, panicking not.
+    if let Some(face) = &report.face
+        && let Ok(rendered) =
+            render_standard(&photo.image, face, [100, 197, 255], JpegQuality::default())
+    {
+        assert_eq!((rendered.width, rendered.height), (480, 640));
+        assert!(rendered.jpeg.starts_with(&[0xFF, 0xD8]));
+    }
 });
