@@ -44,10 +44,12 @@ timeout_secs() {
 }
 
 flags=(--sanitizer none --debug-assertions)
-if ! cargo fuzz build "${flags[@]}" $targets; then
-    echo "build failed" >&2
-    exit 2
-fi
+for t in $targets; do
+    if ! cargo fuzz build "${flags[@]}" "$t"; then
+        echo "build of $t failed" >&2
+        exit 2
+    fi
+done
 
 mkdir -p .work/logs
 failed=0
