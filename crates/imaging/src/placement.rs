@@ -66,10 +66,15 @@ impl Placement {
         } else {
             preferred
         };
-        let eye_y = (head_top_target(geometry) + scale * crown).clamp(
-            eyes.min.max(top.min + scale * crown),
-            eyes.max.min(top.max + scale * crown).max(eyes.min),
-        );
+        // Not `clamp`: when the face-width band forces a scale at which the head is taller
+        // than the eye and head-top bands allow (a crown estimate far above the eyes), the
+        // bounds cross and `clamp` panics. Then the lower bound wins: the head top stays at the
+        // top of its band, inside the frame, and the eye line falls below its band.
+        let low = eyes.min.max(top.min + scale * crown);
+        let high = eyes.max.min(top.max + scale * crown).max(eyes.min);
+        let eye_y = (head_top_target(geometry) + scale * crown)
+            .min(high)
+            .max(low);
         Placement {
             scale,
             min_scale: lo,
@@ -153,6 +158,18 @@ mod tests {
             face_width: 2.0 * ipd,
             backdrop: None,
         }
+    }
+
+    /// Found by fuzzing (`crates/imaging/tests/fuzz_regressions.rs`): a crown estimate far
+    /// above the eyes crosses the eye-line bounds at the scale the face-width band forces,
+    /// which made `f64::clamp` panic. The head top now stays at the top of its band.
+    #[test]
+    fn head_too_tall_for_the_bands_keeps_the_head_top_in_frame() {
+        let g = RenderGeometry::default();
+        let p = Placement::new(&face(118.0, 10.0 * 118.0), &g);
+        assert!(p.eye_y.is_finite());
+        assert!((p.eye_y - p.scale * 1180.0 - g.head_top.min).abs() < 1e-9);
+        assert!(p.eye_y > g.eyes_from_top.max);
     }
 
     #[test]
