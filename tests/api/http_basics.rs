@@ -231,3 +231,34 @@ async fn every_answer_reports_its_cost_against_the_limits() {
     let c2 = larger["extensions"]["cost"]["complexity"].as_u64();
     assert!(c2 > c1, "{c1:?} vs {c2:?}");
 }
+
+#[tokio::test]
+async fn introspection_can_be_turned_off_for_production() {
+    let closed = TestApp::spawn_with(
+        |v| {
+            v.insert("GRAPHQL_INTROSPECTION".into(), "false".into());
+        },
+        Default::default(),
+    )
+    .await;
+    let query = "{ __schema { queryType { name } } }";
+    // async-graphql answers introspection with null when it is off: nothing of the schema shows.
+    let body = closed.gql(None, query, json!({})).await;
+    assert!(body["data"]["__schema"].is_null(), "{body}");
+    assert!(!body.to_string().contains("\"Query\""), "{body}");
+    // Ordinary queries still work.
+    let info = closed
+        .gql(None, "{ serviceInfo { customerServicePhone } }", json!({}))
+        .await;
+    assert!(
+        info["data"]["serviceInfo"]["customerServicePhone"].is_string(),
+        "{info}"
+    );
+    // And by default (development) it is on.
+    let open = TestApp::spawn().await;
+    let body = open.gql(None, query, json!({})).await;
+    assert_eq!(
+        body["data"]["__schema"]["queryType"]["name"], "Query",
+        "{body}"
+    );
+}
