@@ -188,3 +188,142 @@ fn collection_code_issue_mints_a_verifiable_code_and_png() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--id-number"));
 }
+
+/// SIGTERM while a request is being worked on and a subscriber is connected: the request still
+/// gets its answer, the socket is closed with 1001 (going away), and the process exits 0.
+#[tokio::test]
+async fn sigterm_drains_requests_and_closes_sockets_with_going_away() {
+    use futures::{SinkExt, StreamExt};
+    use serde_json::{Value, json};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = command(dir.path())
+        .env("CAMPUS_PHOTO_BIND", format!("127.0.0.1:{port}"))
+        .spawn()
+        .expect("spawn");
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while http.get(format!("{base}/health")).send().await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let signed: Value = http
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": "mutation { signInWithWeChat(input: {code: \"wx-sigterm\", phoneCode: \"13800138000\", agreementVersion: \"2024.1\"}) { token } }" }))
+        .send()
+        .await
+        .expect("sign in")
+        .json()
+        .await
+        .expect("json");
+    let token = signed["data"]["signInWithWeChat"]["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+
+    let mut request = format!("ws://127.0.0.1:{port}/graphql/ws")
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("ws");
+    ws.send(Message::text(
+        json!({ "type": "connection_init", "payload": { "token": token } }).to_string(),
+    ))
+    .await
+    .expect("init");
+    let ack = ws.next().await.expect("ack").expect("frame");
+    assert!(ack.to_string().contains("connection_ack"), "{ack}");
+    ws.send(Message::text(
+        json!({ "id": "u", "type": "subscribe", "payload": { "query": "subscription { orderUpdates { event } }" } })
+            .to_string(),
+    ))
+    .await
+    .expect("subscribe");
+
+    // A slow request: reading a hard 12 MP QR photo takes most of a second.
+    let picture = crate::common::fixture("qr/hard_07.jpg");
+    let operations = json!({
+        "query": "mutation($i: DecodeCollectionCodeInput!) { decodeCollectionCode(input: $i) { info { maskedName } userErrors { code } } }",
+        "variables": { "i": { "image": null } },
+    });
+    let form = reqwest::multipart::Form::new()
+        .text("operations", operations.to_string())
+        .text("map", json!({ "0": ["variables.i.image"] }).to_string())
+        .part(
+            "0",
+            reqwest::multipart::Part::bytes(picture).file_name("code.jpg"),
+        );
+    let request = http
+        .post(format!("{base}/graphql"))
+        .bearer_auth(&token)
+        .multipart(form);
+    let slow = tokio::spawn(async move {
+        let answer = request.send().await;
+        (std::time::Instant::now(), answer)
+    });
+    // Long enough for the upload to reach the server, well short of the reading.
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let pid = child.id().to_string();
+    let signalled = std::time::Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+
+    // The socket is told the server is going away.
+    let close = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                other => panic!("socket ended without a close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("close frame in time")
+    .expect("a close code");
+    assert_eq!(u16::from(close.code), 1001, "{close:?}");
+
+    // The request in flight when the signal came still gets its whole answer.
+    let (arrived, answer) = slow.await.expect("task");
+    let answer = answer.expect("answered, not cut off");
+    assert_eq!(answer.status(), 200);
+    assert!(
+        arrived > signalled,
+        "the request finished before the signal, so it proves nothing about draining"
+    );
+    let body: Value = answer.json().await.expect("json");
+    assert!(
+        body["data"]["decodeCollectionCode"]["info"].is_object()
+            || body["data"]["decodeCollectionCode"]["userErrors"].is_array(),
+        "{body}"
+    );
+    let deadline = signalled + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "graceful shutdown exits 0, got {status}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // And nothing new is accepted.
+    assert!(http.get(format!("{base}/health")).send().await.is_err());
+}
