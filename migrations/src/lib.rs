@@ -11,6 +11,7 @@ mod m20261123_000006_outbound_messages;
 mod m20261123_000007_account_deletion;
 mod m20261123_000008_support_tickets;
 mod m20261123_000009_print_orders;
+mod m20261123_000010_nonce_states;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_account_deletion::Migration),
             Box::new(m20261123_000008_support_tickets::Migration),
             Box::new(m20261123_000009_print_orders::Migration),
+            Box::new(m20261123_000010_nonce_states::Migration),
         ]
     }
 }

@@ -7,6 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub nonce: String,
     pub seen_at: DateTimeUtc,
+    /// False while its notification is being applied; true once it was.
+    pub done: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

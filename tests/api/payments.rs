@@ -495,3 +495,50 @@ async fn with_a_real_merchant_the_sandbox_cannot_pay() {
         "{reply}"
     );
 }
+
+/// A worker that claimed a notification's nonce and died before committing: the same request,
+/// retried by WeChat, is "busy" while the claim is fresh and completes the payment once the
+/// claim is old enough to be abandoned; a copy after that is a replay.
+#[tokio::test]
+async fn a_notification_whose_worker_died_is_completed_by_wechats_retry() {
+    let shop = shop().await;
+    let (s, order) = awaiting_payment(&shop, "wx-pay-crash").await;
+    let number = order["number"].as_str().unwrap_or_default();
+    let (headers, body) = notification(
+        "TRANSACTION.SUCCESS",
+        &transaction(number, 3000, "4200000001202611230099"),
+        now(&shop),
+    );
+    // The first delivery got as far as claiming the nonce, then the process died.
+    let claimed = shop
+        .app
+        .state
+        .nonces
+        .claim(&headers.nonce, shop.app.clock.now())
+        .await
+        .expect("claim");
+    assert_eq!(
+        claimed,
+        campus_photo::services::payments::nonces::Claim::Fresh
+    );
+    assert_eq!(
+        shop.order(&s.token, &order["id"]).await["status"],
+        "PENDING_PAYMENT"
+    );
+    // WeChat retries at once: someone may still be working on it, so "try later".
+    let (status, _) = shop.app.post_notification(&headers, body.clone()).await;
+    assert_eq!(status, 503);
+    // A minute on, the claim is known to be abandoned: the retry completes the payment.
+    shop.app.clock.advance(chrono::TimeDelta::seconds(61));
+    let (status, reply) = shop.app.post_notification(&headers, body.clone()).await;
+    assert_eq!(status, 204, "{reply}");
+    let paid = shop.order(&s.token, &order["id"]).await;
+    assert_eq!(paid["status"], "PENDING_REVIEW");
+    assert_eq!(
+        event_names(&paid),
+        ["SUBMIT", "PAYMENT_CONFIRMED", "ENQUEUE_FOR_REVIEW"]
+    );
+    // Done now: another copy is a replay.
+    let (status, _) = shop.app.post_notification(&headers, body).await;
+    assert_eq!(status, 401);
+}

@@ -5,7 +5,10 @@ use campus_photo_wechatpay::notification::{
     self, NotificationHeaders, RefundResource, Transaction, VerifyError,
 };
 
-use super::apply::{self, Applied, ApplyError};
+use super::{
+    apply::{self, Applied, ApplyError},
+    nonces::Claim,
+};
 use crate::{AppState, error::AppError};
 
 /// WeChat's own bound on clock skew for signed messages.
@@ -18,6 +21,8 @@ pub enum NotifyError {
     Verify(#[from] VerifyError),
     #[error("nonce already used")]
     Replayed,
+    #[error("this notification is being applied by another request")]
+    Busy,
     #[error("{0} does not match the order")]
     Mismatch(&'static str),
     #[error("no such order")]
@@ -45,6 +50,8 @@ impl NotifyError {
             Self::Verify(_) | Self::Replayed => 401,
             Self::Mismatch(_) | Self::Malformed(_) => 400,
             Self::UnknownOrder => 404,
+            // WeChat retries; by then the other request has finished or is known to be gone.
+            Self::Busy => 503,
             Self::App(_) => 500,
         }
     }
@@ -68,16 +75,23 @@ pub async fn handle(
     if headers.nonce.is_empty() || headers.nonce.len() > MAX_NONCE_LEN {
         return Err(NotifyError::Malformed("Wechatpay-Nonce".into()));
     }
-    if !state.nonces.claim(&headers.nonce, now).await? {
-        return Err(NotifyError::Replayed);
+    match state.nonces.claim(&headers.nonce, now).await? {
+        Claim::Fresh => {}
+        Claim::Replayed => return Err(NotifyError::Replayed),
+        Claim::Busy => return Err(NotifyError::Busy),
     }
     let outcome = apply_verified(state, &verified).await;
-    if let Err(NotifyError::App(e)) = &outcome {
+    let settled = match &outcome {
         // Our failure, not the notice's: let WeChat's retry of this same request through.
-        tracing::warn!(error = %e, "notification failed on our side; its nonce is released for the retry");
-        if let Err(release) = state.nonces.release(&headers.nonce).await {
-            tracing::warn!(error = %release, "releasing a notification nonce failed");
+        Err(NotifyError::App(e)) => {
+            tracing::warn!(error = %e, "notification failed on our side; its nonce is released for the retry");
+            state.nonces.release(&headers.nonce).await
         }
+        // Applied, or refused for good: a later copy is a replay.
+        _ => state.nonces.complete(&headers.nonce).await,
+    };
+    if let Err(e) = settled {
+        tracing::warn!(error = %e, "settling a notification nonce failed");
     }
     outcome
 }
