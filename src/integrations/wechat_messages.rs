@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::Deserialize;
 
 use super::wechat_login::WeChatLogin;
 
@@ -55,43 +54,9 @@ pub struct RealWeChatMessages {
     login: Arc<dyn WeChatLogin>,
 }
 
-#[derive(Deserialize)]
-struct Reply {
-    #[serde(default)]
-    errcode: i64,
-    #[serde(default)]
-    errmsg: String,
-}
-
-/// The access token was rejected: refresh once and retry.
-const TOKEN_ERRORS: [i64; 3] = [40001, 42001, 40014];
-/// System busy: another try later may work.
-const BUSY: [i64; 2] = [-1, 45009];
-
 impl RealWeChatMessages {
     pub fn new(http: reqwest::Client, base: String, login: Arc<dyn WeChatLogin>) -> Self {
         Self { http, base, login }
-    }
-
-    async fn post(&self, token: &str, message: &SubscribeMessage) -> Result<Reply, SendError> {
-        let body = serde_json::json!({
-            "touser": message.touser,
-            "template_id": message.template_id,
-            "page": message.page,
-            "data": message.data,
-            "miniprogram_state": "formal",
-            "lang": "zh_CN",
-        });
-        self.http
-            .post(format!("{}/cgi-bin/message/subscribe/send", self.base))
-            .query(&[("access_token", token)])
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| SendError::Retryable(e.without_url().to_string()))?
-            .json()
-            .await
-            .map_err(|e| SendError::Retryable(e.without_url().to_string()))
     }
 }
 
@@ -102,26 +67,16 @@ impl WeChatMessages for RealWeChatMessages {
     }
 
     async fn send(&self, message: &SubscribeMessage) -> Result<(), SendError> {
-        let token = |force| async move {
-            self.login
-                .access_token(force)
-                .await
-                .map_err(|e| SendError::Retryable(e.to_string()))
-        };
-        let mut reply = self.post(&token(false).await?, message).await?;
-        if TOKEN_ERRORS.contains(&reply.errcode) {
-            reply = self.post(&token(true).await?, message).await?;
-        }
-        match reply.errcode {
-            0 => Ok(()),
-            code if BUSY.contains(&code) => {
-                Err(SendError::Retryable(format!("{code} {}", reply.errmsg)))
-            }
-            code => Err(SendError::Refused {
-                code,
-                message: reply.errmsg,
-            }),
-        }
+        let body = serde_json::json!({
+            "touser": message.touser,
+            "template_id": message.template_id,
+            "page": message.page,
+            "data": message.data,
+            "miniprogram_state": "formal",
+            "lang": "zh_CN",
+        });
+        let url = format!("{}/cgi-bin/message/subscribe/send", self.base);
+        super::wechat_api::post_with_token(&self.http, self.login.as_ref(), &url, &body, &[]).await
     }
 }
 

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, Utc};
-use serde::Deserialize;
 
 use super::{wechat_login::WeChatLogin, wechat_messages::SendError};
 
@@ -112,37 +111,12 @@ pub struct RealWeChatShipping {
     login: Arc<dyn WeChatLogin>,
 }
 
-#[derive(Deserialize)]
-struct Reply {
-    #[serde(default)]
-    errcode: i64,
-    #[serde(default)]
-    errmsg: String,
-}
-
-/// The access token was rejected: refresh once and retry.
-const TOKEN_ERRORS: [i64; 3] = [40001, 42001, 40014];
-/// System busy: another try later may work.
-const BUSY: [i64; 2] = [-1, 45009];
 /// 10060003: the order was already reported shipped (a retry after a lost answer).
 const ALREADY_UPLOADED: i64 = 10060003;
 
 impl RealWeChatShipping {
     pub fn new(http: reqwest::Client, base: String, login: Arc<dyn WeChatLogin>) -> Self {
         Self { http, base, login }
-    }
-
-    async fn post(&self, token: &str, body: &serde_json::Value) -> Result<Reply, SendError> {
-        self.http
-            .post(format!("{}/wxa/sec/order/upload_shipping_info", self.base))
-            .query(&[("access_token", token)])
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| SendError::Retryable(e.without_url().to_string()))?
-            .json()
-            .await
-            .map_err(|e| SendError::Retryable(e.without_url().to_string()))
     }
 }
 
@@ -153,26 +127,14 @@ impl WeChatShipping for RealWeChatShipping {
     }
 
     async fn upload(&self, info: &ShippingInfo) -> Result<(), SendError> {
-        let token = |force| async move {
-            self.login
-                .access_token(force)
-                .await
-                .map_err(|e| SendError::Retryable(e.to_string()))
-        };
-        let body = info.body();
-        let mut reply = self.post(&token(false).await?, &body).await?;
-        if TOKEN_ERRORS.contains(&reply.errcode) {
-            reply = self.post(&token(true).await?, &body).await?;
-        }
-        match reply.errcode {
-            0 | ALREADY_UPLOADED => Ok(()),
-            code if BUSY.contains(&code) => {
-                Err(SendError::Retryable(format!("{code} {}", reply.errmsg)))
-            }
-            code => Err(SendError::Refused {
-                code,
-                message: reply.errmsg,
-            }),
-        }
+        let url = format!("{}/wxa/sec/order/upload_shipping_info", self.base);
+        super::wechat_api::post_with_token(
+            &self.http,
+            self.login.as_ref(),
+            &url,
+            &info.body(),
+            &[ALREADY_UPLOADED],
+        )
+        .await
     }
 }
