@@ -2,10 +2,7 @@
 //! constant number, whatever the page size).
 use crate::common;
 
-use common::{
-    flow::shop,
-    ws::{next_data, subscribe_to},
-};
+use common::{flow::shop, ws::subscribe_to};
 use serde_json::{Value, json};
 
 async fn metrics_text(app: &common::TestApp) -> String {
@@ -171,7 +168,6 @@ async fn metrics_count_operations_subscriptions_statements_queues_and_notificati
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(closed, 0.0);
-    let _ = next_data; // the helper module is shared; this test needs no data frame
 }
 
 const PAGE: &str = "query($n: Int) { viewer { orders(first: $n) { totalCount nodes { number status enrollment { id project { name } } photo { id check { verdict } } events { sequence event } } } } }";
