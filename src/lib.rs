@@ -258,6 +258,15 @@ pub fn app(state: AppState) -> axum::Router {
 /// Connects, migrates, creates the bootstrap admin and returns the state.
 pub async fn start(config: Config, overrides: Overrides) -> anyhow::Result<AppState> {
     integrations::http_client::install_crypto_provider();
+    // The face models of the photo check are parsed once per process, here: a model that does
+    // not load stops the service at start with its reason, never at the first upload.
+    let loading = std::time::Instant::now();
+    campus_photo_imaging::load_models()
+        .map_err(|e| anyhow::anyhow!("cannot start the photo check: {e}"))?;
+    tracing::info!(
+        ms = loading.elapsed().as_millis() as u64,
+        "face models loaded"
+    );
     let db = db::connect(&config.database_url, None).await?;
     db::migrate(&db).await?;
     let state = AppState::new(config, db, overrides)?;

@@ -239,7 +239,7 @@ function describe(errors) {
 const CLAIM = `mutation($input: ClaimReviewTasksInput!) {
   claimReviewTasks(input: $input) {
     orders {
-      id number statusLabel
+      id number statusLabel manualReview manualReviewNote
       enrollment { name college major school { name } project { name } }
       photo {
         url previewUrl width height
@@ -293,6 +293,11 @@ function renderTask(order) {
   const verdict = $('.verdict', node);
   verdict.textContent = photo.check.verdict === 'PASSED' ? '初审合格 passed' : '初审不合格 failed';
   verdict.className = `verdict ${photo.check.verdict.toLowerCase()}`;
+  // The student asked a person to overrule the automatic check: say so before anything else.
+  if (order.manualReview) {
+    verdict.textContent = `${order.manualReviewNote} (manual review requested)`;
+    verdict.className = 'verdict manual-review';
+  }
   for (const issue of photo.check.issues) {
     const li = document.createElement('li');
     li.textContent = `${issue.severity} ${issue.code}: ${issue.message}`;

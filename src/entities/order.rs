@@ -25,6 +25,9 @@ pub struct Model {
     pub amount_fen: i64,
     pub photo_id: Uuid,
     pub notification_consent: bool,
+    /// Submitted with a photo that failed the automatic check on judgements only, for a
+    /// reviewer to decide (提交人工审核).
+    pub manual_review: bool,
     pub rejection_code: Option<String>,
     pub rejection_message: Option<String>,
     pub rejected_by: Option<Uuid>,

@@ -2,6 +2,7 @@
 //! standard photo. Bad files are refused before anything is stored.
 use bytes::Bytes;
 use campus_photo_domain::codes::BackgroundColor;
+use campus_photo_domain::reasons::{IssueKind, issue_kind};
 use campus_photo_imaging::{CheckReport, CheckSpec, FaceGeometry, Verdict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
@@ -174,6 +175,34 @@ pub struct StoredCheck {
     pub verdict: String,
     pub issues: Vec<StoredIssue>,
     pub measures: Vec<StoredMeasure>,
+}
+
+impl StoredCheck {
+    /// `None` when the photo passed; `Hard` when any error is an objective fault (no face,
+    /// several faces, unreadable, too few pixels), `Soft` when every error is a measured
+    /// judgement. Derived from the codes, so checks stored before kinds existed read the same.
+    pub fn failure_kind(&self) -> Option<IssueKind> {
+        if self.verdict == "PASSED" {
+            return None;
+        }
+        let hard = self
+            .issues
+            .iter()
+            .filter(|i| i.severity == "ERROR")
+            .any(|i| issue_kind(&i.code) == IssueKind::Hard);
+        // A FAILED check with no error listed is not something a reviewer can judge.
+        let any_error = self.issues.iter().any(|i| i.severity == "ERROR");
+        Some(if hard || !any_error {
+            IssueKind::Hard
+        } else {
+            IssueKind::Soft
+        })
+    }
+
+    /// Whether the photo may be submitted with `manualReview` (提交人工审核).
+    pub fn manual_review_allowed(&self) -> bool {
+        self.failure_kind() == Some(IssueKind::Soft)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -3,6 +3,7 @@
 use crate::common;
 
 use common::flow::{Shop, event_names, shop};
+use common::ws::{UPDATES, next_data, subscribe_to};
 use serde_json::{Value, json};
 
 const CLAIM: &str = "mutation($i: ClaimReviewTasksInput!) { claimReviewTasks(input: $i) { orders { id number status } userErrors { code field message } } }";
@@ -100,7 +101,7 @@ async fn reject_retake_resubmit_and_approve() {
         .await;
     assert_eq!(seen["node"]["rejection"]["code"], "POSE_PITCH");
     let failed = shop
-        .upload(&s.token, &s.enrollment, "obama_pitch_below_fail.jpg")
+        .upload(&s.token, &s.enrollment, "obama_roll15.jpg")
         .await;
     assert_eq!(failed["check"]["verdict"], "FAILED");
     let refused = shop
@@ -377,4 +378,148 @@ async fn staff_of_another_school_see_nothing_and_students_may_not_review() {
         .gql(Some(&producer), CLAIM, json!({ "i": { "count": 1 } }))
         .await;
     assert_eq!(common::error_code(&r), "FORBIDDEN");
+}
+
+const UPLOAD_CHECK: &str = "mutation($i: UploadPhotoInput!) { uploadPhoto(input: $i) { photo { id check { verdict failureKind manualReviewAllowed issues { code severity kind } } } userErrors { code } } }";
+const SUBMIT: &str = "mutation($i: SubmitOrderInput!) { submitOrder(input: $i) { order { id status manualReview manualReviewNote photo { check { verdict issues { code } } } } userErrors { code field message } } }";
+
+async fn upload_checked(shop: &Shop, token: &str, enrollment: &Value, name: &str) -> Value {
+    shop.app
+        .upload_data(
+            Some(token),
+            UPLOAD_CHECK,
+            json!({ "i": { "enrollmentId": enrollment, "file": null, "source": "CAMERA" } }),
+            "variables.i.file",
+            common::fixture(&format!("photos/{name}")),
+            name,
+        )
+        .await["uploadPhoto"]["photo"]
+        .clone()
+}
+
+async fn submit(shop: &Shop, token: &str, input: Value) -> Value {
+    shop.app.data(Some(token), SUBMIT, json!({ "i": input })).await["submitOrder"].clone()
+}
+
+/// 提交人工审核 end to end: a photo the check failed on a judgement (head roll) is submitted
+/// with `manualReview`, the reviewer sees the flag and the check's issues on the queue, decides,
+/// and the student's live subscription carries the decision. Objective faults cannot take
+/// this way, and without `manualReview` nothing changes.
+#[tokio::test]
+async fn a_soft_failed_photo_goes_to_a_reviewer_on_request_and_a_hard_one_never() {
+    let shop = shop().await;
+    let reviewer = shop
+        .app
+        .staff(&shop.admin, "rev-manual", "REVIEWER", Some("10027"))
+        .await;
+    let s = shop.student("wx-manual-1").await;
+
+    let hard = upload_checked(&shop, &s.token, &s.enrollment, "noface_coffee.jpg").await;
+    assert_eq!(hard["check"]["verdict"], "FAILED", "{hard}");
+    assert_eq!(hard["check"]["failureKind"], "HARD", "{hard}");
+    assert_eq!(hard["check"]["manualReviewAllowed"], false);
+    assert_eq!(hard["check"]["issues"][0]["code"], "ID_NO_FACE");
+    assert_eq!(hard["check"]["issues"][0]["kind"], "HARD");
+    let refused = submit(
+        &shop,
+        &s.token,
+        json!({ "photoId": hard["id"], "notificationConsent": true, "manualReview": true }),
+    )
+    .await;
+    assert_eq!(refused["userErrors"][0]["code"], "PHOTO_NOT_PASSED", "{refused}");
+    assert_eq!(refused["order"], Value::Null);
+
+    let soft = upload_checked(&shop, &s.token, &s.enrollment, "obama_roll15.jpg").await;
+    assert_eq!(soft["check"]["verdict"], "FAILED", "{soft}");
+    assert_eq!(soft["check"]["failureKind"], "SOFT", "{soft}");
+    assert_eq!(soft["check"]["manualReviewAllowed"], true);
+    let errors: Vec<&Value> = soft["check"]["issues"]
+        .as_array()
+        .map(|l| l.iter().filter(|i| i["severity"] == "ERROR").collect())
+        .unwrap_or_default();
+    assert!(errors.iter().any(|i| i["code"] == "POSE_ROLL"), "{soft}");
+    assert!(errors.iter().all(|i| i["kind"] == "SOFT"), "{soft}");
+    // Without asking for a person, a failed photo is still refused.
+    let plain = submit(
+        &shop,
+        &s.token,
+        json!({ "photoId": soft["id"], "notificationConsent": true }),
+    )
+    .await;
+    assert_eq!(plain["userErrors"][0]["code"], "PHOTO_NOT_PASSED", "{plain}");
+
+    let mut live = subscribe_to(&shop, &s.token, UPDATES, json!({})).await;
+    let submitted = submit(
+        &shop,
+        &s.token,
+        json!({ "photoId": soft["id"], "notificationConsent": true, "manualReview": true }),
+    )
+    .await;
+    assert_eq!(submitted["userErrors"], json!([]), "{submitted}");
+    let order = submitted["order"].clone();
+    assert_eq!(order["status"], "PENDING_PAYMENT");
+    assert_eq!(order["manualReview"], true);
+    assert_eq!(order["manualReviewNote"], "自动初审未通过，申请人工审核");
+    assert_eq!(order["photo"]["check"]["verdict"], "FAILED");
+    let pay = shop.create_payment(&s.token, &order["id"]).await;
+    assert_eq!(pay["userErrors"], json!([]), "{pay}");
+    let paid = shop
+        .order_mutation(
+            &s.token,
+            "sandboxCompletePayment",
+            json!({ "orderId": order["id"] }),
+        )
+        .await;
+    assert_eq!(paid["order"]["status"], "PENDING_REVIEW", "{paid}");
+
+    // The reviewer's queue and claim carry the flag, the note and the check's issues.
+    let queue = shop
+        .app
+        .data(
+            Some(&reviewer),
+            "query { reviewQueue(schoolCode: \"10027\") { nodes { id manualReview manualReviewNote photo { check { verdict issues { code severity kind } } } } } }",
+            json!({}),
+        )
+        .await;
+    let item = &queue["reviewQueue"]["nodes"][0];
+    assert_eq!(item["id"], order["id"], "{queue}");
+    assert_eq!(item["manualReview"], true);
+    assert_eq!(item["manualReviewNote"], "自动初审未通过，申请人工审核");
+    assert!(
+        item["photo"]["check"]["issues"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|i| i["code"] == "POSE_ROLL")),
+        "{queue}"
+    );
+    let claimed = shop
+        .app
+        .data(
+            Some(&reviewer),
+            "mutation { claimReviewTasks(input: { count: 1 }) { orders { id manualReview } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        claimed["claimReviewTasks"]["orders"],
+        json!([{ "id": order["id"], "manualReview": true }])
+    );
+    // The reviewer agrees with the student: a 15° tilt the render straightens is acceptable.
+    let approved = review(
+        &shop,
+        &reviewer,
+        json!({ "orderId": order["id"], "decision": "APPROVE" }),
+    )
+    .await;
+    assert_eq!(approved["userErrors"], json!([]), "{approved}");
+    assert_eq!(approved["order"]["status"], "PENDING_PRODUCTION");
+
+    let mut events = Vec::new();
+    while events.last().map(String::as_str) != Some("APPROVE") && events.len() < 6 {
+        let e = next_data(&mut live, "orderUpdates").await;
+        events.push(e["event"].as_str().unwrap_or_default().to_string());
+    }
+    assert_eq!(
+        events,
+        ["SUBMIT", "PAYMENT_CONFIRMED", "ENQUEUE_FOR_REVIEW", "APPROVE"]
+    );
 }

@@ -52,6 +52,7 @@ pub const CATALOGUE: &[Reason] = &[
         "OCC_EXTRA_CONTENT",
         "图像额外内容（手、水印等），请拍摄不含其他内容的照片",
     ),
+    reason("EYES_CLOSED", "请睁开双眼，自然平视镜头"),
     reason("EXPR_NOT_NEUTRAL", "请保持自然表情，嘴巴闭合"),
     reason("OCC_GLASSES", "眼镜反光或遮挡眼睛，请摘掉眼镜或调整角度"),
     reason("OCC_HEADWEAR", "请勿佩戴帽子或头饰，露出完整面部和耳朵"),
@@ -77,6 +78,30 @@ pub fn message(code: &str) -> &'static str {
     )
 }
 
+/// What kind of fault an issue of the preliminary check is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueKind {
+    /// A fact about the file no person can overrule: unreadable, too few pixels, no face or
+    /// more than one. A photo failed for one of these cannot be submitted.
+    Hard,
+    /// A measured judgement (pose, light, sharpness, background, framing, expression,
+    /// overlays) that an automatic check can get wrong. A photo failed only for these may be
+    /// submitted for a reviewer to decide (提交人工审核).
+    Soft,
+}
+
+/// The kind of `code`; codes outside the catalogue's objective faults are judgements.
+pub fn issue_kind(code: &str) -> IssueKind {
+    match code {
+        "FMT_FILE" | "FMT_DIMENSIONS" | "ID_NO_FACE" | "ID_MULTI_FACE" => IssueKind::Hard,
+        _ => IssueKind::Soft,
+    }
+}
+
+/// Shown to reviewers on an order whose photo failed the automatic check and was submitted
+/// for a person to decide.
+pub const MANUAL_REVIEW_NOTE: &str = "自动初审未通过，申请人工审核";
+
 /// The reasons a reviewer may choose from when rejecting.
 pub fn for_reviewers() -> impl Iterator<Item = &'static Reason> {
     CATALOGUE.iter().filter(|r| r.reviewer_may_use)
@@ -85,6 +110,16 @@ pub fn for_reviewers() -> impl Iterator<Item = &'static Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn objective_faults_are_hard_and_judgements_soft() {
+        for code in ["FMT_FILE", "FMT_DIMENSIONS", "ID_NO_FACE", "ID_MULTI_FACE"] {
+            assert_eq!(issue_kind(code), IssueKind::Hard, "{code}");
+        }
+        for code in ["POSE_PITCH", "LIGHT_UNDER", "QUAL_BLUR", "BG_NOT_UNIFORM", "EYES_CLOSED"] {
+            assert_eq!(issue_kind(code), IssueKind::Soft, "{code}");
+        }
+    }
 
     #[test]
     fn codes_are_unique_and_upper_snake() {

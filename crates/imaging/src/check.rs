@@ -20,17 +20,17 @@ pub fn check(image: &RgbImage, spec: &CheckSpec) -> CheckReport {
         return c.finish(None);
     }
     let work = Working::new(image);
-    let located = face::locate(&work, t.face_score.min.unwrap_or(0.0));
+    let located = face::locate(&work);
     c.judge("face_count", located.faces.len() as f64, &t.face_count);
     let Some(f) = located.main else {
         c.raise("ID_NO_FACE", Severity::Error);
         return c.finish(None);
     };
-    c.note("face_score", f.face.score);
+    c.note("face_score", f.detection.score);
     let mut geometry = geometry_of(&work, &f, image.width(), image.height());
     measures::framing::measure(&work.rgb, &geometry, &f, spec, &mut c);
-    measures::pose::measure(&work.rgb, &f, t, &mut c);
-    measures::light::measure(&f, t, &mut c);
+    measures::pose::measure(&f, t, &mut c);
+    measures::light::measure(&work.luma, &f, t, &mut c);
     measures::sharpness::measure(&f, t, &mut c);
     let stats = background::measure::measure(&work.rgb, &work.luma, &f, t, &mut c);
     if stats.is_some_and(|bg| bg.plain(t)) {
@@ -57,10 +57,10 @@ fn geometry_of(work: &Working, f: &FaceFeatures, width: u32, height: u32) -> Fac
         image_width: width,
         image_height: height,
         face_box: [
-            work.to_source(f.face.x),
-            work.to_source(f.face.y),
-            f.face.size * k,
-            f.face.size * k,
+            work.to_source(f.detection.cx - f.detection.width / 2.0),
+            work.to_source(f.detection.cy - f.detection.height / 2.0),
+            f.detection.width * k,
+            f.detection.height * k,
         ],
         left_eye,
         right_eye,

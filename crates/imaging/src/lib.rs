@@ -20,6 +20,7 @@ mod working;
 pub use check::check;
 pub use decode::{DecodeError, DecodeLimits, DecodedPhoto, PhotoFormat, decode_upload};
 pub use face::geometry::{Backdrop, FaceGeometry, Point};
+pub use face::models::{ModelError, load as load_models};
 pub use render::{JpegQuality, RenderError, RenderedPhoto, render_standard};
 pub use report::{CheckReport, Issue, Measure, Severity, Verdict};
 pub use spec::{Band, CheckSpec, RenderGeometry};

@@ -69,6 +69,20 @@ impl CheckReport {
             .collect()
     }
 
+    /// `None` when the photo passed; otherwise whether a reviewer could overrule it (`Soft`:
+    /// every error is a measured judgement) or not (`Hard`: an objective fault such as no face).
+    pub fn failure_kind(&self) -> Option<campus_photo_domain::reasons::IssueKind> {
+        use campus_photo_domain::reasons::{IssueKind, issue_kind};
+        if self.verdict == Verdict::Passed {
+            return None;
+        }
+        let hard = self
+            .error_codes()
+            .iter()
+            .any(|c| issue_kind(c) == IssueKind::Hard);
+        Some(if hard { IssueKind::Hard } else { IssueKind::Soft })
+    }
+
     /// The measure called `name`, if it was taken.
     pub fn measure(&self, name: &str) -> Option<f64> {
         self.measures

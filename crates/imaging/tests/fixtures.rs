@@ -68,6 +68,8 @@ fn every_fixture_label_holds() {
                     failures.push(format!("{name}: none of {any:?} among errors {errors:?}"));
                 }
             }
+            // No verdict required (the keystone photo: a flat warp, not a head pitch).
+            "EITHER" => {}
             other => failures.push(format!("{name}: unknown verdict {other}")),
         }
     }

@@ -108,24 +108,6 @@ fn caption_over_the_background_is_extra_content() {
 }
 
 #[test]
-fn keystone_of_a_camera_below_is_pitch() {
-    let img = base();
-    let r = run(&common::keystone(&img, -0.0006, BACKDROP));
-    assert!(
-        has_error(&r, "POSE_PITCH"),
-        "pitch {:?} {:?}",
-        r.measure("pitch_index"),
-        r.issues
-    );
-    let r = run(&common::keystone(&img, -0.0001, BACKDROP));
-    assert!(
-        !has_error(&r, "POSE_PITCH"),
-        "pitch {:?}",
-        r.measure("pitch_index")
-    );
-}
-
-#[test]
 fn side_shadow_is_uneven_light() {
     // A light falling off from right to left, across the whole scene.
     let img = base();
@@ -165,27 +147,6 @@ fn blank_and_tiny_images_have_no_face() {
     let r = run(&RgbImage::from_pixel(1, 1, image::Rgb(BACKDROP)));
     assert!(has_error(&r, "ID_NO_FACE"));
     assert!(r.face.is_none());
-}
-
-#[test]
-fn keystone_of_a_camera_above_is_pitch_too() {
-    // The mirror case (俯拍): the top of the head grows. The proportions respond less to it
-    // than to a camera below, so the keystone must be stronger to cross the same limit.
-    let img = base();
-    let r = run(&common::keystone(&img, 0.0008, BACKDROP));
-    assert!(
-        has_error(&r, "POSE_PITCH"),
-        "pitch {:?} {:?}",
-        r.measure("pitch_index"),
-        r.issues
-    );
-    assert!(r.measure("pitch_index").unwrap_or(0.0) > 0.0);
-    let r = run(&common::keystone(&img, 0.0002, BACKDROP));
-    assert!(
-        !has_error(&r, "POSE_PITCH"),
-        "pitch {:?}",
-        r.measure("pitch_index")
-    );
 }
 
 #[test]
@@ -231,4 +192,21 @@ fn second_face_before_a_skin_coloured_backdrop_is_counted() {
     }
     let r = run(&img);
     assert!(has_error(&r, "ID_MULTI_FACE"), "{:?}", r.issues);
+}
+
+#[test]
+fn a_flat_keystone_is_not_a_head_pitch() {
+    // A 2-D keystone (the chin side or the top grows) imitates a camera below or above only in
+    // outline: the 3-D landmarks see the nose and jaw where a frontal face has them, so the
+    // pitch barely moves (tests/fixtures/photos/README.md, `obama_pitch_below_fail.jpg`).
+    let img = base();
+    let frontal = run(&img).measure("pitch_deg").expect("pitch measured");
+    for k in [-0.0006, 0.0008] {
+        let r = run(&common::keystone(&img, k, BACKDROP));
+        let pitch = r.measure("pitch_deg").expect("pitch measured");
+        assert!(
+            (pitch - frontal).abs() < 4.0,
+            "keystone {k}: pitch {pitch} against {frontal}"
+        );
+    }
 }

@@ -27,6 +27,11 @@ pub struct SubmitOrderInput {
     pub photo_id: ID,
     /// allowed the mini-program to send messages
     pub notification_consent: bool,
+    /// 提交人工审核: submit a photo that failed the preliminary check only on measured
+    /// judgements (`Photo.check.manualReviewAllowed`), for a reviewer to decide. Photos failed
+    /// for objective faults (no face, several faces, unreadable, too few pixels) are refused.
+    #[graphql(default = false)]
+    pub manual_review: bool,
 }
 
 #[derive(InputObject)]
@@ -121,7 +126,9 @@ pub struct OrderMutation;
 
 #[Object]
 impl OrderMutation {
-    /// 提交: creates the order (待支付) for a photo that passed the preliminary check.
+    /// 提交: creates the order (待支付) for a photo that passed the preliminary check, or, with
+    /// `manualReview`, for one that failed it on judgements only (the order is then flagged
+    /// for reviewers: 自动初审未通过，申请人工审核).
     #[graphql(guard = "RoleGuard::new(STUDENT)")]
     async fn submit_order(
         &self,
@@ -133,6 +140,7 @@ impl OrderMutation {
         let new = NewOrder {
             photo_id,
             notification_consent: input.notification_consent,
+            manual_review: input.manual_review,
         };
         order_payload(orders::submit(ctx.state(), &viewer, new).await)
     }

@@ -163,6 +163,19 @@ impl Order {
         Money::cny(self.0.amount_fen)
     }
 
+    /// Submitted for a person to decide although the automatic check failed it on measured
+    /// judgements only (提交人工审核); the photo's `check` holds the issues it was failed for.
+    async fn manual_review(&self) -> bool {
+        self.0.manual_review
+    }
+
+    /// 自动初审未通过，申请人工审核 when `manualReview`, for the review queue and dashboard.
+    async fn manual_review_note(&self) -> Option<&'static str> {
+        self.0
+            .manual_review
+            .then_some(campus_photo_domain::reasons::MANUAL_REVIEW_NOTE)
+    }
+
     async fn rejection(&self) -> Option<Rejection> {
         match (
             &self.0.rejection_code,

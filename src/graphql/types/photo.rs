@@ -47,12 +47,33 @@ pub enum Severity {
     Warning,
 }
 
+/// Whether a fault of the preliminary check can be overruled by a reviewer.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum IssueKind {
+    /// An objective fault: unreadable file, too few pixels, no face, several faces.
+    Hard,
+    /// A measured judgement (pose, light, sharpness, background, framing, expression,
+    /// overlays): a photo failed only for these may be submitted with `manualReview`.
+    Soft,
+}
+
+impl From<campus_photo_domain::reasons::IssueKind> for IssueKind {
+    fn from(k: campus_photo_domain::reasons::IssueKind) -> Self {
+        match k {
+            campus_photo_domain::reasons::IssueKind::Hard => Self::Hard,
+            campus_photo_domain::reasons::IssueKind::Soft => Self::Soft,
+        }
+    }
+}
+
 #[derive(SimpleObject)]
 pub struct PhotoIssue {
     /// A code of the shared catalogue (see `rejectionReasons`).
     pub code: String,
     pub severity: Severity,
     pub message: String,
+    /// HARD for objective faults, SOFT for measured judgements.
+    pub kind: IssueKind,
 }
 
 /// A raw measure of the check and the bounds it was held to.
@@ -70,6 +91,12 @@ pub struct PhotoCheck {
     pub verdict: CheckVerdict,
     pub issues: Vec<PhotoIssue>,
     pub measures: Vec<PhotoMeasure>,
+    /// Null when the check passed; HARD when any error is an objective fault, SOFT when all
+    /// are judgements.
+    pub failure_kind: Option<IssueKind>,
+    /// The photo failed on judgements only and may be submitted with `manualReview: true`
+    /// (提交人工审核).
+    pub manual_review_allowed: bool,
 }
 
 /// One take of a student's photo, with its preliminary check. Immutable.
@@ -121,6 +148,8 @@ impl Photo {
     /// The preliminary check (初审).
     async fn check(&self) -> ApiResult<PhotoCheck> {
         let stored = photos::stored_check(&self.0)?;
+        let failure_kind = stored.failure_kind().map(IssueKind::from);
+        let manual_review_allowed = stored.manual_review_allowed();
         let severity = |s: &str| {
             if s == "WARNING" {
                 Severity::Warning
@@ -139,6 +168,7 @@ impl Photo {
                 .into_iter()
                 .map(|i| PhotoIssue {
                     severity: severity(&i.severity),
+                    kind: campus_photo_domain::reasons::issue_kind(&i.code).into(),
                     code: i.code,
                     message: i.message,
                 })
@@ -153,6 +183,8 @@ impl Photo {
                     max: m.max,
                 })
                 .collect(),
+            failure_kind,
+            manual_review_allowed,
         })
     }
 

@@ -74,6 +74,17 @@ async fn passed_photo(
     viewer: &Viewer,
     photo_id: Uuid,
 ) -> AppResult<(photo::Model, crate::entities::enrollment::Model)> {
+    submittable_photo(state, viewer, photo_id, false).await
+}
+
+/// The viewer's photo if it may be submitted: it passed the check, or `manual_review` is asked
+/// for and every error of its check is a judgement (`IssueKind::Soft`) a reviewer may overrule.
+async fn submittable_photo(
+    state: &AppState,
+    viewer: &Viewer,
+    photo_id: Uuid,
+    manual_review: bool,
+) -> AppResult<(photo::Model, crate::entities::enrollment::Model)> {
     let found = photo::Entity::find_by_id(photo_id)
         .one(&state.db)
         .await?
@@ -82,11 +93,22 @@ async fn passed_photo(
         .await
         .map_err(|_| AppError::NotFound("找不到该照片"))?;
     if found.verdict != "PASSED" {
-        return Err(AppError::user(
-            "PHOTO_NOT_PASSED",
-            "photoId",
-            "这张照片未通过初审，请按提示重新拍摄后再提交",
-        ));
+        let check = crate::services::photos::stored_check(&found)?;
+        if check.manual_review_allowed() {
+            if !manual_review {
+                return Err(AppError::user(
+                    "PHOTO_NOT_PASSED",
+                    "photoId",
+                    "这张照片未通过初审，请按提示重新拍摄；如认为初审有误，可提交人工审核",
+                ));
+            }
+        } else {
+            return Err(AppError::user(
+                "PHOTO_NOT_PASSED",
+                "photoId",
+                "这张照片未通过初审，请按提示重新拍摄后再提交",
+            ));
+        }
     }
     Ok((found, owner))
 }
@@ -94,11 +116,17 @@ async fn passed_photo(
 pub struct NewOrder {
     pub photo_id: Uuid,
     pub notification_consent: bool,
+    /// 提交人工审核: submit a photo that failed the check on judgements only.
+    pub manual_review: bool,
 }
 
 /// 提交: creates the order in PENDING_PAYMENT with the project's price.
 pub async fn submit(state: &AppState, viewer: &Viewer, input: NewOrder) -> AppResult<order::Model> {
-    let (photo, enrollment) = passed_photo(state, viewer, input.photo_id).await?;
+    let (photo, enrollment) =
+        submittable_photo(state, viewer, input.photo_id, input.manual_review).await?;
+    // Flagged only when a person really has to overrule the check: asking for it with a photo
+    // that passed changes nothing.
+    let manual_review = photo.verdict != "PASSED";
     let project = project::Entity::find_by_id(enrollment.project_id)
         .one(&state.db)
         .await?
@@ -139,6 +167,7 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: NewOrder) -> AppRe
             amount_fen: Set(project.price_fen),
             photo_id: Set(photo.id),
             notification_consent: Set(input.notification_consent),
+            manual_review: Set(manual_review),
             rejection_code: Set(None),
             rejection_message: Set(None),
             rejected_by: Set(None),
@@ -239,7 +268,11 @@ pub async fn update_pending(
         OrderEvent::UpdatePending,
         By::account(Actor::Student, viewer.account_id),
         now,
-        vec![(order::Column::PhotoId, Expr::value(photo.id))],
+        // The new photo passed the check, so no reviewer has to overrule it any more.
+        vec![
+            (order::Column::PhotoId, Expr::value(photo.id)),
+            (order::Column::ManualReview, Expr::value(false)),
+        ],
         Detail::default(),
     )
     .await?;

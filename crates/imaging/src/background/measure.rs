@@ -1,4 +1,4 @@
-//! Background measures over the region beside and above the head, above the shoulders:
+//! Background measures over the region beside and above the head, down to the mouth line:
 //! how much of it is the backdrop colour, how much structure (gradient) it holds, and whether
 //! that structure sits in a few places on an otherwise plain backdrop (an overlay: text, a
 //! watermark, a hand) rather than everywhere (a room behind the subject); and whether the
@@ -71,6 +71,9 @@ pub fn stats(rgb: &RgbImage, luma: &image::GrayImage, f: &FaceFeatures) -> Optio
     let frame = f.canonical.frame;
     let ipd_px = f.ipd().max(1.0);
     let chin = f.chin();
+    // The region stops at the mouth line: lower down, collars, hoods and big coats reach up
+    // beside the chin, and their edges are clothing, not something over the backdrop.
+    let lowest = f.mouth();
     let crown = if f.crown.hit_edge {
         f.crown.length
     } else {
@@ -119,7 +122,7 @@ pub fn stats(rgb: &RgbImage, luma: &image::GrayImage, f: &FaceFeatures) -> Optio
         let block_row = (f64::from(y) / block_px) as usize * bw;
         for x in (1..w.saturating_sub(1)).step_by(step as usize) {
             let (u, v) = to_canonical(f64::from(x), f64::from(y));
-            if v > chin || (u / a).powi(2) + ((v - vc) / b).powi(2) <= 1.0 {
+            if v > lowest || (u / a).powi(2) + ((v - vc) / b).powi(2) <= 1.0 {
                 continue;
             }
             n += 1;

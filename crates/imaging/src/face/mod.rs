@@ -1,40 +1,38 @@
-//! Finding the face and its landmarks: detection, eye centres, the aligned (canonical) face,
-//! its horizontal lines from projection profiles, and its outline against the backdrop.
+//! Finding the face and its landmarks: BlazeFace detection and the 468-point 3-D face mesh
+//! (MediaPipe's models, run by tract), the aligned (canonical) face, and the head's outline
+//! against the backdrop.
 
 pub mod canonical;
-pub mod detect;
-pub mod eyes;
 pub mod geometry;
+pub mod mesh;
+pub mod models;
 pub mod outline;
-pub mod profile;
 pub mod sample;
 
 use canonical::Canonical;
-use detect::FaceBox;
+use mesh::{Detection, Mesh, idx};
 use outline::Walk;
 
 use crate::background::model::BackdropModel;
 use crate::working::Working;
 
 /// A secondary detection narrower than this share of the main face is not counted as a second
-/// person (the cascade's occasional small false positives in clothing or clutter).
+/// person (a face on a poster or a badge far behind or below the subject).
 pub(crate) const SECONDARY_FACE_MIN: f64 = 1.0 / 3.0;
-/// Where the mouth is assumed when its line cannot be found (IPD units below the eyes; the
-/// anthropometric pupil–stomion distance is 1.1–1.2 IPD).
-const DEFAULT_MOUTH_V: f64 = 1.1;
-/// Where the chin is assumed when its edge cannot be found (pupil–menton ≈ 1.9 IPD).
-const DEFAULT_CHIN_V: f64 = 1.9;
 
 /// Everything found about the main face, in working-image terms.
 pub struct FaceFeatures {
-    pub face: FaceBox,
+    pub detection: Detection,
+    pub mesh: Mesh,
+    /// Eye centres (mean of each eye's contour): the image's left eye, then its right.
     pub left_eye: (f64, f64),
     pub right_eye: (f64, f64),
     pub canonical: Canonical,
-    /// Lines below the eye line, IPD units; `None` where no clear line was found.
-    pub mouth_v: Option<f64>,
-    pub chin_v: Option<f64>,
-    /// Upward walk from the eye line to the backdrop (head top).
+    /// Lines below the eye line, IPD units, from the landmarks (mouth: the lips' meeting line;
+    /// chin: the lowest point of the jaw outline).
+    pub mouth_v: f64,
+    pub chin_v: f64,
+    /// Upward walk from the eye line to the backdrop (head top with hair).
     pub crown: Walk,
     pub backdrop: BackdropModel,
 }
@@ -51,44 +49,69 @@ impl FaceFeatures {
     }
 
     pub fn mouth(&self) -> f64 {
-        self.mouth_v.unwrap_or(DEFAULT_MOUTH_V)
+        self.mouth_v
     }
 
     pub fn chin(&self) -> f64 {
-        self.chin_v.unwrap_or(DEFAULT_CHIN_V)
+        self.chin_v
+    }
+
+    /// Distance of a working-image point below the eye line along the face axis, IPD units.
+    fn below_eyes(&self, p: (f64, f64)) -> f64 {
+        let mid = (
+            (self.left_eye.0 + self.right_eye.0) / 2.0,
+            (self.left_eye.1 + self.right_eye.1) / 2.0,
+        );
+        let a = self.roll_deg().to_radians();
+        let (dx, dy) = (-a.sin(), a.cos());
+        ((p.0 - mid.0) * dx + (p.1 - mid.1) * dy) / self.ipd().max(1e-6)
     }
 }
 
 /// The faces found and the main one's features.
 pub struct Located {
     /// Faces that count (the main face first).
-    pub faces: Vec<FaceBox>,
+    pub faces: Vec<Detection>,
     pub main: Option<FaceFeatures>,
 }
 
 /// Finds the faces and measures the largest.
-pub fn locate(work: &Working, min_score: f64) -> Located {
-    let mut faces = detect::detect_faces(&work.luma, &work.rgb, min_score);
+pub fn locate(work: &Working) -> Located {
+    let mut faces = mesh::detect(&work.rgb);
+    faces.sort_by(|a, b| b.size().total_cmp(&a.size()));
     let Some(main) = faces.first().copied() else {
         return Located { faces, main: None };
     };
-    faces.retain(|f| f.size >= main.size * SECONDARY_FACE_MIN);
-    let (left_eye, right_eye) = eyes::locate_eyes(&work.luma, &main);
+    faces.retain(|f| f.size() >= main.size() * SECONDARY_FACE_MIN);
+    let Some(mesh) = Mesh::of(&work.rgb, &main) else {
+        // The detector's box holds nothing the mesh model takes for a face: a false detection.
+        faces.remove(0);
+        return Located { faces, main: None };
+    };
+    let (left_eye, right_eye) = mesh.eye_centres();
     let canonical = Canonical::new(&work.luma, left_eye, right_eye);
-    let mouth_v = profile::mouth_line(&canonical);
-    let chin_v = profile::chin_line(&canonical, mouth_v.unwrap_or(DEFAULT_MOUTH_V));
     let backdrop = BackdropModel::learn(&work.rgb, (left_eye.1 + right_eye.1) / 2.0);
     let crown = outline::crown(&work.rgb, &backdrop, &canonical);
-    let features = FaceFeatures {
-        face: main,
+    let mut features = FaceFeatures {
+        detection: main,
         left_eye,
         right_eye,
         canonical,
-        mouth_v,
-        chin_v,
+        mouth_v: 0.0,
+        chin_v: 0.0,
         crown,
         backdrop,
+        mesh,
     };
+    let lips = {
+        let (a, b) = (
+            features.mesh.xy(idx::LIP_INNER_UPPER),
+            features.mesh.xy(idx::LIP_INNER_LOWER),
+        );
+        ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0)
+    };
+    features.mouth_v = features.below_eyes(lips);
+    features.chin_v = features.below_eyes(features.mesh.xy(idx::CHIN));
     Located {
         faces,
         main: Some(features),

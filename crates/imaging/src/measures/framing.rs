@@ -48,4 +48,17 @@ pub fn measure(
     if touches {
         c.raise("GEO_NOT_CENTERED", Severity::Error);
     }
+    // The face itself running out of the photo (forehead, chin or a cheek cut by the frame):
+    // the mesh places its outline even where the pixels end, so this needs no backdrop.
+    let (w, h) = (f64::from(rgb.width()), f64::from(rgb.height()));
+    let outline: Vec<(f64, f64)> = f.mesh.outline().collect();
+    let out = outline
+        .iter()
+        .filter(|p| p.0 < -0.5 || p.1 < -0.5 || p.0 > w - 0.5 || p.1 > h - 0.5)
+        .count();
+    c.judge(
+        "face_outside_frame",
+        out as f64 / outline.len().max(1) as f64,
+        &t.face_outside_frame,
+    );
 }

@@ -11,6 +11,9 @@ use image::RgbImage;
 
 use super::RenderError;
 
+/// Pixel density written into the JFIF header.
+pub const DPI: u16 = 300;
+
 /// Quality range and the target file-size band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JpegQuality {
@@ -153,11 +156,15 @@ impl Prepared {
         let chroma_q = scaled_table(&STD_CHROMA_QTABLE, quality);
         let mut out = Vec::with_capacity(48 * 1024);
         out.extend_from_slice(&[0xFF, 0xD8]);
-        // JFIF 1.2, aspect ratio 1:1.
+        // JFIF 1.2, density 300×300 dots per inch (units 1), as the registry's photo spec
+        // asks (a 480×640 photo prints at 41×54 mm); no thumbnail.
+        let dpi = DPI.to_be_bytes();
         segment(
             &mut out,
             0xE0,
-            &[b'J', b'F', b'I', b'F', 0, 1, 2, 0, 0, 1, 0, 1, 0, 0],
+            &[
+                b'J', b'F', b'I', b'F', 0, 1, 2, 1, dpi[0], dpi[1], dpi[0], dpi[1], 0, 0,
+            ],
         );
         let (w, h) = (self.width.to_be_bytes(), self.height.to_be_bytes());
         segment(
@@ -464,6 +471,20 @@ const STD_CHROMA_AC_VALUES: [u8; 162] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jfif_header_says_300_dpi() {
+        let img = RgbImage::from_pixel(16, 16, image::Rgb([100, 197, 255]));
+        let bytes = encode(&img, 80).expect("encodes");
+        // SOI, APP0 marker and length, "JFIF\0", version 1.2, units, X density, Y density.
+        assert_eq!(&bytes[0..4], &[0xFF, 0xD8, 0xFF, 0xE0]);
+        assert_eq!(&bytes[6..11], b"JFIF\0");
+        assert_eq!(bytes[13], 1, "units: dots per inch");
+        assert_eq!(u16::from_be_bytes([bytes[14], bytes[15]]), 300);
+        assert_eq!(u16::from_be_bytes([bytes[16], bytes[17]]), 300);
+        // The `image` decoder still reads it.
+        assert!(image::load_from_memory(&bytes).is_ok());
+    }
 
     #[test]
     fn lands_under_the_top_of_the_band_at_the_highest_fitting_quality() {

@@ -1,0 +1,480 @@
+//! Faces and their 468 3-D landmarks: BlazeFace finds the faces, the face-mesh model places the
+//! landmarks in a crop around the main one, the way MediaPipe's own face-mesh graph does
+//! (detection → rotated square region of 1.5× the box → 192×192 crop → landmarks).
+
+use image::RgbImage;
+
+use super::models::{self, DETECTOR_SIZE, LANDMARKS, MESH_SIZE};
+
+/// A face found by BlazeFace, in working-image pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detection {
+    /// Box centre and size.
+    pub cx: f64,
+    pub cy: f64,
+    pub width: f64,
+    pub height: f64,
+    /// Sigmoid score, 0..1.
+    pub score: f64,
+    /// The subject's right eye (image left) and left eye, from the detector's keypoints.
+    pub right_eye: (f64, f64),
+    pub left_eye: (f64, f64),
+}
+
+impl Detection {
+    pub fn size(&self) -> f64 {
+        self.width.max(self.height)
+    }
+}
+
+/// BlazeFace short range's own settings (MediaPipe face_detection_short_range.pbtxt): a box
+/// counts from a score of 0.5; overlapping boxes (IoU > 0.3) are merged by weighted averaging.
+const MIN_SCORE: f64 = 0.5;
+const NMS_IOU: f64 = 0.3;
+
+/// Anchor centres in the 128×128 input, normalised: a 16×16 grid with 2 anchors a cell (stride
+/// 8) then an 8×8 grid with 6 (three stride-16 layers). Fixed anchor size, so only centres.
+fn anchors() -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(896);
+    for (grid, per_cell) in [(16usize, 2usize), (8, 6)] {
+        for y in 0..grid {
+            for x in 0..grid {
+                let c = ((x as f64 + 0.5) / grid as f64, (y as f64 + 0.5) / grid as f64);
+                out.extend(std::iter::repeat_n(c, per_cell));
+            }
+        }
+    }
+    out
+}
+
+/// Finds faces, highest score first. The whole photo is letterboxed into the detector's square
+/// input (aspect kept, black bars), as MediaPipe does; an ID photo's face is large there. When
+/// that finds nothing, overlapping squares of half the photo's shorter side are searched too:
+/// a subject standing far away (a face a tenth of the frame) should hear "move closer", not
+/// "no face". Only failing photos pay for that second pass.
+pub fn detect(rgb: &RgbImage) -> Vec<Detection> {
+    let (w, h) = (f64::from(rgb.width()), f64::from(rgb.height()));
+    if w < 2.0 || h < 2.0 {
+        return Vec::new();
+    }
+    let found = detect_in(rgb, (0.0, 0.0), w.max(h));
+    if !found.is_empty() {
+        return found;
+    }
+    let tile = w.min(h) / 2.0;
+    if tile < 32.0 {
+        return found;
+    }
+    let stride = tile / 2.0;
+    let positions = |extent: f64| {
+        let n = ((extent - tile) / stride).ceil().max(0.0) as usize;
+        (0..=n).map(move |i| (i as f64 * stride).min(extent - tile))
+    };
+    let mut all = Vec::new();
+    for y in positions(h) {
+        for x in positions(w) {
+            all.extend(detect_in(rgb, (x, y), tile));
+        }
+    }
+    // The tiles overlap, so a face may be found twice: merge as one pass would.
+    weighted_nms(all)
+}
+
+/// Runs the detector on the square of `size` image pixels whose top-left corner is `corner`
+/// (parts outside the photo read as black, like a letterbox).
+fn detect_in(rgb: &RgbImage, corner: (f64, f64), size: f64) -> Vec<Detection> {
+    let (w, h) = (f64::from(rgb.width()), f64::from(rgb.height()));
+    let side = DETECTOR_SIZE as f64;
+    // Image pixels per input pixel, and the image position of input (0, 0): the square is
+    // centred on the photo when it is larger than the photo.
+    let step = size / side;
+    let origin = if size >= w.max(h) {
+        ((w - size) / 2.0, (h - size) / 2.0)
+    } else {
+        corner
+    };
+    let input = models::sample_chw(
+        rgb,
+        DETECTOR_SIZE,
+        origin,
+        (step, 0.0),
+        (0.0, step),
+        (2.0 / 255.0, -1.0),
+        Some(-1.0),
+    );
+    let Ok((raw, logits)) = models::get().run_detector(input) else {
+        return Vec::new();
+    };
+    let to_image = |nx: f64, ny: f64| (origin.0 + nx * side * step, origin.1 + ny * side * step);
+    let mut found: Vec<Detection> = Vec::new();
+    for (i, (anchor, logit)) in anchors().iter().zip(&logits).enumerate() {
+        let score = sigmoid(f64::from(logit.clamp(-100.0, 100.0)));
+        if score < MIN_SCORE {
+            continue;
+        }
+        let r = &raw[i * 16..i * 16 + 16];
+        let v = |k: usize| f64::from(r[k]) / side;
+        let (cx, cy) = to_image(anchor.0 + v(0), anchor.1 + v(1));
+        let right_eye = to_image(anchor.0 + v(4), anchor.1 + v(5));
+        let left_eye = to_image(anchor.0 + v(6), anchor.1 + v(7));
+        found.push(Detection {
+            cx,
+            cy,
+            width: v(2) * side * step,
+            height: v(3) * side * step,
+            score,
+            right_eye,
+            left_eye,
+        });
+    }
+    weighted_nms(found)
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+fn iou(a: &Detection, b: &Detection) -> f64 {
+    let (ax0, ax1, ay0, ay1) = (
+        a.cx - a.width / 2.0,
+        a.cx + a.width / 2.0,
+        a.cy - a.height / 2.0,
+        a.cy + a.height / 2.0,
+    );
+    let (bx0, bx1, by0, by1) = (
+        b.cx - b.width / 2.0,
+        b.cx + b.width / 2.0,
+        b.cy - b.height / 2.0,
+        b.cy + b.height / 2.0,
+    );
+    let iw = (ax1.min(bx1) - ax0.max(bx0)).max(0.0);
+    let ih = (ay1.min(by1) - ay0.max(by0)).max(0.0);
+    let inter = iw * ih;
+    let union = a.width * a.height + b.width * b.height - inter;
+    if union <= 0.0 { 0.0 } else { inter / union }
+}
+
+/// MediaPipe's weighted non-maximum suppression: each cluster of overlapping boxes becomes its
+/// score-weighted mean, with the best score of the cluster.
+fn weighted_nms(mut boxes: Vec<Detection>) -> Vec<Detection> {
+    boxes.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut out = Vec::new();
+    while let Some(top) = boxes.first().copied() {
+        let (cluster, rest): (Vec<Detection>, Vec<Detection>) =
+            boxes.into_iter().partition(|b| iou(&top, b) > NMS_IOU);
+        boxes = rest;
+        let total: f64 = cluster.iter().map(|d| d.score).sum();
+        let avg = |f: &dyn Fn(&Detection) -> f64| {
+            cluster.iter().map(|d| f(d) * d.score).sum::<f64>() / total
+        };
+        out.push(Detection {
+            cx: avg(&|d| d.cx),
+            cy: avg(&|d| d.cy),
+            width: avg(&|d| d.width),
+            height: avg(&|d| d.height),
+            score: top.score,
+            right_eye: (avg(&|d| d.right_eye.0), avg(&|d| d.right_eye.1)),
+            left_eye: (avg(&|d| d.left_eye.0), avg(&|d| d.left_eye.1)),
+        });
+    }
+    out
+}
+
+/// The 468 landmarks in working-image pixels; z is depth on the same scale as x, growing away
+/// from the camera (MediaPipe's convention), relative to the face's centre.
+#[derive(Debug, Clone)]
+pub struct Mesh {
+    pub points: Vec<[f64; 3]>,
+    /// Face-presence probability from the mesh model.
+    pub presence: f64,
+}
+
+/// The mesh model's face flag below this means the crop holds no face (MediaPipe's own
+/// tracking threshold).
+const MIN_PRESENCE: f64 = 0.5;
+/// MediaPipe's region of interest around a detection: 1.5× its box, square on the long side.
+const ROI_SCALE: f64 = 1.5;
+
+impl Mesh {
+    /// Places the landmarks in the rotated region around `d`; `None` if the mesh model does not
+    /// see a face there.
+    pub fn of(rgb: &RgbImage, d: &Detection) -> Option<Mesh> {
+        let angle = (d.left_eye.1 - d.right_eye.1).atan2(d.left_eye.0 - d.right_eye.0);
+        let side = d.size() * ROI_SCALE;
+        let mesh = Mesh::in_region(rgb, (d.cx, d.cy), side, angle)?;
+        // A second pass on the region the first mesh spans centres the crop on the face itself
+        // (MediaPipe's tracking step): the detector's box is coarse, and the mesh is most
+        // accurate when the face sits where the model was trained to see it.
+        let (centre, side, angle) = mesh.region();
+        Some(Mesh::in_region(rgb, centre, side, angle).unwrap_or(mesh))
+    }
+
+    fn in_region(rgb: &RgbImage, centre: (f64, f64), side: f64, angle: f64) -> Option<Mesh> {
+        if !(side.is_finite() && side > 1.0 && angle.is_finite()) {
+            return None;
+        }
+        let step = side / MESH_SIZE as f64;
+        let (s, c) = angle.sin_cos();
+        let ex = (c * step, s * step);
+        let ey = (-s * step, c * step);
+        let half = MESH_SIZE as f64 / 2.0;
+        let origin = (
+            centre.0 - half * (ex.0 + ey.0),
+            centre.1 - half * (ex.1 + ey.1),
+        );
+        let input = models::sample_chw(
+            rgb,
+            MESH_SIZE,
+            origin,
+            ex,
+            ey,
+            (1.0 / 255.0, 0.0),
+            None,
+        );
+        let (raw, logit) = models::get().run_mesh(input).ok()?;
+        let presence = sigmoid(f64::from(logit));
+        if presence < MIN_PRESENCE {
+            return None;
+        }
+        let points = raw
+            .chunks_exact(3)
+            .take(LANDMARKS)
+            .map(|p| {
+                let (u, v, z) = (f64::from(p[0]), f64::from(p[1]), f64::from(p[2]));
+                // Continuous image coordinates, then pixel-index ones (centre of pixel i at i).
+                [
+                    origin.0 + u * ex.0 + v * ey.0 - 0.5,
+                    origin.1 + u * ex.1 + v * ey.1 - 0.5,
+                    z * step,
+                ]
+            })
+            .collect();
+        Some(Mesh { points, presence })
+    }
+
+    /// The region MediaPipe derives from landmarks: the eye line's angle, the landmarks'
+    /// extent in that frame, 1.5× on the long side.
+    fn region(&self) -> ((f64, f64), f64, f64) {
+        let (r, l) = (self.xy(idx::RIGHT_EYE_OUTER), self.xy(idx::LEFT_EYE_OUTER));
+        let angle = (l.1 - r.1).atan2(l.0 - r.0);
+        let (s, c) = angle.sin_cos();
+        let (mut u0, mut u1, mut v0, mut v1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+        for p in &self.points {
+            let u = p[0] * c + p[1] * s;
+            let v = -p[0] * s + p[1] * c;
+            u0 = u0.min(u);
+            u1 = u1.max(u);
+            v0 = v0.min(v);
+            v1 = v1.max(v);
+        }
+        let (mu, mv) = ((u0 + u1) / 2.0, (v0 + v1) / 2.0);
+        let centre = (mu * c - mv * s, mu * s + mv * c);
+        let side = (u1 - u0).max(v1 - v0) * ROI_SCALE;
+        (centre, side, angle)
+    }
+
+    pub fn xy(&self, i: usize) -> (f64, f64) {
+        let p = self.points[i];
+        (p[0], p[1])
+    }
+
+    fn mean(&self, ids: &[usize]) -> [f64; 3] {
+        let mut m = [0.0; 3];
+        for &i in ids {
+            for (k, v) in m.iter_mut().enumerate() {
+                *v += self.points[i][k];
+            }
+        }
+        m.map(|v| v / ids.len() as f64)
+    }
+
+    /// Centre of each eye's contour: the subject's right eye (image left), then the left.
+    pub fn eye_centres(&self) -> ((f64, f64), (f64, f64)) {
+        let r = self.mean(&idx::RIGHT_EYE);
+        let l = self.mean(&idx::LEFT_EYE);
+        ((r[0], r[1]), (l[0], l[1]))
+    }
+
+    /// Eye openness, lid gap over eye width (mean of three vertical gaps), for each eye. Open
+    /// eyes read about 0.25–0.35, closed ones under 0.1; no face shape gives a closed-eye value.
+    pub fn eye_openness(&self) -> (f64, f64) {
+        let ratio = |corners: (usize, usize), lids: &[(usize, usize)]| {
+            let width = dist(self.xy(corners.0), self.xy(corners.1)).max(1e-6);
+            let gap: f64 = lids
+                .iter()
+                .map(|&(a, b)| dist(self.xy(a), self.xy(b)))
+                .sum::<f64>()
+                / lids.len() as f64;
+            gap / width
+        };
+        (
+            ratio(
+                (idx::RIGHT_EYE_OUTER, idx::RIGHT_EYE_INNER),
+                &idx::RIGHT_LIDS,
+            ),
+            ratio((idx::LEFT_EYE_OUTER, idx::LEFT_EYE_INNER), &idx::LEFT_LIDS),
+        )
+    }
+
+    /// Inner-lip gap over mouth width.
+    pub fn mouth_openness(&self) -> f64 {
+        let width = dist(self.xy(idx::MOUTH_RIGHT), self.xy(idx::MOUTH_LEFT)).max(1e-6);
+        dist(self.xy(idx::LIP_INNER_UPPER), self.xy(idx::LIP_INNER_LOWER)) / width
+    }
+
+    /// Head pose in degrees from the mesh's own 3-D axes, see `Pose`.
+    pub fn pose(&self) -> Pose {
+        Pose::from_axes(self.axes())
+    }
+
+    /// The face's right-to-left axis (from the subject's right to left: image left to right for
+    /// a frontal face) and its top-to-bottom axis, in camera coordinates (x right, y down, z away
+    /// from the camera), unit and orthogonal.
+    ///
+    /// Each axis is the sum over many pairs of landmarks that a face's own shape cannot tilt:
+    /// left–right mirror pairs (eye corners, brows, cheeks, jaw, mouth corners) give the
+    /// horizontal axis whatever the face's width or depth; the vertical axis runs from the
+    /// upper to the lower half of the mid-line, both spread over the face.
+    pub fn axes(&self) -> ([f64; 3], [f64; 3]) {
+        let mut x = [0.0; 3];
+        for &(r, l) in idx::MIRROR_PAIRS.iter() {
+            for (k, v) in x.iter_mut().enumerate() {
+                *v += self.points[l][k] - self.points[r][k];
+            }
+        }
+        let x = normalise(x);
+        let upper = self.mean(&idx::MIDLINE_UPPER);
+        let lower = self.mean(&idx::MIDLINE_LOWER);
+        let mut y = [lower[0] - upper[0], lower[1] - upper[1], lower[2] - upper[2]];
+        let d = dot(x, y);
+        for (k, v) in y.iter_mut().enumerate() {
+            *v -= d * x[k];
+        }
+        (x, normalise(y))
+    }
+
+    /// Landmarks of the face outline (forehead, temples, cheeks, jaw, chin).
+    pub fn outline(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        idx::FACE_OVAL.iter().map(|&i| self.xy(i))
+    }
+}
+
+/// Head pose in degrees. Yaw: positive when the face turns towards the image's right. Pitch:
+/// positive when the face tilts up (chin forward, as with a camera below the face). Roll comes
+/// from the eye line, where the photo itself measures it best.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pose {
+    pub yaw: f64,
+    pub pitch: f64,
+}
+
+impl Pose {
+    fn from_axes((x, y): ([f64; 3], [f64; 3])) -> Pose {
+        // The face's forward direction (towards the camera when frontal): x × y points away
+        // from the camera in a right-handed camera frame (x right, y down, z away).
+        let away = cross(x, y);
+        let f = [-away[0], -away[1], -away[2]];
+        let toward = -f[2];
+        Pose {
+            yaw: f[0].atan2(toward.max(1e-9)).to_degrees(),
+            pitch: (-f[1]).atan2(toward.max(1e-9)).to_degrees(),
+        }
+    }
+}
+
+fn dist(a: (f64, f64), b: (f64, f64)) -> f64 {
+    (a.0 - b.0).hypot(a.1 - b.1)
+}
+
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+
+fn normalise(v: [f64; 3]) -> [f64; 3] {
+    let n = dot(v, v).sqrt().max(1e-12);
+    v.map(|c| c / n)
+}
+
+/// Landmark indices of MediaPipe's 468-point face mesh ("right" is the subject's right, on the
+/// image's left).
+pub mod idx {
+    pub const RIGHT_EYE_OUTER: usize = 33;
+    pub const RIGHT_EYE_INNER: usize = 133;
+    pub const LEFT_EYE_OUTER: usize = 263;
+    pub const LEFT_EYE_INNER: usize = 362;
+    pub const RIGHT_EYE: [usize; 16] = [
+        33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246,
+    ];
+    pub const LEFT_EYE: [usize; 16] = [
+        263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466,
+    ];
+    /// Upper/lower lid pairs across each eye.
+    pub const RIGHT_LIDS: [(usize, usize); 3] = [(160, 144), (159, 145), (158, 153)];
+    pub const LEFT_LIDS: [(usize, usize); 3] = [(387, 373), (386, 374), (385, 380)];
+    pub const MOUTH_RIGHT: usize = 61;
+    pub const MOUTH_LEFT: usize = 291;
+    pub const LIP_INNER_UPPER: usize = 13;
+    pub const LIP_INNER_LOWER: usize = 14;
+    pub const CHIN: usize = 152;
+    pub const FOREHEAD: usize = 10;
+    /// Mirror pairs (subject's right, subject's left).
+    pub const MIRROR_PAIRS: [(usize, usize); 14] = [
+        (33, 263),
+        (133, 362),
+        (70, 300),
+        (105, 334),
+        (46, 276),
+        (50, 280),
+        (61, 291),
+        (234, 454),
+        (127, 356),
+        (93, 323),
+        (132, 361),
+        (58, 288),
+        (172, 397),
+        (136, 365),
+    ];
+    /// The mid-line above the eyes' level and below the nose.
+    pub const MIDLINE_UPPER: [usize; 5] = [10, 151, 9, 8, 168];
+    pub const MIDLINE_LOWER: [usize; 6] = [17, 18, 200, 199, 175, 152];
+    pub const FACE_OVAL: [usize; 36] = [
+        10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+        152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchors_match_blazeface_short_range() {
+        let a = anchors();
+        assert_eq!(a.len(), 896);
+        assert_eq!(a[0], (1.0 / 32.0, 1.0 / 32.0));
+        assert_eq!(a[512], (1.0 / 16.0, 1.0 / 16.0));
+    }
+
+    #[test]
+    fn frontal_axes_read_zero_and_turns_read_their_angle() {
+        let x = [1.0, 0.0, 0.0];
+        let y = [0.0, 1.0, 0.0];
+        let p = Pose::from_axes((x, y));
+        assert!(p.yaw.abs() < 1e-9 && p.pitch.abs() < 1e-9);
+        // Turn the head 20° towards the image's right: its forward vector (0,0,-1) gains +x.
+        let a = 20f64.to_radians();
+        let turned = Pose::from_axes(([a.cos(), 0.0, a.sin()], y));
+        assert!((turned.yaw - 20.0).abs() < 1e-9, "{turned:?}");
+        // Chin up: the down axis tips towards the camera at the bottom (−z).
+        let up = Pose::from_axes((x, [0.0, a.cos(), -a.sin()]));
+        assert!((up.pitch - 20.0).abs() < 1e-9, "{up:?}");
+    }
+}
