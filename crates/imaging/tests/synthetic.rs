@@ -198,14 +198,15 @@ fn second_face_before_a_skin_coloured_backdrop_is_counted() {
 fn a_flat_keystone_is_not_a_head_pitch() {
     // A 2-D keystone (the chin side or the top grows) imitates a camera below or above only in
     // outline: the 3-D landmarks see the nose and jaw where a frontal face has them, so the
-    // pitch barely moves (tests/fixtures/photos/README.md, `obama_pitch_below_fail.jpg`).
+    // pitch moves a few degrees at most, far inside the 15° limit, even for keystones stronger
+    // than tests/fixtures/photos/obama_pitch_below_fail.jpg's (README there).
     let img = base();
     let frontal = run(&img).measure("pitch_deg").expect("pitch measured");
     for k in [-0.0006, 0.0008] {
         let r = run(&common::keystone(&img, k, BACKDROP));
         let pitch = r.measure("pitch_deg").expect("pitch measured");
         assert!(
-            (pitch - frontal).abs() < 4.0,
+            (pitch - frontal).abs() < 5.0 && pitch.abs() < 10.0,
             "keystone {k}: pitch {pitch} against {frontal}"
         );
     }

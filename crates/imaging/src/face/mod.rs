@@ -20,6 +20,15 @@ use crate::working::Working;
 /// person (a face on a poster or a badge far behind or below the subject).
 pub(crate) const SECONDARY_FACE_MIN: f64 = 1.0 / 3.0;
 
+/// Weak detections looked at again, at most.
+const MAX_SECOND_LOOKS: usize = 3;
+
+/// Whether `a`'s centre lies within `b`'s box grown by half: the same face, or part of it.
+fn near(a: &Detection, b: &Detection) -> bool {
+    let reach = b.size() * 0.75;
+    (a.cx - b.cx).abs() < reach && (a.cy - b.cy).abs() < reach
+}
+
 /// Everything found about the main face, in working-image terms.
 pub struct FaceFeatures {
     pub detection: Detection,
@@ -79,10 +88,42 @@ pub struct Located {
 pub fn locate(work: &Working) -> Located {
     let mut faces = mesh::detect(&work.rgb);
     faces.sort_by(|a, b| b.size().total_cmp(&a.size()));
-    let Some(main) = faces.first().copied() else {
-        return Located { faces, main: None };
+    // The main face is the largest sure detection; weaker ones are only candidates for a
+    // second person.
+    let Some(main) = faces.iter().find(|f| f.score >= mesh::MIN_SCORE).copied() else {
+        return Located {
+            faces: Vec::new(),
+            main: None,
+        };
     };
-    faces.retain(|f| f.size() >= main.size() * SECONDARY_FACE_MIN);
+    // Other faces: sure ones of at least a third of the main face's size count; weak ones
+    // away from the main face (not the detector's echoes of it) are looked at again, closer,
+    // at most a few of them so that clutter cannot make the check slow.
+    let mut others = Vec::new();
+    let mut second_looks = 0;
+    for f in faces.iter().filter(|f| **f != main) {
+        if f.size() < main.size() * SECONDARY_FACE_MIN {
+            continue;
+        }
+        if f.score >= mesh::MIN_SCORE {
+            others.push(*f);
+        } else if !near(f, &main) && second_looks < MAX_SECOND_LOOKS {
+            second_looks += 1;
+            if let Some(found) = mesh::confirm_at_zoom(&work.rgb, f)
+                && found.size() >= main.size() * SECONDARY_FACE_MIN
+                && !near(&found, &main)
+            {
+                others.push(found);
+            }
+        }
+    }
+    let mut faces = vec![main];
+    // A face found both ways is one face.
+    for f in others {
+        if !faces.iter().any(|g| near(&f, g)) {
+            faces.push(f);
+        }
+    }
     let Some(mesh) = Mesh::of(&work.rgb, &main) else {
         // The detector's box holds nothing the mesh model takes for a face: a false detection.
         faces.remove(0);
