@@ -27,6 +27,7 @@ pub fn check(image: &RgbImage, spec: &CheckSpec) -> CheckReport {
         return c.finish(None);
     };
     c.note("face_score", f.detection.score);
+    c.note("mesh_presence", f.mesh.presence);
     let mut geometry = geometry_of(&work, &f, image.width(), image.height());
     measures::framing::measure(&work.rgb, &geometry, &f, spec, &mut c);
     measures::pose::measure(&f, t, &mut c);

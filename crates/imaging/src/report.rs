@@ -113,37 +113,6 @@ impl Collector {
         }
     }
 
-    /// Like `judge`, for a measure whose two sides are different problems (too dark / too
-    /// bright).
-    pub fn judge_two_sided(
-        &mut self,
-        name: &'static str,
-        value: f64,
-        rule: &Rule,
-        code_low: &'static str,
-        code_high: &'static str,
-    ) {
-        self.measures.push(Measure {
-            name,
-            value,
-            min: rule.min,
-            max: rule.max,
-        });
-        if let Some(severity) = rule.judge(value) {
-            let low_limit = if severity == Severity::Error {
-                rule.min
-            } else {
-                rule.warn_min
-            };
-            let code = if low_limit.is_some_and(|l| value < l) {
-                code_low
-            } else {
-                code_high
-            };
-            self.raise(code, severity);
-        }
-    }
-
     /// Records a measure that has no threshold of its own (context for reviewers).
     pub fn note(&mut self, name: &'static str, value: f64) {
         self.measures.push(Measure {

@@ -189,9 +189,9 @@ pub const STANDARD: Thresholds = Thresholds {
         warn_min: Some(-5.0),
         warn_max: Some(5.0),
         source: ISO_POSE,
-        note: "degrees from the face mesh: the horizontal axis is the sum of 14 mirror pairs of landmarks, so face width or depth cannot tilt it. Frontal fixtures of three people read −1.7…+3.9°, a turned portrait −15°. Error beyond 15°, clear of that natural spread (ISO's 5° is the warning)",
+        note: "degrees from the face mesh: the horizontal axis is the sum of 14 mirror pairs of landmarks, so face width or depth cannot tilt it. Frontal fixtures of three people read −1.8…+3.4°, a turned portrait −15°. Error beyond 15°, clear of that natural spread (ISO's 5° is the warning)",
     },
-    pitch_zero: -5.5,
+    pitch_zero: -6.5,
     pitch_deg: Rule {
         code: "POSE_PITCH",
         min: Some(-15.0),
@@ -199,7 +199,7 @@ pub const STANDARD: Thresholds = Thresholds {
         warn_min: Some(-5.0),
         warn_max: Some(5.0),
         source: ISO_POSE,
-        note: "degrees from the face mesh (vertical axis: upper to lower mid-line, orthogonal to the horizontal one) less `pitch_zero`. No proportion enters, so a long forehead or short chin reads frontal. pitch_zero −5.5° is the mean of the three fixture people's median frontal pitch (−1.6, −5.2, −9.0 raw); leave-one-person-out choices −3.7…−7.5° (README). Error beyond 15°, warning from ISO's 5°; a 2-D keystone moves it by under 5°",
+        note: "degrees from the face mesh (vertical axis: upper to lower mid-line, orthogonal to the horizontal one) less `pitch_zero`. No proportion enters, so a long forehead or short chin reads frontal. pitch_zero −6.5° is the mean of the three fixture people's median frontal pitch (−2.6, −5.9, −10.4 raw: −6.3, rounded); leave-one-person-out choices −4.2…−8.1° (README). Judged, their compliant photos read −4.2…+4.4°. Error beyond 15°, warning from ISO's 5°; a 2-D keystone moves it by under 5°",
     },
     white_level: Rule {
         code: "LIGHT_UNDER",

@@ -82,17 +82,6 @@ impl BackdropModel {
         distance(px, &self.colour)
     }
 
-    /// Distance of a (mean) colour with fractional channels from the backdrop colour.
-    #[inline]
-    pub fn distance_f(&self, c: &[f32; 3]) -> f32 {
-        let d = [
-            c[0] - self.colour[0],
-            c[1] - self.colour[1],
-            c[2] - self.colour[2],
-        ];
-        (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt()
-    }
-
     #[inline]
     pub fn is_backdrop(&self, px: &[u8; 3]) -> bool {
         self.distance(px) < self.tolerance

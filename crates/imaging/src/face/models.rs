@@ -129,13 +129,51 @@ fn slice(out: &TVec<TValue>, i: usize, len: usize) -> Result<Vec<f32>, String> {
     Ok(view.iter().copied().collect())
 }
 
-/// Samples a `side`×`side` planar RGB tensor from `rgb` through the affine map
-/// (u, v) → origin + u·ex + v·ey (image pixels; `ex`, `ey` are one tensor pixel's steps), each
-/// channel mapped by `a·value + b`. Bilinear; when a tensor pixel spans several image pixels it
-/// averages a grid of taps across its footprint, so a 12 MP photo shrunk to 128 px does not
-/// alias. Outside the photo the value is `outside` (a letterbox), or the nearest border pixel.
+/// The photo and box-filtered copies at 1/2, 1/4, 1/8… of its size, down to about the
+/// detector's input size. Sampling a model input from the copy nearest its scale is proper
+/// anti-aliasing (an exact box average, then bilinear) at the price of one bilinear read per
+/// channel, where sampling the full photo would need a grid of reads per input pixel.
+pub struct Pyramid<'a> {
+    pub base: &'a RgbImage,
+    /// `levels[i]` is the photo shrunk by 2^(i+1).
+    levels: Vec<RgbImage>,
+}
+
+impl<'a> Pyramid<'a> {
+    pub fn new(base: &'a RgbImage) -> Pyramid<'a> {
+        let mut levels: Vec<RgbImage> = Vec::new();
+        loop {
+            let prev = levels.last().unwrap_or(base);
+            if prev.width().min(prev.height()) < 2 * DETECTOR_SIZE as u32 / 2 {
+                break;
+            }
+            let next = crate::working::box_downscale(prev, 2);
+            levels.push(next);
+        }
+        Pyramid { base, levels }
+    }
+
+    /// The copy to sample at `step` photo pixels per sample, and its factor.
+    fn level(&self, step: f64) -> (&RgbImage, f64) {
+        let mut chosen = (self.base, 1.0);
+        for (i, img) in self.levels.iter().enumerate() {
+            let factor = f64::from(1u32 << (i + 1));
+            if factor > step {
+                break;
+            }
+            chosen = (img, factor);
+        }
+        chosen
+    }
+}
+
+/// Samples a `side`×`side` planar RGB tensor through the affine map
+/// (u, v) → origin + u·ex + v·ey (photo pixels; `ex`, `ey` are one tensor pixel's steps), each
+/// channel mapped by `a·value + b`. Reads the pyramid level nearest the scale, bilinear, with
+/// 2×2 taps when a tensor pixel still spans more than 1.5 of its pixels. Outside the photo the
+/// value is `outside` (a letterbox), or the nearest border pixel.
 pub fn sample_chw(
-    rgb: &RgbImage,
+    pyramid: &Pyramid<'_>,
     side: usize,
     origin: (f64, f64),
     ex: (f64, f64),
@@ -143,55 +181,68 @@ pub fn sample_chw(
     (a, b): (f32, f32),
     outside: Option<f32>,
 ) -> Vec<f32> {
-    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
-    let raw = rgb.as_raw();
     let plane = side * side;
     let mut out = vec![outside.unwrap_or(0.0); 3 * plane];
-    if w == 0 || h == 0 {
+    let (full_w, full_h) = (
+        f64::from(pyramid.base.width()),
+        f64::from(pyramid.base.height()),
+    );
+    if full_w < 1.0 || full_h < 1.0 {
         return out;
     }
     let step = ex.0.hypot(ex.1).max(ey.0.hypot(ey.1));
-    let taps = (step.ceil() as usize).clamp(1, 4);
-    let offsets: Vec<f64> = (0..taps)
-        .map(|i| (i as f64 + 0.5) / taps as f64 - 0.5)
-        .collect();
-    let weight = 1.0 / (taps * taps) as f32;
-    let (wm, hm) = ((w - 1) as f64, (h - 1) as f64);
-    let bilinear = |x: f64, y: f64, acc: &mut [f32; 3]| {
-        let (x, y) = (x.clamp(0.0, wm), y.clamp(0.0, hm));
-        let (x0, y0) = (x as usize, y as usize);
-        let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
-        let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
-        let (i00, i01) = ((y0 * w + x0) * 3, (y0 * w + x1) * 3);
-        let (i10, i11) = ((y1 * w + x0) * 3, (y1 * w + x1) * 3);
-        for (c, slot) in acc.iter_mut().enumerate() {
-            let p = |i: usize| f32::from(raw[i + c]);
-            let top = p(i00) + (p(i01) - p(i00)) * fx;
-            let bottom = p(i10) + (p(i11) - p(i10)) * fx;
-            *slot += top + (bottom - top) * fy;
-        }
+    let (img, factor) = pyramid.level(step);
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let raw = img.as_raw();
+    // In the level's pixels.
+    let (origin, ex, ey) = (
+        (origin.0 / factor, origin.1 / factor),
+        (ex.0 / factor, ex.1 / factor),
+        (ey.0 / factor, ey.1 / factor),
+    );
+    let offsets: &[f64] = if step / factor > 1.5 {
+        &[-0.25, 0.25]
+    } else {
+        &[0.0]
     };
+    let weight = a / (offsets.len() * offsets.len()) as f32;
+    let (wm, hm) = ((w - 1) as f32, (h - 1) as f32);
+    let (wf, hf) = (w as f64, h as f64);
     for v in 0..side {
         for u in 0..side {
-            // Pixel centres map to pixel centres (image pixel i spans i..i+1 continuously).
+            // Pixel centres map to pixel centres (pixel i spans i..i+1 continuously).
             let (fu, fv) = (u as f64 + 0.5, v as f64 + 0.5);
             let cx = origin.0 + fu * ex.0 + fv * ey.0;
             let cy = origin.1 + fu * ex.1 + fv * ey.1;
-            let o = v * side + u;
-            if outside.is_some() && (cx < 0.0 || cy < 0.0 || cx > w as f64 || cy > h as f64) {
+            if outside.is_some() && (cx < 0.0 || cy < 0.0 || cx > wf || cy > hf) {
                 continue;
             }
             let mut acc = [0f32; 3];
-            for &ty in &offsets {
-                for &tx in &offsets {
-                    let x = cx + tx * ex.0 + ty * ey.0 - 0.5;
-                    let y = cy + tx * ex.1 + ty * ey.1 - 0.5;
-                    bilinear(x, y, &mut acc);
+            for &ty in offsets {
+                for &tx in offsets {
+                    let x = ((cx + tx * ex.0 + ty * ey.0 - 0.5) as f32).clamp(0.0, wm);
+                    let y = ((cy + tx * ex.1 + ty * ey.1 - 0.5) as f32).clamp(0.0, hm);
+                    let (x0, y0) = (x as usize, y as usize);
+                    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+                    let x1 = if x0 + 1 < w { x0 + 1 } else { x0 };
+                    let y1 = if y0 + 1 < h { y0 + 1 } else { y0 };
+                    let (i00, i01) = ((y0 * w + x0) * 3, (y0 * w + x1) * 3);
+                    let (i10, i11) = ((y1 * w + x0) * 3, (y1 * w + x1) * 3);
+                    for (c, slot) in acc.iter_mut().enumerate() {
+                        let p00 = f32::from(raw[i00 + c]);
+                        let p01 = f32::from(raw[i01 + c]);
+                        let p10 = f32::from(raw[i10 + c]);
+                        let p11 = f32::from(raw[i11 + c]);
+                        let top = p00 + (p01 - p00) * fx;
+                        let bottom = p10 + (p11 - p10) * fx;
+                        *slot += top + (bottom - top) * fy;
+                    }
                 }
             }
-            for (c, v) in acc.iter().enumerate() {
-                out[c * plane + o] = a * v * weight + b;
-            }
+            let o = v * side + u;
+            out[o] = acc[0] * weight + b;
+            out[plane + o] = acc[1] * weight + b;
+            out[2 * plane + o] = acc[2] * weight + b;
         }
     }
     out
@@ -213,7 +264,15 @@ mod tests {
     #[test]
     fn sampling_maps_pixel_centres() {
         let img = RgbImage::from_fn(4, 4, |x, y| image::Rgb([(x * 10) as u8, (y * 10) as u8, 0]));
-        let t = sample_chw(&img, 4, (0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 0.0), None);
+        let t = sample_chw(
+            &Pyramid::new(&img),
+            4,
+            (0.0, 0.0),
+            (1.0, 0.0),
+            (0.0, 1.0),
+            (1.0, 0.0),
+            None,
+        );
         assert_eq!(t[2], 20.0);
         assert_eq!(t[16 + 3 * 4], 30.0);
     }

@@ -23,48 +23,6 @@ impl Plane {
     pub fn at(&self, x: usize, y: usize) -> f32 {
         self.data[y * self.width + x]
     }
-
-    #[inline]
-    pub fn set(&mut self, x: usize, y: usize, v: f32) {
-        self.data[y * self.width + x] = v;
-    }
-
-    /// Value at integer coordinates clamped into the plane.
-    #[inline]
-    pub fn clamped(&self, x: isize, y: isize) -> f32 {
-        let x = x.clamp(0, self.width as isize - 1) as usize;
-        let y = y.clamp(0, self.height as isize - 1) as usize;
-        self.at(x, y)
-    }
-
-    /// Separable 3-tap [1 2 1]/4 smoothing, twice (≈ Gaussian σ ≈ 1).
-    pub fn smoothed(&self) -> Plane {
-        let mut p = self.clone();
-        for _ in 0..2 {
-            p = p.blur121();
-        }
-        p
-    }
-
-    fn blur121(&self) -> Plane {
-        let mut tmp = Plane::new(self.width, self.height);
-        for y in 0..self.height {
-            for x in 0..self.width {
-                let (xi, yi) = (x as isize, y as isize);
-                let v = self.clamped(xi - 1, yi) + 2.0 * self.at(x, y) + self.clamped(xi + 1, yi);
-                tmp.set(x, y, v / 4.0);
-            }
-        }
-        let mut out = Plane::new(self.width, self.height);
-        for y in 0..self.height {
-            for x in 0..self.width {
-                let (xi, yi) = (x as isize, y as isize);
-                let v = tmp.clamped(xi, yi - 1) + 2.0 * tmp.at(x, y) + tmp.clamped(xi, yi + 1);
-                out.set(x, y, v / 4.0);
-            }
-        }
-        out
-    }
 }
 
 /// Bilinear sample of `img` at (x, y), clamped at the borders.
@@ -125,12 +83,6 @@ impl Frame {
             self.origin.0 + du * c - dv * s,
             self.origin.1 + du * s + dv * c,
         )
-    }
-
-    /// Samples a `width`×`height` plane from `img` through this frame. When the frame shrinks
-    /// the image (step > 1.5) each sample averages a small neighbourhood to avoid aliasing.
-    pub fn sample(&self, img: &GrayImage, width: usize, height: usize) -> Plane {
-        self.sample_region(img, width, height, (0, width), (0, height))
     }
 
     /// `sample`, computing only columns `xs` and rows `ys` of the plane; the rest stays 0.
