@@ -50,6 +50,21 @@ impl Storage {
     }
 
     /// Removes an object; one that is already gone is not an error.
+    /// Writes, reads back and deletes a small object: storage that cannot be written loses every
+    /// upload, so readiness depends on it.
+    pub async fn probe(&self) -> AppResult<()> {
+        let key = format!("ready/{}", uuid::Uuid::now_v7());
+        self.put(&key, Bytes::from_static(b"ok")).await?;
+        let read = self.get(&key).await?;
+        self.delete(&key).await?;
+        match read {
+            Some(bytes) if bytes.as_ref() == b"ok" => Ok(()),
+            _ => Err(crate::error::AppError::internal(
+                "storage did not return what was written",
+            )),
+        }
+    }
+
     pub async fn delete(&self, key: &str) -> AppResult<()> {
         match self.store.delete(&Path::from(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),

@@ -37,7 +37,12 @@ pub fn queue_counts(
             (BusMessage::ClaimsChanged { school_id }, None) => {
                 crate::graphql::node::in_school_scope(&viewer, *school_id).is_ok()
             }
-            (BusMessage::BatchProgress { .. } | BusMessage::TicketChanged { .. }, _) => false,
+            (
+                BusMessage::BatchProgress { .. }
+                | BusMessage::TicketChanged { .. }
+                | BusMessage::SessionsEnded { .. },
+                _,
+            ) => false,
             (BusMessage::Resync, _) => true,
         };
         loop {

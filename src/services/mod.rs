@@ -2,8 +2,10 @@
 pub mod account_closure;
 pub mod accounts;
 pub mod catalogue;
+pub mod client_ip;
 pub mod collection_codes;
 pub mod cpu;
+pub mod deployment;
 pub mod enrollment;
 pub mod limits;
 pub mod notifications;
@@ -15,4 +17,5 @@ pub mod production;
 pub mod registry_export;
 pub mod review;
 pub mod sessions;
+pub mod staff_sign_in_guard;
 pub mod support;
