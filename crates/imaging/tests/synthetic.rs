@@ -211,3 +211,19 @@ fn a_flat_keystone_is_not_a_head_pitch() {
         );
     }
 }
+
+#[test]
+fn strip_shaped_photos_stay_fast() {
+    // No face in a long strip: the fallback search must not tile it into hundreds of squares.
+    for (w, h) in [(4000u32, 60u32), (60, 4000), (2000, 33)] {
+        let img = RgbImage::from_pixel(w, h, image::Rgb([120, 90, 60]));
+        let start = std::time::Instant::now();
+        let r = run(&img);
+        assert!(has_error(&r, "ID_NO_FACE"), "{w}x{h}");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "{w}x{h}: {:?}",
+            start.elapsed()
+        );
+    }
+}

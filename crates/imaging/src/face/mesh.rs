@@ -63,14 +63,23 @@ pub fn detect(rgb: &Pyramid<'_>) -> Vec<Detection> {
     if found.iter().any(|d| d.score >= MIN_SCORE) {
         return found;
     }
-    let tile = w.min(h) / 2.0;
-    if tile < 32.0 {
+    // Half the shorter side, but never under a quarter of the longer one: a strip-shaped photo
+    // (a fuzzer's 8000×100) would otherwise need hundreds of tiles. At most 7 × 7 tiles.
+    let tile = (w.min(h) / 2.0).max(w.max(h) / 4.0);
+    if w.min(h) < 32.0 {
         return found;
     }
     let stride = tile / 2.0;
     let positions = |extent: f64| {
         let n = ((extent - tile) / stride).ceil().max(0.0) as usize;
-        (0..=n).map(move |i| (i as f64 * stride).min(extent - tile))
+        // A tile longer than the photo is centred on it.
+        (0..=n).map(move |i| {
+            if extent < tile {
+                (extent - tile) / 2.0
+            } else {
+                (i as f64 * stride).min(extent - tile)
+            }
+        })
     };
     let mut all = Vec::new();
     for y in positions(h) {
