@@ -398,7 +398,10 @@ async fn upload_checked(shop: &Shop, token: &str, enrollment: &Value, name: &str
 }
 
 async fn submit(shop: &Shop, token: &str, input: Value) -> Value {
-    shop.app.data(Some(token), SUBMIT, json!({ "i": input })).await["submitOrder"].clone()
+    shop.app
+        .data(Some(token), SUBMIT, json!({ "i": input }))
+        .await["submitOrder"]
+        .clone()
 }
 
 /// 提交人工审核 end to end: a photo the check failed on a judgement (head roll) is submitted
@@ -426,7 +429,10 @@ async fn a_soft_failed_photo_goes_to_a_reviewer_on_request_and_a_hard_one_never(
         json!({ "photoId": hard["id"], "notificationConsent": true, "manualReview": true }),
     )
     .await;
-    assert_eq!(refused["userErrors"][0]["code"], "PHOTO_NOT_PASSED", "{refused}");
+    assert_eq!(
+        refused["userErrors"][0]["code"], "PHOTO_NOT_PASSED",
+        "{refused}"
+    );
     assert_eq!(refused["order"], Value::Null);
 
     let soft = upload_checked(&shop, &s.token, &s.enrollment, "obama_roll15.jpg").await;
@@ -446,7 +452,10 @@ async fn a_soft_failed_photo_goes_to_a_reviewer_on_request_and_a_hard_one_never(
         json!({ "photoId": soft["id"], "notificationConsent": true }),
     )
     .await;
-    assert_eq!(plain["userErrors"][0]["code"], "PHOTO_NOT_PASSED", "{plain}");
+    assert_eq!(
+        plain["userErrors"][0]["code"], "PHOTO_NOT_PASSED",
+        "{plain}"
+    );
 
     let mut live = subscribe_to(&shop, &s.token, UPDATES, json!({})).await;
     let submitted = submit(
@@ -520,6 +529,11 @@ async fn a_soft_failed_photo_goes_to_a_reviewer_on_request_and_a_hard_one_never(
     }
     assert_eq!(
         events,
-        ["SUBMIT", "PAYMENT_CONFIRMED", "ENQUEUE_FOR_REVIEW", "APPROVE"]
+        [
+            "SUBMIT",
+            "PAYMENT_CONFIRMED",
+            "ENQUEUE_FOR_REVIEW",
+            "APPROVE"
+        ]
     );
 }

@@ -116,7 +116,13 @@ mod tests {
         for code in ["FMT_FILE", "FMT_DIMENSIONS", "ID_NO_FACE", "ID_MULTI_FACE"] {
             assert_eq!(issue_kind(code), IssueKind::Hard, "{code}");
         }
-        for code in ["POSE_PITCH", "LIGHT_UNDER", "QUAL_BLUR", "BG_NOT_UNIFORM", "EYES_CLOSED"] {
+        for code in [
+            "POSE_PITCH",
+            "LIGHT_UNDER",
+            "QUAL_BLUR",
+            "BG_NOT_UNIFORM",
+            "EYES_CLOSED",
+        ] {
             assert_eq!(issue_kind(code), IssueKind::Soft, "{code}");
         }
     }

@@ -191,7 +191,11 @@ fn holds(label: &Value, r: &CheckReport) -> bool {
     let codes = |key: &str| -> Vec<String> {
         label[key]
             .as_array()
-            .map(|a| a.iter().filter_map(|c| c.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     match label["verdict"].as_str() {

@@ -80,7 +80,11 @@ impl CheckReport {
             .error_codes()
             .iter()
             .any(|c| issue_kind(c) == IssueKind::Hard);
-        Some(if hard { IssueKind::Hard } else { IssueKind::Soft })
+        Some(if hard {
+            IssueKind::Hard
+        } else {
+            IssueKind::Soft
+        })
     }
 
     /// The measure called `name`, if it was taken.

@@ -41,7 +41,10 @@ fn anchors() -> Vec<(f64, f64)> {
     for (grid, per_cell) in [(16usize, 2usize), (8, 6)] {
         for y in 0..grid {
             for x in 0..grid {
-                let c = ((x as f64 + 0.5) / grid as f64, (y as f64 + 0.5) / grid as f64);
+                let c = (
+                    (x as f64 + 0.5) / grid as f64,
+                    (y as f64 + 0.5) / grid as f64,
+                );
                 out.extend(std::iter::repeat_n(c, per_cell));
             }
         }
@@ -248,15 +251,7 @@ impl Mesh {
             centre.0 - half * (ex.0 + ey.0),
             centre.1 - half * (ex.1 + ey.1),
         );
-        let input = models::sample_chw(
-            rgb,
-            MESH_SIZE,
-            origin,
-            ex,
-            ey,
-            (1.0 / 255.0, 0.0),
-            None,
-        );
+        let input = models::sample_chw(rgb, MESH_SIZE, origin, ex, ey, (1.0 / 255.0, 0.0), None);
         let (raw, logit) = models::get().run_mesh(input).ok()?;
         let presence = sigmoid(f64::from(logit));
         if presence < MIN_PRESENCE {
@@ -350,7 +345,11 @@ impl Mesh {
         let x = normalise(x);
         let upper = self.mean(&idx::MIDLINE_UPPER);
         let lower = self.mean(&idx::MIDLINE_LOWER);
-        let mut y = [lower[0] - upper[0], lower[1] - upper[1], lower[2] - upper[2]];
+        let mut y = [
+            lower[0] - upper[0],
+            lower[1] - upper[1],
+            lower[2] - upper[2],
+        ];
         let d = dot(x, y);
         for (k, v) in y.iter_mut().enumerate() {
             *v -= d * x[k];
@@ -514,10 +513,9 @@ mod tests {
         let mesh = Mesh::of(&pyramid, &d[0]).expect("mesh");
         let base = mesh.pose();
         let n = mesh.points.len() as f64;
-        let c = mesh
-            .points
-            .iter()
-            .fold([0.0; 3], |a, p| [a[0] + p[0] / n, a[1] + p[1] / n, a[2] + p[2] / n]);
+        let c = mesh.points.iter().fold([0.0; 3], |a, p| {
+            [a[0] + p[0] / n, a[1] + p[1] / n, a[2] + p[2] / n]
+        });
         let turned = |yaw: f64, pitch: f64| {
             let (sy, cy) = yaw.to_radians().sin_cos();
             let (sp, cp) = pitch.to_radians().sin_cos();
@@ -541,12 +539,19 @@ mod tests {
         };
         for angle in [-20.0, -10.0, 10.0, 20.0] {
             let p = turned(0.0, angle);
-            assert!((p.pitch - base.pitch - angle).abs() < 1.5, "pitch {angle}: {p:?} from {base:?}");
+            assert!(
+                (p.pitch - base.pitch - angle).abs() < 1.5,
+                "pitch {angle}: {p:?} from {base:?}"
+            );
             let y = turned(angle, 0.0);
-            assert!((y.yaw - base.yaw - angle).abs() < 1.5, "yaw {angle}: {y:?} from {base:?}");
+            assert!(
+                (y.yaw - base.yaw - angle).abs() < 1.5,
+                "yaw {angle}: {y:?} from {base:?}"
+            );
         }
         // Face proportions: the chin and jaw 15 % shorter, the forehead 15 % longer.
-        let eye_y = (mesh.points[idx::RIGHT_EYE_OUTER][1] + mesh.points[idx::LEFT_EYE_OUTER][1]) / 2.0;
+        let eye_y =
+            (mesh.points[idx::RIGHT_EYE_OUTER][1] + mesh.points[idx::LEFT_EYE_OUTER][1]) / 2.0;
         let reshaped = Mesh {
             points: mesh
                 .points

@@ -120,11 +120,12 @@ fn run(plan: &Plan, chw: Vec<f32>, side: usize) -> Result<TVec<TValue>, String> 
 
 fn slice(out: &TVec<TValue>, i: usize, len: usize) -> Result<Vec<f32>, String> {
     let t = out.get(i).ok_or_else(|| format!("output {i} missing"))?;
-    let view = t
-        .to_plain_array_view::<f32>()
-        .map_err(|e| e.to_string())?;
+    let view = t.to_plain_array_view::<f32>().map_err(|e| e.to_string())?;
     if view.len() != len {
-        return Err(format!("output {i} has {} values, expected {len}", view.len()));
+        return Err(format!(
+            "output {i} has {} values, expected {len}",
+            view.len()
+        ));
     }
     Ok(view.iter().copied().collect())
 }
