@@ -75,7 +75,7 @@ fn main() {
         let train: Vec<usize> = (0..photos.len())
             .filter(|&i| photos[i].person.is_some_and(|p| p != held))
             .collect();
-        let mut spec = default.clone();
+        let mut spec = default;
         let t = &mut spec.thresholds;
         let passed = |i: &usize| photos[*i].label["verdict"] == "PASSED";
         let faulted = |i: &usize, code: &str| {
