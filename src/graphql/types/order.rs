@@ -11,10 +11,10 @@ use crate::{
         context::ContextExt,
         loaders::{AccountId, EnrollmentId, EventsOfOrder, OrderId, PhotoId, load},
     },
-    http::files::signed_url,
     ids::NodeType,
     integrations::wechat_pay::PayParams,
     services::accounts::phone_for,
+    storage::links::signed_url,
 };
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]

@@ -9,9 +9,9 @@ use crate::{
         context::ContextExt,
         loaders::{EnrollmentId, load},
     },
-    http::files::{signed_preview_url, signed_url},
     ids::NodeType,
     services::photos::{self, PhotoSource},
+    storage::links::{signed_preview_url, signed_url},
 };
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]

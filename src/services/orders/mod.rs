@@ -19,8 +19,8 @@ use crate::{
     AppState,
     entities::{order, photo, project},
     error::{AppError, AppResult, is_unique_violation},
-    graphql::node::in_school_scope,
     services::payments,
+    services::scope::in_school_scope,
 };
 
 /// How many later milliseconds to try when an order number is taken.

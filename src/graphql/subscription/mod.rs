@@ -1,9 +1,18 @@
-//! Subscriptions over graphql-transport-ws (`/graphql/ws`).
+//! Subscriptions over graphql-transport-ws (`/graphql/ws`): the root type here, the streams in
+//! `order_feed` (orderUpdates: replay, then live) and `dashboards` (queueStats,
+//! productionProgress).
+pub mod dashboards;
+pub mod order_feed;
+
 use async_graphql::{Context, ID, Subscription};
 use futures::{Stream, StreamExt};
 use sea_orm::EntityTrait;
 use tokio::sync::broadcast::error::RecvError;
 
+use self::{
+    dashboards as watch,
+    order_feed::{self as feed, Audience},
+};
 use super::{
     context::ContextExt,
     types::{
@@ -15,11 +24,7 @@ use super::{
 use crate::{
     entities::support_ticket,
     error::AppError,
-    events::{
-        BusMessage,
-        feed::{self, Audience},
-        watch,
-    },
+    events::BusMessage,
     ids::NodeType,
     services::{orders, support},
 };
@@ -78,10 +83,9 @@ impl SubscriptionRoot {
         if !viewer.is_staff() {
             return Err(AppError::Forbidden.into_graphql());
         }
-        let school =
-            crate::services::review::scoped_school(&state, &viewer, school_code.as_deref())
-                .await
-                .map_err(AppError::into_graphql)?;
+        let school = crate::services::scope::school_filter(&state, &viewer, school_code.as_deref())
+            .await
+            .map_err(AppError::into_graphql)?;
         let clock = state.clock.clone();
         let code = school_code.clone();
         Ok(

@@ -6,7 +6,7 @@ use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-use super::BusMessage;
+use crate::events::BusMessage;
 use crate::{
     AppState,
     entities::production_batch,
@@ -32,10 +32,10 @@ pub fn queue_counts(
             (BusMessage::OrderEvent(p), Some(s)) => p.school_id == s,
             (BusMessage::ClaimsChanged { school_id }, Some(s)) => *school_id == s,
             (BusMessage::OrderEvent(p), None) => {
-                crate::graphql::node::in_school_scope(&viewer, p.school_id).is_ok()
+                crate::services::scope::in_school_scope(&viewer, p.school_id).is_ok()
             }
             (BusMessage::ClaimsChanged { school_id }, None) => {
-                crate::graphql::node::in_school_scope(&viewer, *school_id).is_ok()
+                crate::services::scope::in_school_scope(&viewer, *school_id).is_ok()
             }
             (
                 BusMessage::BatchProgress { .. }
