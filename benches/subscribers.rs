@@ -109,6 +109,7 @@ impl Server {
             .current_dir(dir.path())
             .env_clear()
             .env("CAMPUS_PHOTO_BIND", &addr)
+            .env("CAMPUS_PHOTO_METRICS_BIND", "off")
             .env(
                 "DATABASE_URL",
                 format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()),

@@ -191,6 +191,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Config::from_env()?;
             let db = crate::db::connect(&config.database_url, None).await?;
             crate::db::migrate(&db).await?;
+            crate::services::deployment::check_secret_key(
+                &db,
+                &config.secret_key,
+                chrono::Utc::now(),
+            )
+            .await?;
             println!("migrations applied");
             Ok(())
         }

@@ -39,6 +39,10 @@ pub struct Config {
     /// Prefix of the rate-limit keys in Redis, so deployments sharing a Redis stay apart.
     pub rate_limit_namespace: String,
     pub introspection: bool,
+    /// Proxies whose forwarding headers name the client (`CAMPUS_PHOTO_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::services::client_ip::TrustedProxies,
+    /// Where `/metrics` is served, apart from the public port; `None` when switched off.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// The 32-byte master secret. Debug never prints it.
@@ -202,8 +206,16 @@ impl Config {
             ));
         }
 
+        // Every instance on one PostgreSQL must share the key, so none may invent its own.
+        let shared_database = !database_url.starts_with("sqlite:");
         let secret_key = match get("CAMPUS_PHOTO_SECRET_KEY") {
             Some(text) => parse_secret(text)?,
+            None if shared_database => {
+                return Err(invalid(
+                    "CAMPUS_PHOTO_SECRET_KEY",
+                    "is required with PostgreSQL: every instance must use the same key (generate one with `openssl rand -base64 32`)",
+                ));
+            }
             None if may_create_dev_secret => load_or_create_dev_secret(DEV_SECRET_PATH.as_ref())?,
             None => return Err(invalid("CAMPUS_PHOTO_SECRET_KEY", "is required")),
         };
@@ -229,6 +241,9 @@ impl Config {
             .unwrap_or_else(campus_photo_codes::token::dev_keyring_entry);
         campus_photo_codes::token::KeyRing::parse(&collection_code_keys)
             .map_err(|e| invalid("COLLECTION_CODE_KEYS", e.to_string()))?;
+        let trusts_dev_codes = collection_code_keys
+            .split(',')
+            .any(|entry| entry.trim() == campus_photo_codes::token::dev_keyring_entry());
 
         let wechat = match (get("WECHAT_APPID"), get("WECHAT_SECRET")) {
             (None, None) => None,
@@ -275,6 +290,14 @@ impl Config {
             return Err(invalid(
                 "WECHATPAY_NOTIFY_URL",
                 "a real merchant needs the public https URL of /payments/wechat/notify",
+            ));
+        }
+        // The development issuer's private key is public (it signs the demo's codes): a service
+        // that talks to real WeChat must not accept codes signed with it.
+        if trusts_dev_codes && (wechat.is_some() || wechat_pay.is_some()) {
+            return Err(invalid(
+                "COLLECTION_CODE_KEYS",
+                "with real WeChat settings, set the registry's issuer keys: the built-in development key is refused",
             ));
         }
         let wechat_pay_api_base = get("WECHATPAY_API_BASE")
@@ -340,6 +363,26 @@ impl Config {
             Some(_) => return Err(invalid("GRAPHQL_INTROSPECTION", "expected true or false")),
         };
 
+        let trusted_proxies = crate::services::client_ip::TrustedProxies::parse(
+            get("CAMPUS_PHOTO_TRUSTED_PROXIES").unwrap_or(""),
+        )
+        .map_err(|bad| {
+            invalid(
+                "CAMPUS_PHOTO_TRUSTED_PROXIES",
+                format!("`{bad}` is not an address or CIDR block (e.g. 10.0.0.0/8,::1)"),
+            )
+        })?;
+        let metrics_bind = match get("CAMPUS_PHOTO_METRICS_BIND") {
+            Some("off") => None,
+            Some(text) => Some(text.parse().map_err(|_| {
+                invalid(
+                    "CAMPUS_PHOTO_METRICS_BIND",
+                    "expected host:port (e.g. 127.0.0.1:9090) or off",
+                )
+            })?),
+            None => Some(SocketAddr::from(([127, 0, 0, 1], 9090))),
+        };
+
         Ok(Self {
             bind,
             database_url,
@@ -362,6 +405,8 @@ impl Config {
             rate_limits,
             rate_limit_namespace,
             introspection,
+            trusted_proxies,
+            metrics_bind,
         })
     }
 }
@@ -498,6 +543,8 @@ mod tests {
             ("WECHAT_APPID", "wx123"),
             ("GRAPHQL_INTROSPECTION", "maybe"),
             ("COLLECTION_CODE_KEYS", "iss:kid:notbase64!"),
+            ("CAMPUS_PHOTO_TRUSTED_PROXIES", "10.0.0.0/40"),
+            ("CAMPUS_PHOTO_METRICS_BIND", "everywhere"),
         ] {
             let err = Config::from_vars(&vars(&[(k, v)]), false).expect_err(k);
             let text = err.to_string();
@@ -505,6 +552,38 @@ mod tests {
                 text.starts_with(k) || (k == "WECHAT_APPID" && text.starts_with("WECHAT_SECRET"));
             assert!(named, "{k}: {text}");
         }
+    }
+
+    #[test]
+    fn postgres_needs_an_explicit_secret_key() {
+        let mut v = vars(&[("DATABASE_URL", "postgres://db/x")]);
+        v.remove("CAMPUS_PHOTO_SECRET_KEY");
+        let err = Config::from_vars(&v, true).expect_err("no key").to_string();
+        assert!(err.starts_with("CAMPUS_PHOTO_SECRET_KEY"), "{err}");
+        assert!(err.contains("PostgreSQL"), "{err}");
+    }
+
+    #[test]
+    fn real_wechat_refuses_the_development_code_key() {
+        let real = [("WECHAT_APPID", "wx123"), ("WECHAT_SECRET", "s")];
+        let err = Config::from_vars(&vars(&real), false)
+            .expect_err("dev key with real WeChat")
+            .to_string();
+        assert!(err.starts_with("COLLECTION_CODE_KEYS"), "{err}");
+        let issuer = "chsi:k1:".to_string() + &STANDARD.encode([3u8; 32]);
+        let mut with_keys = vars(&real);
+        with_keys.insert("COLLECTION_CODE_KEYS".into(), issuer);
+        assert!(Config::from_vars(&with_keys, false).is_ok());
+        // The sandbox keeps the development key, so the demo's codes work.
+        assert!(Config::from_vars(&vars(&[]), false).is_ok());
+    }
+
+    #[test]
+    fn metrics_listen_on_loopback_unless_told_otherwise() {
+        let c = Config::from_vars(&vars(&[]), false).expect("defaults");
+        assert_eq!(c.metrics_bind, Some("127.0.0.1:9090".parse().unwrap()));
+        let off = Config::from_vars(&vars(&[("CAMPUS_PHOTO_METRICS_BIND", "off")]), false);
+        assert_eq!(off.expect("off").metrics_bind, None);
     }
 
     #[test]

@@ -62,6 +62,8 @@ pub struct AppState {
     pub relay: events::relay::Relay,
     /// Fans order events out to `orderUpdates` subscribers, loading each once.
     pub hub: Arc<events::hub::Hub>,
+    /// Open WebSockets by session, closed when their session ends.
+    pub sockets: Arc<events::sockets::SocketSessions>,
     /// Set to true when the process begins to shut down: open WebSockets close with 1001.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
     /// Prometheus metrics (`/metrics`).
@@ -136,7 +138,7 @@ impl AppState {
                 (None, None) => Arc::new(integrations::wechat_shipping::SandboxWeChatShipping),
             };
         let (wechat_pay, pay_trust) =
-            build_wechat_pay(&config, clock.clone(), overrides.sandbox_pay_keys)?;
+            build_wechat_pay(&config, &db, clock.clone(), overrides.sandbox_pay_keys)?;
         type Shared = (
             Arc<dyn NonceStore>,
             Arc<dyn events::bus::EventBus>,
@@ -186,6 +188,7 @@ impl AppState {
             bus,
             relay: events::relay::Relay::default(),
             hub: Arc::default(),
+            sockets: Arc::default(),
             config: Arc::new(config),
         })
     }
@@ -194,6 +197,7 @@ impl AppState {
 /// The real WeChat Pay client when a merchant is configured, the sandbox otherwise.
 fn build_wechat_pay(
     config: &Config,
+    db: &DatabaseConnection,
     clock: SharedClock,
     sandbox_keys: Option<Arc<SandboxKeys>>,
 ) -> anyhow::Result<(Arc<dyn WeChatPay>, NotificationTrust)> {
@@ -233,7 +237,8 @@ fn build_wechat_pay(
                 }
                 format!("http://{addr}/payments/wechat/notify")
             });
-            let sandbox = SandboxWeChatPay::new(keys, appid, notify_url, http, clock);
+            let sandbox = SandboxWeChatPay::new(keys, appid, notify_url, http, clock)
+                .persisted_in(db.clone());
             Ok((Arc::new(sandbox), trust))
         }
     }
@@ -260,6 +265,7 @@ pub async fn start(config: Config, overrides: Overrides) -> anyhow::Result<AppSt
     integrations::http_client::install_crypto_provider();
     let db = db::connect(&config.database_url, None).await?;
     db::migrate(&db).await?;
+    services::deployment::check_secret_key(&db, &config.secret_key, chrono::Utc::now()).await?;
     let state = AppState::new(config, db, overrides)?;
     if services::accounts::ensure_bootstrap_admin(&state).await? {
         tracing::info!("bootstrap admin created");
@@ -272,7 +278,17 @@ const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Serves until SIGINT/SIGTERM, then drains in-flight requests.
 pub async fn serve(state: AppState) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(state.config.bind).await?;
+    let listener = TcpListener::bind(state.config.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.config.bind))?;
+    if let Some(addr) = state.config.metrics_bind {
+        let metrics = TcpListener::bind(addr).await.map_err(|e| {
+            anyhow::anyhow!("cannot listen on {addr} for /metrics (CAMPUS_PHOTO_METRICS_BIND): {e}")
+        })?;
+        tracing::info!(addr = %metrics.local_addr()?, "serving /metrics");
+        let router = http::metrics_router(state.clone());
+        tokio::spawn(async move { axum::serve(metrics, router).await });
+    }
     let resumed = services::production::resume_unfinished(&state, true).await?;
     if resumed > 0 {
         tracing::info!(batches = resumed, "resuming unfinished production batches");

@@ -59,6 +59,10 @@ pub struct Metrics {
     pub queues: Family<Queue, Gauge>,
     /// Also read directly (statement counts in tests and benchmarks).
     sql_statements: Counter,
+    /// Operation names that may become a label: the schema's root fields and the operations of
+    /// the known documents. Names come from clients, so anything else is counted as `other`;
+    /// otherwise each new name would add series until the scraper falls over.
+    known_operations: std::sync::OnceLock<std::collections::HashSet<String>>,
 }
 
 impl Default for Metrics {
@@ -131,10 +135,24 @@ impl Metrics {
             payment_notifications,
             queues,
             sql_statements,
+            known_operations: std::sync::OnceLock::new(),
         }
     }
 
     /// Called by the database connection for every statement.
+    /// Sets the operation names that are labelled as themselves (once, at start).
+    pub fn know_operations(&self, names: impl IntoIterator<Item = String>) {
+        let _ = self.known_operations.set(names.into_iter().collect());
+    }
+
+    /// The label for an operation name: itself when known, `other` otherwise.
+    pub fn operation_label(&self, name: String) -> String {
+        match self.known_operations.get() {
+            Some(known) if known.contains(&name) => name,
+            _ => "other".into(),
+        }
+    }
+
     pub fn count_statement(&self) {
         self.sql_statements.inc();
     }
@@ -233,10 +251,11 @@ impl Extension for OperationTimer {
             .lock()
             .ok()
             .and_then(|s| s.clone())
-            .map(|(name, kind)| (operation_name.map_or(name, str::to_string), kind))
+            .map(|(name, kind)| {
+                let name = operation_name.map_or(name, str::to_string);
+                (self.metrics.operation_label(name), kind)
+            })
             .unwrap_or_else(|| ("invalid".into(), "query"));
-        // Names come from clients: cap their length so a client cannot grow the label set much.
-        let operation: String = operation.chars().take(64).collect();
         self.metrics
             .request_seconds
             .get_or_create(&OperationName {

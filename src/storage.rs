@@ -50,6 +50,21 @@ impl Storage {
     }
 
     /// Removes an object; one that is already gone is not an error.
+    /// Writes, reads back and deletes a small object: storage that cannot be written loses every
+    /// upload, so readiness depends on it.
+    pub async fn probe(&self) -> AppResult<()> {
+        let key = format!("ready/{}", uuid::Uuid::now_v7());
+        self.put(&key, Bytes::from_static(b"ok")).await?;
+        let read = self.get(&key).await?;
+        self.delete(&key).await?;
+        match read {
+            Some(bytes) if bytes.as_ref() == b"ok" => Ok(()),
+            _ => Err(crate::error::AppError::internal(
+                "storage did not return what was written",
+            )),
+        }
+    }
+
     pub async fn delete(&self, key: &str) -> AppResult<()> {
         match self.store.delete(&Path::from(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
@@ -108,5 +123,37 @@ mod tests {
     #[test]
     fn unknown_schemes_are_refused() {
         assert!(Storage::from_url("ftp://x").is_err());
+    }
+}
+
+/// Signed, expiring links to stored objects and previews (served by `http::files`, which checks
+/// the same signatures). Made here, below the API layers, since resolvers and services both hand
+/// them out.
+pub mod links {
+    use crate::AppState;
+
+    /// How long a signed link stays valid.
+    pub const LINK_TTL_SECS: i64 = 15 * 60;
+
+    pub(crate) fn message(key: &str, exp: i64) -> Vec<u8> {
+        format!("files\n{key}\n{exp}").into_bytes()
+    }
+
+    /// A link to `key` that works for `LINK_TTL_SECS`.
+    pub fn signed_url(state: &AppState, key: &str) -> String {
+        let exp = state.clock.now().timestamp() + LINK_TTL_SECS;
+        let sig = state.crypto.sign(&message(key, exp));
+        format!("/files/{key}?exp={exp}&sig={sig}")
+    }
+
+    pub(crate) fn preview_message(photo: &str, exp: i64) -> Vec<u8> {
+        format!("preview\n{photo}\n{exp}").into_bytes()
+    }
+
+    /// A link to the standard-photo preview of the photo with global id `photo`.
+    pub fn signed_preview_url(state: &AppState, photo: &str) -> String {
+        let exp = state.clock.now().timestamp() + LINK_TTL_SECS;
+        let sig = state.crypto.sign(&preview_message(photo, exp));
+        format!("/previews/{photo}.jpg?exp={exp}&sig={sig}")
     }
 }

@@ -12,6 +12,7 @@ mod m20261123_000007_account_deletion;
 mod m20261123_000008_support_tickets;
 mod m20261123_000009_print_orders;
 mod m20261123_000010_nonce_states;
+mod m20261205_000011_hardening;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_support_tickets::Migration),
             Box::new(m20261123_000009_print_orders::Migration),
             Box::new(m20261123_000010_nonce_states::Migration),
+            Box::new(m20261205_000011_hardening::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! sea-orm entities, one module per table. Row ids are UUIDv7 (time-ordered) and never shown.
 pub mod account;
+pub mod deployment_setting;
 pub mod enrollment;
 pub mod failed_attempt;
 pub mod order;
@@ -16,6 +17,7 @@ pub mod refund;
 pub mod registry_export;
 pub mod registry_export_item;
 pub mod review_claim;
+pub mod sandbox_trade;
 pub mod school;
 pub mod session;
 pub mod support_message;

@@ -17,7 +17,7 @@ use crate::{
     AppState,
     entities::{order, order_event},
     error::{AppError, AppResult},
-    graphql::node::in_school_scope,
+    services::scope::in_school_scope,
     services::sessions::Viewer,
 };
 

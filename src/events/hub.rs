@@ -189,7 +189,8 @@ async fn dispatch(hub: &Hub, state: &AppState, burst: Vec<BusMessage>) {
             BusMessage::Resync => hub.resync_all(),
             BusMessage::ClaimsChanged { .. }
             | BusMessage::BatchProgress { .. }
-            | BusMessage::TicketChanged { .. } => {}
+            | BusMessage::TicketChanged { .. }
+            | BusMessage::SessionsEnded { .. } => {}
         }
     }
 }
@@ -242,6 +243,7 @@ mod tests {
             session_id: Uuid::from_u128(2),
             role,
             school_id,
+            expires_at: chrono::DateTime::UNIX_EPOCH,
         }
     }
 

@@ -5,6 +5,7 @@ pub mod bus;
 pub mod feed;
 pub mod hub;
 pub mod relay;
+pub mod sockets;
 pub mod watch;
 
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,12 @@ pub enum BusMessage {
         ticket_id: Uuid,
         account_id: Option<Uuid>,
         school_id: Option<Uuid>,
+    },
+    /// Sessions ended (sign-out, sign-out everywhere, account deletion): one session, or every
+    /// session of the account when `session_id` is `None`. Their open WebSockets close.
+    SessionsEnded {
+        account_id: Uuid,
+        session_id: Option<Uuid>,
     },
     /// Sent in process when the Redis subscription (re)connects: whatever was published while
     /// it was down never arrived, so subscribers re-read from the database.

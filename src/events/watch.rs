@@ -32,12 +32,17 @@ pub fn queue_counts(
             (BusMessage::OrderEvent(p), Some(s)) => p.school_id == s,
             (BusMessage::ClaimsChanged { school_id }, Some(s)) => *school_id == s,
             (BusMessage::OrderEvent(p), None) => {
-                crate::graphql::node::in_school_scope(&viewer, p.school_id).is_ok()
+                crate::services::scope::in_school_scope(&viewer, p.school_id).is_ok()
             }
             (BusMessage::ClaimsChanged { school_id }, None) => {
-                crate::graphql::node::in_school_scope(&viewer, *school_id).is_ok()
+                crate::services::scope::in_school_scope(&viewer, *school_id).is_ok()
             }
-            (BusMessage::BatchProgress { .. } | BusMessage::TicketChanged { .. }, _) => false,
+            (
+                BusMessage::BatchProgress { .. }
+                | BusMessage::TicketChanged { .. }
+                | BusMessage::SessionsEnded { .. },
+                _,
+            ) => false,
             (BusMessage::Resync, _) => true,
         };
         loop {

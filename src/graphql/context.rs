@@ -4,7 +4,7 @@ use async_graphql::Context;
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    http::ClientIp,
+    services::client_ip::ClientIp,
     services::limits::{Action, Subject},
     services::sessions::{Auth, Viewer},
 };
@@ -17,6 +17,8 @@ pub trait ContextExt {
     /// Counts `action` against the caller: the signed-in account, else the peer address.
     /// THROTTLED once over the limit.
     fn rate_limit(&self, action: Action) -> impl Future<Output = AppResult<()>> + Send;
+    /// Where the request came from (unknown without connection info).
+    fn client_ip(&self) -> ClientIp;
 }
 
 impl ContextExt for Context<'_> {
@@ -32,13 +34,15 @@ impl ContextExt for Context<'_> {
         self.auth().viewer()
     }
 
+    fn client_ip(&self) -> ClientIp {
+        self.data_opt::<ClientIp>()
+            .copied()
+            .unwrap_or(ClientIp(None))
+    }
+
     fn rate_limit(&self, action: Action) -> impl Future<Output = AppResult<()>> + Send {
         let subject = match (action, self.viewer()) {
-            (Action::SignIn, _) | (_, Err(_)) => self
-                .data_opt::<ClientIp>()
-                .copied()
-                .unwrap_or(ClientIp(None))
-                .subject(),
+            (Action::SignIn, _) | (_, Err(_)) => self.client_ip().subject(),
             (_, Ok(viewer)) => Subject::Account(viewer.account_id),
         };
         let limiter = self.state().limiter.clone();

@@ -1,11 +1,17 @@
-//! `extensions.cost` on every response: the operation's complexity and depth as validated, and
-//! the limits they are held to (an operation over either is refused before it runs).
+//! `extensions.cost` on every response: the operation's complexity and depth as validated, the
+//! fields it selects once fragments are expanded, and the limits they are held to (an operation
+//! over any of them is refused before it runs).
 use std::sync::{Arc, Mutex};
 
 use async_graphql::{
-    Response, ServerError, ValidationResult, Value,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextValidation},
+    Response, ServerError, ServerResult, ValidationResult, Value, Variables,
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+    },
+    parser::types::ExecutableDocument,
 };
+
+use super::request_shape::{MAX_EXPANDED_FIELDS, expanded_fields};
 
 pub struct QueryCost {
     pub max_complexity: usize,
@@ -18,6 +24,7 @@ impl ExtensionFactory for QueryCost {
             max_complexity: self.max_complexity,
             max_depth: self.max_depth,
             measured: Mutex::new(None),
+            fields: Mutex::new(None),
         })
     }
 }
@@ -26,6 +33,8 @@ struct CostReport {
     max_complexity: usize,
     max_depth: usize,
     measured: Mutex<Option<(usize, usize)>>,
+    /// Fields selected with fragments expanded (counted after parsing).
+    fields: Mutex<Option<usize>>,
 }
 
 fn number(n: usize) -> Value {
@@ -48,7 +57,28 @@ impl Extension for CostReport {
         );
         cost.insert(async_graphql::Name::new("depth"), number(depth));
         cost.insert(async_graphql::Name::new("maxDepth"), number(self.max_depth));
+        if let Some(fields) = self.fields.lock().ok().and_then(|mut f| f.take()) {
+            cost.insert(async_graphql::Name::new("fields"), number(fields));
+            cost.insert(
+                async_graphql::Name::new("maxFields"),
+                number(MAX_EXPANDED_FIELDS),
+            );
+        }
         response.extension("cost", Value::Object(cost))
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        if let Ok(mut f) = self.fields.lock() {
+            *f = Some(expanded_fields(&document));
+        }
+        Ok(document)
     }
 
     async fn validation(

@@ -7,6 +7,7 @@ pub mod loaders;
 pub mod mutation;
 pub mod node;
 pub mod query;
+pub mod request_shape;
 pub mod subscription;
 pub mod subscription_limit;
 pub mod types;
@@ -29,6 +30,8 @@ pub fn build_schema(state: AppState) -> AppSchema {
     .limit_complexity(limits.max_query_complexity)
     .limit_recursive_depth(32)
     .limit_directives(20)
+    // First, so that nothing else sees a document before its shape is checked.
+    .extension(request_shape::RequestShape)
     .extension(crate::metrics::GraphqlMetrics(state.metrics.clone()))
     .extension(subscription_limit::SubscriptionLimit)
     .extension(cost::QueryCost {
@@ -36,7 +39,8 @@ pub fn build_schema(state: AppState) -> AppSchema {
         max_depth: limits.max_query_depth,
     });
     if !state.config.introspection {
-        builder = builder.disable_introspection();
+        // "Did you mean …?" would spell the schema out one field at a time.
+        builder = builder.disable_introspection().disable_suggestions();
     }
     builder.data(state).finish()
 }

@@ -16,8 +16,9 @@ use super::{
     },
 };
 use crate::{
-    error::{ApiResult, AppError, AppResult},
+    error::{ApiResult, AppError},
     ids::NodeType,
+    services::scope::in_school_scope,
 };
 
 #[derive(Interface)]
@@ -123,18 +124,4 @@ pub async fn resolve(ctx: &Context<'_>, id: &str) -> ApiResult<Node> {
             .map(|p| Node::PrintOrder(crate::graphql::types::print_order::PrintOrder::whole(p))),
     };
     node.ok_or_else(|| not_found().into())
-}
-
-/// Staff bound to a school see only that school.
-pub fn in_school_scope(
-    viewer: &crate::services::sessions::Viewer,
-    school_id: uuid::Uuid,
-) -> AppResult<()> {
-    match (viewer.role, viewer.school_id) {
-        (Role::Admin, _) => Ok(()),
-        (Role::Student, _) => Err(AppError::Forbidden),
-        (_, None) => Ok(()),
-        (_, Some(own)) if own == school_id => Ok(()),
-        _ => Err(AppError::Forbidden),
-    }
 }

@@ -1,6 +1,6 @@
 use crate::error::ApiResult;
 use async_graphql::{Context, ID, Object, connection::Connection};
-use campus_photo_domain::{codes::Role, reasons};
+use campus_photo_domain::reasons;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{
@@ -21,7 +21,10 @@ use crate::{
     entities::{order, project, school},
     error::AppError,
     ids::NodeType,
-    services::{catalogue, sessions::Auth},
+    services::{
+        scope::{self, Scope},
+        sessions::Auth,
+    },
 };
 
 pub struct Query;
@@ -94,9 +97,7 @@ impl Query {
         let state = ctx.state();
         let viewer = ctx.viewer()?;
         let mut select = school::Entity::find();
-        if viewer.role != Role::Admin
-            && let Some(own) = viewer.school_id
-        {
+        if let Some(own) = Scope::of(viewer).only_school() {
             select = select.filter(school::Column::Id.eq(own));
         }
         let args = PageArgs {
@@ -141,16 +142,8 @@ impl Query {
         let state = ctx.state();
         let viewer = ctx.viewer()?;
         let mut select = project::Entity::find();
-        if let Some(code) = school_code {
-            let school = catalogue::school_by_code(state, &code)
-                .await?
-                .ok_or(AppError::NotFound("学校不存在"))?;
-            node::in_school_scope(viewer, school.id)?;
-            select = select.filter(project::Column::SchoolId.eq(school.id));
-        } else if viewer.role != Role::Admin
-            && let Some(own) = viewer.school_id
-        {
-            select = select.filter(project::Column::SchoolId.eq(own));
+        if let Some(school) = scope::school_filter(state, viewer, school_code.as_deref()).await? {
+            select = select.filter(project::Column::SchoolId.eq(school));
         }
         let args = PageArgs {
             first,
@@ -193,16 +186,10 @@ impl Query {
         let viewer = ctx.viewer()?;
         let filter = filter.unwrap_or_default();
         let mut select = order::Entity::find();
-        if let Some(code) = filter.school_code {
-            let school = catalogue::school_by_code(state, &code)
-                .await?
-                .ok_or(AppError::NotFound("学校不存在"))?;
-            node::in_school_scope(viewer, school.id)?;
-            select = select.filter(order::Column::SchoolId.eq(school.id));
-        } else if viewer.role != Role::Admin
-            && let Some(own) = viewer.school_id
+        if let Some(school) =
+            scope::school_filter(state, viewer, filter.school_code.as_deref()).await?
         {
-            select = select.filter(order::Column::SchoolId.eq(own));
+            select = select.filter(order::Column::SchoolId.eq(school));
         }
         if let Some(number) = filter.number {
             select = select.filter(order::Column::Number.eq(number.trim().to_string()));
@@ -264,15 +251,7 @@ impl Query {
         #[graphql(default = 50, validator(minimum = 1, maximum = 200))] first: i32,
     ) -> ApiResult<Vec<super::types::print_order::PrintOrder>> {
         let state = ctx.state();
-        let school_id = match school_code {
-            Some(code) => Some(
-                crate::services::catalogue::school_by_code(state, &code)
-                    .await?
-                    .ok_or(AppError::NotFound("找不到该学校"))?
-                    .id,
-            ),
-            None => None,
-        };
+        let school_id = scope::school_filter(state, ctx.viewer()?, school_code.as_deref()).await?;
         let statuses: Vec<_> = statuses
             .unwrap_or_default()
             .into_iter()

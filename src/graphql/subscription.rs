@@ -78,10 +78,9 @@ impl SubscriptionRoot {
         if !viewer.is_staff() {
             return Err(AppError::Forbidden.into_graphql());
         }
-        let school =
-            crate::services::review::scoped_school(&state, &viewer, school_code.as_deref())
-                .await
-                .map_err(AppError::into_graphql)?;
+        let school = crate::services::scope::school_filter(&state, &viewer, school_code.as_deref())
+            .await
+            .map_err(AppError::into_graphql)?;
         let clock = state.clock.clone();
         let code = school_code.clone();
         Ok(

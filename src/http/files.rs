@@ -8,32 +8,8 @@ use axum::{
 use serde::Deserialize;
 
 use super::HttpState;
-use crate::AppState;
-
-/// How long a signed link stays valid.
-pub const LINK_TTL_SECS: i64 = 15 * 60;
-
-fn message(key: &str, exp: i64) -> Vec<u8> {
-    format!("files\n{key}\n{exp}").into_bytes()
-}
-
-/// A link to `key` that works for `LINK_TTL_SECS`.
-pub fn signed_url(state: &AppState, key: &str) -> String {
-    let exp = state.clock.now().timestamp() + LINK_TTL_SECS;
-    let sig = state.crypto.sign(&message(key, exp));
-    format!("/files/{key}?exp={exp}&sig={sig}")
-}
-
-fn preview_message(photo: &str, exp: i64) -> Vec<u8> {
-    format!("preview\n{photo}\n{exp}").into_bytes()
-}
-
-/// A link to the standard-photo preview of the photo with global id `photo`.
-pub fn signed_preview_url(state: &AppState, photo: &str) -> String {
-    let exp = state.clock.now().timestamp() + LINK_TTL_SECS;
-    let sig = state.crypto.sign(&preview_message(photo, exp));
-    format!("/previews/{photo}.jpg?exp={exp}&sig={sig}")
-}
+pub use crate::storage::links::{LINK_TTL_SECS, signed_preview_url, signed_url};
+use crate::storage::links::{message, preview_message};
 
 /// GET /previews/{photo}.jpg: the standard 480×640 crop, rendered on first request.
 pub async fn serve_preview(

@@ -1,6 +1,6 @@
 //! GET /graphql/ws: graphql-transport-ws (and the legacy graphql-ws). The token travels in
 //! `connection_init` as `{"authorization": "Bearer <token>"}` or `{"token": "<token>"}`.
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use async_graphql::{Data, http::ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -12,9 +12,11 @@ use axum::{
     response::Response,
 };
 use futures::{SinkExt, StreamExt};
+use tokio::sync::Notify;
 
 use super::HttpState;
 use crate::{
+    events::sockets::Registration,
     graphql::loaders::new_loader,
     services::sessions::{self, Auth},
 };
@@ -82,7 +84,9 @@ async fn close(mut socket: WebSocket, code: u16, reason: &str) {
 
 /// The handshake is ours, so that a bad or missing token closes with 4403 before anything else
 /// and a subscribe before the acknowledgement with 4401; then async-graphql serves the socket,
-/// with the `connection_init` it was not shown replayed to it.
+/// with the `connection_init` it was not shown replayed to it. The session is checked again
+/// before every operation and whenever it may have ended (sign-out anywhere, account deletion,
+/// expiry): an ended session closes the socket with 4403.
 async fn serve_socket(state: HttpState, protocol: GraphQLProtocol, mut socket: WebSocket) {
     let first = match tokio::time::timeout(INIT_TIMEOUT, socket.recv()).await {
         Err(_) => return close(socket, INIT_TIMED_OUT, "Connection initialisation timeout").await,
@@ -90,44 +94,136 @@ async fn serve_socket(state: HttpState, protocol: GraphQLProtocol, mut socket: W
         Ok(Some(Ok(message))) => message,
     };
     // The parsed message lives only inside `handshake`, not for the socket's whole life.
-    let auth = match handshake(&state, &first).await {
-        Ok(auth) => auth,
+    let (viewer, token) = match handshake(&state, &first).await {
+        Ok(signed_in) => signed_in,
         Err((code, reason)) => return close(socket, code, reason).await,
     };
+    let session = Arc::new(SessionCheck {
+        token,
+        session_id: viewer.session_id,
+        refused: Notify::new(),
+    });
+    let registration = state.app.sockets.register(
+        &state.app,
+        viewer.account_id,
+        viewer.session_id,
+        viewer.expires_at,
+    );
     let mut data = Data::default();
-    data.insert(auth);
+    data.insert(Auth::SignedIn(viewer));
     data.insert(new_loader(state.app.clone()));
     data.insert(crate::graphql::subscription_limit::ConnectionSubscriptions::default());
     let (mut sink, stream) = socket.split();
-    let mut replayed = futures::stream::iter([Ok(first)]).chain(stream);
+    let checked = {
+        let (app, session) = (state.app.clone(), session.clone());
+        futures::stream::iter([Ok(first)])
+            .chain(stream)
+            .then(move |message| check_operation(app.clone(), session.clone(), message))
+    };
+    let mut checked = std::pin::pin!(checked);
     let mut shutdown = state.app.shutdown.subscribe();
-    let shutting_down = {
-        // Borrowed halves, so that the sink is ours again to say goodbye on shutdown.
+    let ending = {
+        // Borrowed halves, so that the sink is ours again to say goodbye.
         let served = GraphQLWebSocket::new_with_pair(
             &mut sink,
-            &mut replayed,
+            &mut checked,
             state.schema.clone(),
             protocol,
         )
         .on_connection_init(move |_| async move { Ok(data) })
         .serve();
         tokio::select! {
-            () = served => false,
-            _ = shutdown.wait_for(|down| *down) => true,
+            () = served => None,
+            _ = shutdown.wait_for(|down| *down) => Some((GOING_AWAY, "server shutting down")),
+            () = session_ended(&state, &session, &registration) => {
+                Some((FORBIDDEN, "Forbidden: the session has ended"))
+            }
         }
     };
-    if shutting_down {
+    if let Some((code, reason)) = ending {
         let _ = sink
             .send(Message::Close(Some(CloseFrame {
-                code: GOING_AWAY,
-                reason: "server shutting down".into(),
+                code,
+                reason: reason.into(),
             })))
             .await;
     }
 }
 
+/// What a socket needs to check its session again.
+struct SessionCheck {
+    token: String,
+    session_id: uuid::Uuid,
+    /// Woken when an operation found the session ended.
+    refused: Notify,
+}
+
+impl SessionCheck {
+    /// Whether the token still opens the same session. A database that cannot answer keeps the
+    /// socket open: its operations fail on their own, and a blip must not drop every client.
+    async fn still_valid(&self, app: &crate::AppState) -> bool {
+        match sessions::authenticate(app, Some(&self.token)).await {
+            Ok(Auth::SignedIn(v)) => v.session_id == self.session_id,
+            Ok(_) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "re-checking a WebSocket session");
+                true
+            }
+        }
+    }
+}
+
+/// Passes each client message on, but an operation (`subscribe`, or `start` in the legacy
+/// protocol) only while the session is valid; otherwise the operation is dropped and the socket
+/// told to close.
+async fn check_operation(
+    app: crate::AppState,
+    session: Arc<SessionCheck>,
+    message: Result<Message, axum::Error>,
+) -> Result<Message, axum::Error> {
+    if let Ok(Message::Text(text)) = &message
+        && is_operation(text.as_str())
+        && !session.still_valid(&app).await
+    {
+        session.refused.notify_one();
+        // Not text: async-graphql skips it.
+        return Ok(Message::Ping(Default::default()));
+    }
+    message
+}
+
+fn is_operation(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Kind<'a> {
+        #[serde(borrow, rename = "type")]
+        kind: Option<std::borrow::Cow<'a, str>>,
+    }
+    serde_json::from_str::<Kind>(text)
+        .ok()
+        .and_then(|k| k.kind)
+        .is_some_and(|k| k == "subscribe" || k == "start")
+}
+
+/// Resolves once the socket's session has ended: an operation found it so, or the registry
+/// woke the socket (a sign-out, a deletion, expiry) and the database confirms it.
+async fn session_ended(state: &HttpState, session: &SessionCheck, registration: &Registration) {
+    loop {
+        tokio::select! {
+            () = session.refused.notified() => return,
+            () = registration.woken() => {
+                if !session.still_valid(&state.app).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
 /// Checks that the first message is `connection_init` with a valid token.
-async fn handshake(state: &HttpState, first: &Message) -> Result<Auth, (u16, &'static str)> {
+async fn handshake(
+    state: &HttpState,
+    first: &Message,
+) -> Result<(sessions::Viewer, String), (u16, &'static str)> {
     let Message::Text(text) = first else {
         return Err((BAD_REQUEST, "expected connection_init"));
     };
@@ -139,7 +235,7 @@ async fn handshake(state: &HttpState, first: &Message) -> Result<Auth, (u16, &'s
     }
     let token = message.get("payload").and_then(token_from_payload);
     match sessions::authenticate(&state.app, token.as_deref()).await {
-        Ok(auth @ Auth::SignedIn(_)) => Ok(auth),
+        Ok(Auth::SignedIn(viewer)) => Ok((viewer, token.unwrap_or_default())),
         _ => Err((FORBIDDEN, "Forbidden")),
     }
 }

@@ -18,33 +18,29 @@ use tower_http::{
 
 use crate::{AppState, graphql::AppSchema};
 
-/// The peer's address, when the server was started with connection info (it always is by
-/// `serve`; a router mounted without it counts every caller as one unknown address).
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub Option<std::net::IpAddr>);
+pub use crate::services::client_ip::ClientIp;
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+/// The client's address: the TCP peer, or — when the peer is a trusted proxy — the address the
+/// proxy forwarded. Unknown when the server was mounted without connection info.
+impl axum::extract::FromRequestParts<HttpState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _state: &S,
+        state: &HttpState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
-    }
-}
-
-impl ClientIp {
-    pub fn subject(self) -> crate::services::limits::Subject {
-        match self.0 {
-            Some(ip) => crate::services::limits::Subject::Ip(ip),
-            None => crate::services::limits::Subject::UnknownIp,
-        }
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        Ok(Self(peer.map(|peer| {
+            state.app.config.trusted_proxies.client(
+                peer,
+                header("x-forwarded-for"),
+                header("x-real-ip"),
+            )
+        })))
     }
 }
 
@@ -56,11 +52,11 @@ pub struct HttpState {
 }
 
 pub fn router(app: AppState, schema: AppSchema) -> Router {
+    app.metrics.know_operations(known_operation_names(&schema));
     let state = HttpState { app, schema };
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
-        .route("/metrics", get(metrics))
         .route(
             "/graphql",
             get(graphql_http::get_query).post(graphql_http::post),
@@ -99,6 +95,36 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .layer(CorsLayer::permissive())
 }
 
+/// The names an operation may be labelled with in metrics: every root field of the schema (an
+/// unnamed operation is labelled by its first root field) and the operations of the playground
+/// examples, the documents the clients are built from.
+fn known_operation_names(schema: &AppSchema) -> Vec<String> {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let mut names = Vec::new();
+    if let Ok(document) = async_graphql::parser::parse_schema(schema.sdl()) {
+        for definition in document.definitions {
+            if let TypeSystemDefinition::Type(ty) = definition
+                && let TypeKind::Object(object) = ty.node.kind
+                && ["Query", "Mutation", "Subscription", "SubscriptionRoot"]
+                    .contains(&ty.node.name.node.as_str())
+            {
+                names.extend(object.fields.iter().map(|f| f.node.name.node.to_string()));
+            }
+        }
+    }
+    for (_, text) in playground::EXAMPLES {
+        if let Ok(document) = async_graphql::parser::parse_query(text) {
+            names.extend(
+                document
+                    .operations
+                    .iter()
+                    .filter_map(|(n, _)| n.map(|n| n.to_string())),
+            );
+        }
+    }
+    names
+}
+
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
@@ -120,7 +146,11 @@ async fn ready(
             _ => "unavailable",
         },
     };
-    let ready = database == "ok" && redis != "unavailable";
+    let storage = match tokio::time::timeout(PROBE_TIMEOUT, app.storage.probe()).await {
+        Ok(Ok(())) => "ok",
+        _ => "unavailable",
+    };
+    let ready = database == "ok" && redis != "unavailable" && storage == "ok";
     let status = if ready {
         StatusCode::OK
     } else {
@@ -130,6 +160,7 @@ async fn ready(
         "status": if ready { "ready" } else { "unavailable" },
         "database": database,
         "redis": redis,
+        "storage": storage,
     });
     (status, Json(body)).into_response()
 }
@@ -143,12 +174,20 @@ async fn redis_ping(url: &str) -> redis::RedisResult<()> {
     Ok(())
 }
 
+/// `/metrics` on a router of its own, served on `CAMPUS_PHOTO_METRICS_BIND` (loopback by
+/// default) so that the public port never exposes it.
+pub fn metrics_router(app: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(app)
+}
+
 /// Prometheus metrics; the queue sizes are counted now.
 async fn metrics(
-    axum::extract::State(state): axum::extract::State<HttpState>,
+    axum::extract::State(app): axum::extract::State<AppState>,
 ) -> axum::response::Response {
     use axum::{http::StatusCode, response::IntoResponse};
-    let app = &state.app;
+    let app = &app;
     match crate::services::review::queue_sizes(app).await {
         Ok(sizes) => {
             for (queue, size) in sizes {

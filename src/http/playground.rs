@@ -5,7 +5,7 @@
 use async_graphql::http::GraphiQLSource;
 use axum::{
     Json,
-    extract::Path,
+    extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
@@ -134,8 +134,12 @@ pub async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
     response
 }
 
-/// `[{"file": "01-….graphql", "text": "…"}]`, in flow order.
-pub async fn examples() -> Response {
+/// `[{"file": "01-….graphql", "text": "…"}]`, in flow order. Hidden (404) when introspection
+/// is off: the examples spell out the schema.
+pub async fn examples(State(state): State<super::HttpState>) -> Response {
+    if !state.app.config.introspection {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     let list: Vec<serde_json::Value> = EXAMPLES
         .iter()
         .map(|(file, text)| serde_json::json!({ "file": file, "text": text }))
@@ -143,7 +147,10 @@ pub async fn examples() -> Response {
     respond("application/json", NO_CACHE, Json(list))
 }
 
-pub async fn example(Path(file): Path<String>) -> Response {
+pub async fn example(State(state): State<super::HttpState>, Path(file): Path<String>) -> Response {
+    if !state.app.config.introspection {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     match EXAMPLES.iter().find(|(name, _)| *name == file) {
         Some((_, text)) => respond("text/plain; charset=utf-8", NO_CACHE, *text),
         None => StatusCode::NOT_FOUND.into_response(),

@@ -9,16 +9,16 @@ use campus_photo_domain::{
     order::OrderStatus,
 };
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
 use crate::{
     AppState,
     entities::{
-        account, enrollment, order, photo, print_order, registry_export_item, support_message,
-        support_ticket,
+        account, enrollment, order, payment, photo, print_order, registry_export_item,
+        support_message, support_ticket,
     },
     error::{AppError, AppResult, UserError},
     services::sessions::{self, Viewer},
@@ -26,7 +26,9 @@ use crate::{
 
 /// Revokes every session of the viewer, this one included; returns how many there were.
 pub async fn sign_out_everywhere(state: &AppState, viewer: &Viewer) -> AppResult<u64> {
-    sessions::revoke_all(&state.db, viewer.account_id, state.clock.now()).await
+    let revoked = sessions::revoke_all(&state.db, viewer.account_id, state.clock.now()).await?;
+    crate::events::sockets::announce_ended(state, viewer.account_id, None).await;
+    Ok(revoked)
 }
 
 pub async fn delete_student_account(state: &AppState, viewer: &Viewer) -> AppResult<()> {
@@ -106,8 +108,40 @@ pub async fn delete_student_account(state: &AppState, viewer: &Viewer) -> AppRes
         .await?;
     keys.extend(pictures.into_iter().flatten());
 
+    let print_ids: Vec<Uuid> = print_order::Entity::find()
+        .select_only()
+        .column(print_order::Column::Id)
+        .filter(print_order::Column::AccountId.eq(viewer.account_id))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let payments = payment::Entity::find()
+        .filter(
+            Condition::any()
+                .add(payment::Column::OrderId.is_in(orders.iter().map(|o| o.id)))
+                .add(payment::Column::PrintOrderId.is_in(print_ids.iter().copied())),
+        )
+        .all(&state.db)
+        .await?;
+
     let now = state.clock.now();
     let txn = state.db.begin().await?;
+    // Payments stay as accounting records, but the payer's WeChat openid names the student:
+    // it goes from the column and from the stored notification.
+    for p in payments {
+        let scrubbed = p.notification.clone().map(without_payer);
+        if p.payer_openid.is_none() && scrubbed == p.notification {
+            continue;
+        }
+        payment::ActiveModel {
+            id: Set(p.id),
+            payer_openid: Set(None),
+            notification: Set(scrubbed),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+    }
     // Orders stay (payments and refunds are accounting records), no longer linked to anyone.
     order::Entity::update_many()
         .col_expr(order::Column::AccountId, Expr::value(Option::<Uuid>::None))
@@ -193,6 +227,7 @@ pub async fn delete_student_account(state: &AppState, viewer: &Viewer) -> AppRes
         .await?;
     sessions::revoke_all(&txn, viewer.account_id, now).await?;
     txn.commit().await?;
+    crate::events::sockets::announce_ended(state, viewer.account_id, None).await;
 
     // The images go last: the rows no longer lead to them. Keys are content-addressed, so an
     // object another student's photo also uses is kept.
@@ -203,6 +238,14 @@ pub async fn delete_student_account(state: &AppState, viewer: &Viewer) -> AppRes
     }
     tracing::info!(account = %viewer.account_id, "student account deleted");
     Ok(())
+}
+
+/// A stored notification or transaction without its `payer` (the openid that names the student).
+fn without_payer(mut notification: serde_json::Value) -> serde_json::Value {
+    if let Some(fields) = notification.as_object_mut() {
+        fields.remove("payer");
+    }
+    notification
 }
 
 async fn used_elsewhere(state: &AppState, key: &str, mine: &[Uuid]) -> AppResult<bool> {

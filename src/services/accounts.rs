@@ -21,6 +21,8 @@ pub struct SignedIn {
 }
 
 pub struct StudentSignIn<'a> {
+    /// Where the request came from (recorded on the session).
+    pub ip: Option<std::net::IpAddr>,
     pub code: &'a str,
     pub phone_code: &'a str,
     pub agreement_version: &'a str,
@@ -138,7 +140,7 @@ pub async fn sign_in_student(state: &AppState, input: StudentSignIn<'_>) -> AppR
             }
         }
     };
-    let (token, _) = super::sessions::open(state, &account).await?;
+    let (token, _) = super::sessions::open(state, &account, input.ip).await?;
     Ok(SignedIn { token, account })
 }
 
@@ -182,16 +184,28 @@ pub async fn hash_password(password: String) -> AppResult<String> {
     .map_err(AppError::internal)?
 }
 
-/// Staff sign-in. Wrong username and wrong password get the same answer.
+/// Staff sign-in. Wrong username and wrong password get the same answer. Guessing is bounded
+/// per address (unknown usernames included) and per account (`staff_sign_in_guard`); an address
+/// the account signed in from recently is not held to the per-address limit, so a colleague's
+/// or a stranger's failures behind the same NAT do not lock the owner out.
 pub async fn sign_in_staff(
     state: &AppState,
     username: &str,
     password: &str,
+    ip: crate::services::client_ip::ClientIp,
 ) -> AppResult<SignedIn> {
+    use crate::services::{limits::Action, staff_sign_in_guard as guard};
     let found = account::Entity::find()
         .filter(account::Column::Username.eq(username.trim()))
         .one(&state.db)
         .await?;
+    let attempt = match &found {
+        Some(account) => Some(guard::admit(state, account.id, ip.0).await?),
+        None => None,
+    };
+    if !attempt.as_ref().is_some_and(|a| a.familiar) {
+        state.limiter.check(Action::SignIn, ip.subject()).await?;
+    }
     let stored = found.as_ref().and_then(|a| a.password_hash.clone());
     let hash = match stored {
         Some(h) => h,
@@ -200,14 +214,20 @@ pub async fn sign_in_staff(
             .map_err(AppError::internal)?,
     };
     let ok = verify_password(password.to_string(), hash).await;
-    match found {
-        Some(account) if ok => {
-            let (token, _) = super::sessions::open(state, &account).await?;
+    match (found, attempt) {
+        (Some(account), Some(attempt)) if ok => {
+            guard::succeeded(state, &attempt).await?;
+            let (token, _) = super::sessions::open(state, &account, ip.0).await?;
             Ok(SignedIn { token, account })
         }
-        _ => Err(AppError::User(vec![
-            UserError::new("INVALID_CREDENTIALS", "用户名或密码错误").on("password"),
-        ])),
+        (_, attempt) => {
+            if let Some(attempt) = attempt {
+                guard::failed(state, &attempt).await?;
+            }
+            Err(AppError::User(vec![
+                UserError::new("INVALID_CREDENTIALS", "用户名或密码错误").on("password"),
+            ]))
+        }
     }
 }
 

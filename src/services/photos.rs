@@ -230,9 +230,9 @@ pub fn stored_check(photo: &photo::Model) -> AppResult<StoredCheck> {
 pub async fn page_for(
     state: &AppState,
     enrollment_id: Uuid,
-    args: &crate::graphql::connection::PageArgs,
-) -> AppResult<crate::graphql::connection::Page<photo::Model>> {
-    crate::graphql::connection::page_by_id(
+    args: &crate::services::paging::PageArgs,
+) -> AppResult<crate::services::paging::Page<photo::Model>> {
+    crate::services::paging::page_by_id(
         &state.db,
         photo::Entity::find().filter(photo::Column::EnrollmentId.eq(enrollment_id)),
         photo::Column::Id,

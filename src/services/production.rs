@@ -22,14 +22,13 @@ use super::{
         transition::{self, By, Detail},
     },
     photos,
-    review::scoped_school,
     sessions::Viewer,
 };
 use crate::{
     AppState,
     entities::{order, photo, production_batch, production_item},
     error::{AppError, AppResult},
-    graphql::node::in_school_scope,
+    services::scope::in_school_scope,
 };
 
 /// A batch's lease; renewed after every order, so a crashed instance's batch is picked up soon.
@@ -57,7 +56,7 @@ pub async fn start_batch(
     order_ids: Option<Vec<Uuid>>,
 ) -> AppResult<production_batch::Model> {
     require_producer(viewer)?;
-    let school = scoped_school(state, viewer, school_code).await?;
+    let school = crate::services::scope::school_filter(state, viewer, school_code).await?;
     let mut select = order::Entity::find()
         .filter(order::Column::Status.eq(OrderStatus::PendingProduction.as_str()));
     if let Some(school) = school {

@@ -15,7 +15,7 @@ use crate::{
     AppState,
     entities::{enrollment, order, registry_export, registry_export_item},
     error::{AppError, AppResult, is_unique_violation},
-    graphql::node::in_school_scope,
+    services::scope::in_school_scope,
     storage::sha256_hex,
 };
 

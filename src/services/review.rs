@@ -15,7 +15,6 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    catalogue,
     orders::{
         self,
         transition::{self, By, Detail, invalid_state},
@@ -26,7 +25,7 @@ use crate::{
     AppState,
     entities::{order, review_claim},
     error::{AppError, AppResult, is_unique_violation},
-    graphql::node::in_school_scope,
+    services::scope::{self, in_school_scope},
 };
 
 pub const MAX_CLAIM: i32 = 20;
@@ -46,25 +45,6 @@ pub fn require_reviewer(viewer: &Viewer) -> AppResult<()> {
     }
 }
 
-/// The school the viewer asks about, checked against their scope; None = all they may see.
-pub async fn scoped_school(
-    state: &AppState,
-    viewer: &Viewer,
-    school_code: Option<&str>,
-) -> AppResult<Option<Uuid>> {
-    match school_code {
-        Some(code) => {
-            let school = catalogue::school_by_code(state, code)
-                .await?
-                .ok_or(AppError::NotFound("学校不存在"))?;
-            in_school_scope(viewer, school.id)?;
-            Ok(Some(school.id))
-        }
-        None if viewer.role == Role::Admin => Ok(None),
-        None => Ok(viewer.school_id),
-    }
-}
-
 /// PENDING_REVIEW orders awaiting a decision, in scope. Orders with a refund in flight wait.
 pub async fn queue(
     state: &AppState,
@@ -75,7 +55,7 @@ pub async fn queue(
     let mut select = order::Entity::find()
         .filter(order::Column::Status.eq(OrderStatus::PendingReview.as_str()))
         .filter(order::Column::RefundPending.eq(false));
-    if let Some(school) = scoped_school(state, viewer, school_code).await? {
+    if let Some(school) = scope::school_filter(state, viewer, school_code).await? {
         select = select.filter(order::Column::SchoolId.eq(school));
     }
     Ok(select)
@@ -384,7 +364,7 @@ pub async fn counts(
     if !viewer.is_staff() {
         return Err(AppError::Forbidden);
     }
-    let school = scoped_school(state, viewer, school_code).await?;
+    let school = scope::school_filter(state, viewer, school_code).await?;
     let mut select = order::Entity::find()
         .select_only()
         .column(order::Column::Status)

@@ -19,6 +19,8 @@ pub struct Viewer {
     pub session_id: Uuid,
     pub role: Role,
     pub school_id: Option<Uuid>,
+    /// When the session expires (its open WebSockets close then).
+    pub expires_at: DateTime<Utc>,
 }
 
 impl Viewer {
@@ -59,6 +61,7 @@ fn new_token() -> String {
 pub async fn open(
     state: &AppState,
     account: &account::Model,
+    from: Option<std::net::IpAddr>,
 ) -> AppResult<(String, DateTime<Utc>)> {
     let token = new_token();
     let now = state.clock.now();
@@ -70,6 +73,7 @@ pub async fn open(
         created_at: Set(now),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
+        opened_from: Set(from.map(super::staff_sign_in_guard::address_key)),
     }
     .insert(&state.db)
     .await?;
@@ -102,6 +106,7 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> AppResult<Au
         session_id: session.id,
         role,
         school_id: account.school_id,
+        expires_at: session.expires_at,
     }))
 }
 
@@ -120,13 +125,14 @@ pub async fn revoke_all<C: sea_orm::ConnectionTrait>(
         .rows_affected)
 }
 
-/// Revokes one session.
-pub async fn revoke(state: &AppState, session_id: Uuid) -> AppResult<()> {
+/// Revokes one session, and closes its open WebSockets on every instance.
+pub async fn revoke(state: &AppState, viewer: &Viewer) -> AppResult<()> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(state.clock.now()))
-        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::Id.eq(viewer.session_id))
         .filter(session::Column::RevokedAt.is_null())
         .exec(&state.db)
         .await?;
+    crate::events::sockets::announce_ended(state, viewer.account_id, Some(viewer.session_id)).await;
     Ok(())
 }

@@ -15,7 +15,7 @@ use crate::{
     entities::{support_message, support_ticket},
     error::{AppError, AppResult},
     events::{self, BusMessage},
-    graphql::node::in_school_scope,
+    services::scope::in_school_scope,
     services::{cpu, orders, sessions::Viewer},
     storage::{content_key, sha256_hex},
 };

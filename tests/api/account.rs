@@ -214,3 +214,52 @@ async fn staff_and_anonymous_callers_cannot_delete_accounts() {
     let body = shop.app.gql(None, DELETE, json!({})).await;
     assert_eq!(common::error_code(&body), "UNAUTHENTICATED", "{body}");
 }
+
+#[tokio::test]
+async fn deleting_removes_the_payers_openid_from_payment_records() {
+    use campus_photo::entities::payment;
+    let shop = shop().await;
+    let s = shop.student("wx-acc-openid").await;
+    let order = shop.paid_order(&s).await;
+    let refund = shop
+        .order_mutation(
+            &s.token,
+            "requestRefund",
+            json!({ "orderId": order["id"], "reason": "不需要了" }),
+        )
+        .await;
+    assert_eq!(refund["userErrors"], json!([]), "{refund}");
+    shop.wait_for_status(&s.token, &order["id"], "REFUNDED")
+        .await;
+    let order_row = shop.app.row_id(NodeType::Order, &order["id"]);
+    let before = payment::Entity::find()
+        .filter(payment::Column::OrderId.eq(order_row))
+        .one(&shop.app.state.db)
+        .await
+        .expect("read")
+        .expect("payment");
+    let openid = before.payer_openid.clone().expect("the payer was recorded");
+    assert!(
+        before
+            .notification
+            .as_ref()
+            .is_some_and(|n| n.to_string().contains(&openid)),
+        "the notification names the payer"
+    );
+
+    let r = delete_account(&shop, &s.token).await;
+    assert_eq!(r, json!({ "deleted": true, "userErrors": [] }));
+    let after = payment::Entity::find_by_id(before.id)
+        .one(&shop.app.state.db)
+        .await
+        .expect("read")
+        .expect("the payment stays for accounting");
+    assert_eq!(after.payer_openid, None);
+    let kept = after.notification.expect("the notification stays");
+    assert!(!kept.to_string().contains(&openid), "{kept}");
+    assert_eq!(
+        kept["transaction_id"],
+        before.notification.unwrap()["transaction_id"]
+    );
+    assert_eq!(after.amount_fen, before.amount_fen);
+}

@@ -937,6 +937,13 @@ fn table(w: &World) -> Vec<Row> {
         )
         .probe(ORDER_PROBE, json!({ "id": w.a_order2 })),
         row(
+            "Mutation.revealContactPhone",
+            "A's completed order",
+            "mutation($i: OrderIdInput!) { revealContactPhone(input: $i) { phone userErrors { code field } } }",
+            order_id(&w.a_order),
+            [Unauth, Forbid, Forbid, Allowed, Allowed, NotFound, Allowed],
+        ),
+        row(
             "Mutation.cancelOrder",
             "A's unpaid order",
             &order_mutation("cancelOrder", "OrderIdInput"),
@@ -1175,8 +1182,20 @@ async fn run_plain(w: &World, row: &Row, token: Option<&str>) -> Value {
                     "photo.jpg",
                 )
                 .await;
-            assert_eq!(resp.status(), 200, "{}", row.field);
-            resp.json().await.expect("json")
+            // An upload without a valid session is refused before its body is read: 401 with
+            // the same `errors[].extensions.code` as any other UNAUTHENTICATED answer.
+            let status = resp.status().as_u16();
+            let body: Value = resp.json().await.expect("json");
+            match status {
+                200 => {}
+                401 => assert_eq!(
+                    body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+                    "{}: {body}",
+                    row.field
+                ),
+                other => panic!("{}: status {other}: {body}", row.field),
+            }
+            body
         }
         _ => w.app.gql(token, &row.query, row.variables.clone()).await,
     }

@@ -92,6 +92,7 @@ fn serve_answers_and_stops_on_sigterm() {
     // No subcommand: serving is the default.
     let mut child = command(dir.path())
         .env("CAMPUS_PHOTO_BIND", format!("127.0.0.1:{port}"))
+        .env("CAMPUS_PHOTO_METRICS_BIND", "127.0.0.1:0")
         .spawn()
         .expect("spawn");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -206,6 +207,7 @@ async fn sigterm_drains_requests_and_closes_sockets_with_going_away() {
     let base = format!("http://127.0.0.1:{port}");
     let mut child = command(dir.path())
         .env("CAMPUS_PHOTO_BIND", format!("127.0.0.1:{port}"))
+        .env("CAMPUS_PHOTO_METRICS_BIND", "127.0.0.1:0")
         .spawn()
         .expect("spawn");
     let http = reqwest::Client::new();
@@ -326,4 +328,55 @@ async fn sigterm_drains_requests_and_closes_sockets_with_going_away() {
     }
     // And nothing new is accepted.
     assert!(http.get(format!("{base}/health")).send().await.is_err());
+}
+
+#[test]
+fn a_start_under_another_secret_key_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = command(dir.path()).arg("migrate").output().expect("run");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    // Another instance (or an operator) brings a key of its own to the same database.
+    let other = command(dir.path())
+        .arg("migrate")
+        .env(
+            "CAMPUS_PHOTO_SECRET_KEY",
+            "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=",
+        )
+        .output()
+        .expect("run");
+    assert!(!other.status.success());
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        stderr.contains("CAMPUS_PHOTO_SECRET_KEY") && stderr.contains("not the key"),
+        "{stderr}"
+    );
+    // The original key still starts.
+    let again = command(dir.path()).arg("migrate").output().expect("run");
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
+
+#[test]
+fn postgres_without_an_explicit_secret_key_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = command(dir.path())
+        .arg("migrate")
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("CAMPUS_PHOTO_SECRET_KEY") && stderr.contains("PostgreSQL"),
+        "{stderr}"
+    );
+    // Nothing was written: no key file was invented.
+    assert!(!dir.path().join("data/secret.key").exists());
 }

@@ -218,6 +218,17 @@ async fn every_answer_reports_its_cost_against_the_limits() {
     let cost = &small["extensions"]["cost"];
     assert_eq!(cost["maxComplexity"], 2000, "{small}");
     assert_eq!(cost["maxDepth"], 10);
+    // projects, nodes, id: fields counted with fragments expanded, against their own limit.
+    assert_eq!(cost["fields"], 3, "{small}");
+    assert_eq!(cost["maxFields"], 5000);
+    let spread = app
+        .gql(
+            Some(&admin),
+            "{ ...P ...P } fragment P on Query { projects(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(spread["extensions"]["cost"]["fields"], 6, "{spread}");
     let (c1, d1) = (cost["complexity"].as_u64(), cost["depth"].as_u64());
     assert!(c1.is_some_and(|c| c > 0) && d1 == Some(3), "{small}");
     // A larger page of the same fields costs more: the cost follows `first`.
@@ -254,11 +265,35 @@ async fn introspection_can_be_turned_off_for_production() {
         info["data"]["serviceInfo"]["customerServicePhone"].is_string(),
         "{info}"
     );
-    // And by default (development) it is on.
+    // Nor do "Did you mean …?" hints, or the playground's examples, which spell the schema out.
+    let typo = closed
+        .gql(None, "{ serviceInf { customerServicePhone } }", json!({}))
+        .await;
+    assert!(!typo.to_string().contains("Did you mean"), "{typo}");
+    assert!(!typo.to_string().contains("serviceInfo"), "{typo}");
+    for path in [
+        "/playground/examples.json",
+        "/playground/examples/01-student-sign-in.graphql",
+    ] {
+        let resp = closed.http.get(closed.url(path)).send().await.expect("get");
+        assert_eq!(resp.status(), 404, "{path}");
+    }
+    // And by default (development) it is on, hints and examples included.
     let open = TestApp::spawn().await;
     let body = open.gql(None, query, json!({})).await;
     assert_eq!(
         body["data"]["__schema"]["queryType"]["name"], "Query",
         "{body}"
     );
+    let typo = open
+        .gql(None, "{ serviceInf { customerServicePhone } }", json!({}))
+        .await;
+    assert!(typo.to_string().contains("serviceInfo"), "{typo}");
+    let resp = open
+        .http
+        .get(open.url("/playground/examples.json"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 200);
 }

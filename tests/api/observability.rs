@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 async fn metrics_text(app: &common::TestApp) -> String {
     let resp = app
         .http
-        .get(app.url("/metrics"))
+        .get(format!("{}/metrics", app.metrics_base))
         .send()
         .await
         .expect("metrics");

@@ -439,6 +439,8 @@ async fn with_a_real_merchant_the_sandbox_cannot_pay() {
             ] {
                 v.insert(k.into(), val.into());
             }
+            // Real WeChat settings refuse the development code key.
+            v.insert("COLLECTION_CODE_KEYS".into(), common::fixture_issuer_keys());
             v.insert(
                 "WECHATPAY_MERCHANT_KEY_PATH".into(),
                 merchant_path.display().to_string(),

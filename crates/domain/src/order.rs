@@ -83,6 +83,8 @@ string_enum! {
         RefundFailed => "REFUND_FAILED",
         /// Money arrived for an order that had already closed; it is refunded.
         PaidAfterClose => "PAID_AFTER_CLOSE",
+        /// A member of staff read the student's full phone number (to call them).
+        ContactPhoneRevealed => "CONTACT_PHONE_REVEALED",
     }
 }
 

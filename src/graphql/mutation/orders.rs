@@ -7,7 +7,7 @@ use crate::{
     error::{ApiResult, AppError, AppResult, UserError, into_payload},
     graphql::{
         context::ContextExt,
-        guards::{RoleGuard, SIGNED_IN, STUDENT},
+        guards::{RoleGuard, SIGNED_IN, STAFF, STUDENT},
         loaders::{OrderId, load},
         types::{
             order::{Order, WeChatPayParamsGql},
@@ -244,4 +244,26 @@ impl OrderMutation {
             }
         }
     }
+
+    /// 联系学生: staff in the order's scope read the student's full phone number (lists show it
+    /// masked). Each use is recorded on the order's trail as CONTACT_PHONE_REVEALED.
+    #[graphql(guard = "RoleGuard::new(STAFF)")]
+    async fn reveal_contact_phone(
+        &self,
+        ctx: &Context<'_>,
+        input: OrderIdInput,
+    ) -> ApiResult<RevealContactPhonePayload> {
+        let viewer = ctx.viewer()?.clone();
+        let order_id = decode(ctx, NodeType::Order, &input.order_id)?;
+        let result = orders::reveal_contact_phone(ctx.state(), &viewer, order_id).await;
+        let (phone, user_errors) = into_payload(result)?;
+        Ok(RevealContactPhonePayload { phone, user_errors })
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct RevealContactPhonePayload {
+    /// The full number (null with a userError when the order has none).
+    pub phone: Option<String>,
+    pub user_errors: Vec<UserError>,
 }

@@ -65,6 +65,7 @@ impl SignInMutation {
         let result = accounts::sign_in_student(
             ctx.state(),
             accounts::StudentSignIn {
+                ip: ctx.client_ip().0,
                 code: &input.code,
                 phone_code: &input.phone_code,
                 agreement_version: &input.agreement_version,
@@ -80,16 +81,23 @@ impl SignInMutation {
         ctx: &Context<'_>,
         input: SignInStaffInput,
     ) -> ApiResult<SignInPayload> {
-        ctx.rate_limit(Action::SignIn).await?;
+        // Limited inside: per address unless the address is familiar to the account, and per
+        // account whatever the address.
         sign_in_payload(
-            accounts::sign_in_staff(ctx.state(), &input.username, &input.password).await,
+            accounts::sign_in_staff(
+                ctx.state(),
+                &input.username,
+                &input.password,
+                ctx.client_ip(),
+            )
+            .await,
         )
     }
 
     /// Revokes the session whose token made this request.
     async fn sign_out(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         let viewer = ctx.viewer()?;
-        sessions::revoke(ctx.state(), viewer.session_id).await?;
+        sessions::revoke(ctx.state(), viewer).await?;
         Ok(true)
     }
 }

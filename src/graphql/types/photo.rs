@@ -10,9 +10,9 @@ use crate::{
         context::ContextExt,
         loaders::{EnrollmentId, PhotoId, load},
     },
-    http::files::{signed_preview_url, signed_url},
     ids::NodeType,
     services::photos::{self, PhotoSource},
+    storage::links::{signed_preview_url, signed_url},
 };
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use crate::{
     entities::{production_batch, registry_export},
     graphql::context::ContextExt,
-    http::files::signed_url,
     ids::NodeType,
+    storage::links::signed_url,
 };
 
 /// 制作批次: renders the standard photos of its orders in the background.

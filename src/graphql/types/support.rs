@@ -83,6 +83,6 @@ impl SupportMessage {
         self.0
             .photo_key
             .as_deref()
-            .map(|key| crate::http::files::signed_url(ctx.state(), key))
+            .map(|key| crate::storage::links::signed_url(ctx.state(), key))
     }
 }

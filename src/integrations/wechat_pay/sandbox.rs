@@ -100,14 +100,14 @@ pub enum RefundBehaviour {
     NotifyAbnormal,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum TradeState {
     NotPay,
     Success,
     Closed,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct SandboxTrade {
     prepay_id: String,
     amount_fen: i64,
@@ -124,6 +124,8 @@ pub struct SandboxWeChatPay {
     http: reqwest::Client,
     clock: SharedClock,
     trades: Mutex<HashMap<String, SandboxTrade>>,
+    /// Where trades are kept across restarts (WeChat keeps its own); `None` keeps them in memory.
+    db: Option<sea_orm::DatabaseConnection>,
     refund_behaviour: Mutex<RefundBehaviour>,
 }
 
@@ -149,8 +151,106 @@ impl SandboxWeChatPay {
             http,
             clock,
             trades: Mutex::new(HashMap::new()),
+            db: None,
             refund_behaviour: Mutex::new(RefundBehaviour::default()),
         }
+    }
+
+    /// Keeps trades in the service's database, so that a restart loses none: payment and refund
+    /// still work for trades opened before it.
+    pub fn persisted_in(mut self, db: sea_orm::DatabaseConnection) -> Self {
+        self.db = Some(db);
+        self
+    }
+
+    /// Loads a trade this process has not seen from the database.
+    async fn hydrate(&self, out_trade_no: &str) -> Result<(), PayError> {
+        let Some(db) = &self.db else { return Ok(()) };
+        if self.trades().contains_key(out_trade_no) {
+            return Ok(());
+        }
+        use sea_orm::EntityTrait;
+        let row = crate::entities::sandbox_trade::Entity::find_by_id(out_trade_no)
+            .one(db)
+            .await
+            .map_err(|e| PayError::Unavailable(e.to_string()))?;
+        if let Some(row) = row {
+            let trade: SandboxTrade = serde_json::from_value(row.trade)
+                .map_err(|e| PayError::BadResponse(e.to_string()))?;
+            self.trades()
+                .entry(out_trade_no.to_string())
+                .or_insert(trade);
+        }
+        Ok(())
+    }
+
+    /// Writes a trade's current state through to the database.
+    async fn persist(&self, out_trade_no: &str) -> Result<(), PayError> {
+        let Some(db) = &self.db else { return Ok(()) };
+        let Some(trade) = self.trades().get(out_trade_no).cloned() else {
+            return Ok(());
+        };
+        use crate::entities::sandbox_trade;
+        use sea_orm::{EntityTrait, Set, sea_query::OnConflict};
+        let row = sandbox_trade::ActiveModel {
+            out_trade_no: Set(out_trade_no.to_string()),
+            trade: Set(
+                serde_json::to_value(&trade).map_err(|e| PayError::BadResponse(e.to_string()))?
+            ),
+            updated_at: Set(self.clock.now()),
+        };
+        sandbox_trade::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(sandbox_trade::Column::OutTradeNo)
+                    .update_columns([
+                        sandbox_trade::Column::Trade,
+                        sandbox_trade::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(db)
+            .await
+            .map_err(|e| PayError::Unavailable(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Opens (or finds again) the trade behind a JSAPI order, as WeChat does.
+    fn open_trade(&self, order: &PayOrder) -> Result<String, PayError> {
+        let mut trades = self.trades();
+        if let Some(existing) = trades.get(&order.out_trade_no) {
+            // WeChat refuses a reused out_trade_no with different parameters.
+            if existing.amount_fen != order.amount_fen {
+                return Err(PayError::Rejected {
+                    code: "INVALID_REQUEST".into(),
+                    message: "out_trade_no reused with a different amount".into(),
+                });
+            }
+            if existing.state != TradeState::NotPay {
+                return Err(PayError::Rejected {
+                    code: if existing.state == TradeState::Success {
+                        "ORDERPAID"
+                    } else {
+                        "ORDER_CLOSED"
+                    }
+                    .into(),
+                    message: "trade no longer payable".into(),
+                });
+            }
+            return Ok(existing.prepay_id.clone());
+        }
+        let prepay_id = format!("wx{}", uuid::Uuid::now_v7().simple());
+        trades.insert(
+            order.out_trade_no.clone(),
+            SandboxTrade {
+                prepay_id: prepay_id.clone(),
+                amount_fen: order.amount_fen,
+                openid: order.payer_openid.clone(),
+                state: TradeState::NotPay,
+                transaction_id: None,
+                success_time: None,
+            },
+        );
+        Ok(prepay_id)
     }
 
     pub fn keys(&self) -> &Arc<SandboxKeys> {
@@ -201,6 +301,7 @@ impl SandboxWeChatPay {
     /// service. Fails when the trade is unknown, closed, or the service refused the notification.
     pub async fn complete_payment(&self, out_trade_no: &str) -> Result<(), PayError> {
         let now = self.clock.now();
+        self.hydrate(out_trade_no).await?;
         let transaction = {
             let mut trades = self.trades();
             let trade = trades
@@ -229,6 +330,7 @@ impl SandboxWeChatPay {
             }
             self.transaction_of(out_trade_no, trade)
         };
+        self.persist(out_trade_no).await?;
         let plaintext =
             serde_json::to_vec(&transaction).map_err(|e| PayError::BadResponse(e.to_string()))?;
         self.notify("TRANSACTION.SUCCESS", "支付成功", &plaintext, now)
@@ -316,40 +418,9 @@ impl WeChatPay for SandboxWeChatPay {
     }
 
     async fn create_jsapi(&self, order: &PayOrder) -> Result<String, PayError> {
-        let mut trades = self.trades();
-        if let Some(existing) = trades.get(&order.out_trade_no) {
-            // WeChat refuses a reused out_trade_no with different parameters.
-            if existing.amount_fen != order.amount_fen {
-                return Err(PayError::Rejected {
-                    code: "INVALID_REQUEST".into(),
-                    message: "out_trade_no reused with a different amount".into(),
-                });
-            }
-            if existing.state != TradeState::NotPay {
-                return Err(PayError::Rejected {
-                    code: if existing.state == TradeState::Success {
-                        "ORDERPAID"
-                    } else {
-                        "ORDER_CLOSED"
-                    }
-                    .into(),
-                    message: "trade no longer payable".into(),
-                });
-            }
-            return Ok(existing.prepay_id.clone());
-        }
-        let prepay_id = format!("wx{}", uuid::Uuid::now_v7().simple());
-        trades.insert(
-            order.out_trade_no.clone(),
-            SandboxTrade {
-                prepay_id: prepay_id.clone(),
-                amount_fen: order.amount_fen,
-                openid: order.payer_openid.clone(),
-                state: TradeState::NotPay,
-                transaction_id: None,
-                success_time: None,
-            },
-        );
+        self.hydrate(&order.out_trade_no).await?;
+        let prepay_id = self.open_trade(order)?;
+        self.persist(&order.out_trade_no).await?;
         Ok(prepay_id)
     }
 
@@ -358,6 +429,7 @@ impl WeChatPay for SandboxWeChatPay {
     }
 
     async fn query(&self, out_trade_no: &str) -> Result<Option<Transaction>, PayError> {
+        self.hydrate(out_trade_no).await?;
         let trades = self.trades();
         Ok(trades
             .get(out_trade_no)
@@ -365,16 +437,21 @@ impl WeChatPay for SandboxWeChatPay {
     }
 
     async fn close(&self, out_trade_no: &str) -> Result<CloseOutcome, PayError> {
-        let mut trades = self.trades();
-        match trades.get_mut(out_trade_no) {
-            Some(trade) if trade.state == TradeState::Success => Ok(CloseOutcome::AlreadyPaid),
-            Some(trade) => {
-                trade.state = TradeState::Closed;
-                Ok(CloseOutcome::Closed)
+        self.hydrate(out_trade_no).await?;
+        let outcome = {
+            let mut trades = self.trades();
+            match trades.get_mut(out_trade_no) {
+                Some(trade) if trade.state == TradeState::Success => CloseOutcome::AlreadyPaid,
+                Some(trade) => {
+                    trade.state = TradeState::Closed;
+                    CloseOutcome::Closed
+                }
+                // Nothing was opened at WeChat: nothing to close.
+                None => CloseOutcome::Closed,
             }
-            // Nothing was opened at WeChat: nothing to close.
-            None => Ok(CloseOutcome::Closed),
-        }
+        };
+        self.persist(out_trade_no).await?;
+        Ok(outcome)
     }
 
     async fn refund(&self, call: &RefundCall) -> Result<RefundAccepted, PayError> {
@@ -384,6 +461,7 @@ impl WeChatPay for SandboxWeChatPay {
             .unwrap_or_else(|p| p.into_inner());
         // A trade the sandbox knows may be refunded whatever its state here: money can reach a
         // closed trade (paid as it closed), and that is exactly what gets refunded.
+        self.hydrate(&call.out_trade_no).await?;
         let transaction_id = {
             let trades = self.trades();
             trades.get(&call.out_trade_no).map(|t| {

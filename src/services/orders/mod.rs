@@ -19,8 +19,8 @@ use crate::{
     AppState,
     entities::{order, photo, project},
     error::{AppError, AppResult, is_unique_violation},
-    graphql::node::in_school_scope,
     services::payments,
+    services::scope::in_school_scope,
 };
 
 /// How many later milliseconds to try when an order number is taken.
@@ -302,4 +302,50 @@ pub async fn readable_by_system(state: &AppState, id: Uuid) -> AppResult<order::
         .one(&state.db)
         .await?
         .ok_or_else(not_found)
+}
+
+/// 联系学生: staff in the order's scope read the student's full phone number once, and the
+/// order's trail records who did and when. Lists show staff only the masked number.
+pub async fn reveal_contact_phone(
+    state: &AppState,
+    viewer: &Viewer,
+    order_id: Uuid,
+) -> AppResult<String> {
+    if !viewer.is_staff() {
+        return Err(AppError::Forbidden);
+    }
+    let row = readable(state, viewer, order_id).await?;
+    let account = match row.account_id {
+        Some(id) => {
+            crate::entities::account::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+        }
+        None => None,
+    };
+    let phone = account
+        .as_ref()
+        .and_then(|a| a.phone_encrypted.as_deref())
+        .and_then(|sealed| state.crypto.decrypt(sealed).ok())
+        .ok_or_else(|| {
+            AppError::user(
+                "NO_CONTACT_PHONE",
+                "orderId",
+                "该订单没有可联系的手机号（学生可能已注销账号）",
+            )
+        })?;
+    let txn = state.db.begin().await?;
+    transition::note(
+        &txn,
+        &row,
+        rules::OrderNote::ContactPhoneRevealed,
+        By::account(Actor::from(viewer.role), viewer.account_id),
+        state.clock.now(),
+        Vec::new(),
+        Detail::default(),
+    )
+    .await?;
+    txn.commit().await?;
+    state.relay.wake();
+    Ok(phone)
 }

@@ -22,7 +22,7 @@ use crate::{
     AppState,
     entities::{print_order, project},
     error::{AppError, AppResult, is_unique_violation},
-    graphql::node::in_school_scope,
+    services::scope::in_school_scope,
     services::{
         catalogue,
         orders::transition::{By, Detail},
@@ -242,16 +242,8 @@ pub async fn for_staff(
         statuses.iter().map(|s| s.as_str()).collect()
     };
     query = query.filter(print_order::Column::Status.is_in(wanted));
-    let scope = match (viewer.role, viewer.school_id) {
-        (Role::Admin, _) | (_, None) => school_id,
-        (_, Some(own)) => {
-            if school_id.is_some_and(|s| s != own) {
-                return Err(AppError::Forbidden);
-            }
-            Some(own)
-        }
-    };
-    if let Some(school) = scope {
+    // `school_id` comes from `scope::school_filter`: already within the viewer's scope.
+    if let Some(school) = school_id.or(crate::services::scope::Scope::of(viewer).only_school()) {
         query = query.filter(print_order::Column::SchoolId.eq(school));
     }
     Ok(query

@@ -21,6 +21,8 @@ pub mod ws;
 
 pub struct TestApp {
     pub base: String,
+    /// The metrics listener (its own port, as `CAMPUS_PHOTO_METRICS_BIND` gives in production).
+    pub metrics_base: String,
     pub state: AppState,
     pub clock: ManualClock,
     pub http: reqwest::Client,
@@ -206,6 +208,13 @@ impl TestApp {
             .await
             .expect("connect");
         campus_photo::db::migrate(&db).await.expect("migrate");
+        campus_photo::services::deployment::check_secret_key(
+            &db,
+            &config.secret_key,
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("the secret key matches the database");
         let state = AppState::new(config, db, overrides).expect("state");
         campus_photo::services::accounts::ensure_bootstrap_admin(&state)
             .await
@@ -213,6 +222,12 @@ impl TestApp {
 
         state.relay.spawn(state.clone());
         campus_photo::services::notifications::spawn(state.clone());
+        let metrics_listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind metrics");
+        let metrics_base = format!("http://{}", metrics_listener.local_addr().expect("addr"));
+        let metrics_router = campus_photo::http::metrics_router(state.clone());
+        tokio::spawn(async move { axum::serve(metrics_listener, metrics_router).await.ok() });
         let router = campus_photo::app(state.clone());
         tokio::spawn(async move {
             axum::serve(
@@ -224,6 +239,7 @@ impl TestApp {
         });
         Self {
             base: format!("http://{addr}"),
+            metrics_base,
             state,
             clock,
             http: reqwest::Client::new(),
@@ -391,12 +407,17 @@ impl TestApp {
     }
 }
 
+/// The fixture issuer's key configuration alone (tests/fixtures/qr/keys.json).
+pub fn fixture_issuer_keys() -> String {
+    let keys: Value = serde_json::from_slice(&fixture("qr/keys.json")).expect("keys.json");
+    keys["config"].as_str().expect("config").to_string()
+}
+
 /// The fixture issuer's key configuration (tests/fixtures/qr/keys.json) plus the development key.
 pub fn fixture_code_keys() -> String {
-    let keys: Value = serde_json::from_slice(&fixture("qr/keys.json")).expect("keys.json");
     format!(
         "{},{}",
-        keys["config"].as_str().expect("config"),
+        fixture_issuer_keys(),
         campus_photo_codes::token::dev_keyring_entry()
     )
 }

@@ -1,0 +1,156 @@
+//! Keyset pages over time-ordered (UUIDv7) ids: `first`/`last` clamped to 1..=100, opaque
+//! cursors (global ids) and the total count. The GraphQL layer turns a page into a connection.
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, Select, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{
+    error::{AppError, AppResult},
+    ids::{GlobalIds, NodeType},
+};
+
+pub const MAX_PAGE: i32 = 100;
+pub const DEFAULT_PAGE: i32 = 20;
+
+/// Relay paging arguments.
+#[derive(Debug, Clone, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+/// The page size a `first`/`last` argument asks for, clamped to 1..=100. Complexity uses it too.
+pub fn page_size(n: Option<i32>) -> usize {
+    n.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize
+}
+
+/// The column a first page carries its total count in (`COUNT(*) OVER ()`).
+const TOTAL_COLUMN: &str = "page_total_count";
+
+/// A row of a first page with the count of every row the query matches.
+struct Counted<M> {
+    row: M,
+    total: i64,
+}
+
+impl<M: FromQueryResult> FromQueryResult for Counted<M> {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            row: M::from_query_result(res, pre)?,
+            total: res.try_get(pre, TOTAL_COLUMN)?,
+        })
+    }
+}
+
+pub struct Page<M> {
+    pub items: Vec<M>,
+    pub has_previous_page: bool,
+    pub has_next_page: bool,
+    pub total_count: i64,
+}
+
+/// Pages `select` by its UUIDv7 id column. `newest_first` orders by creation time descending.
+pub async fn page_by_id<E, C>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    id_column: C,
+    newest_first: bool,
+    args: &PageArgs,
+    ids: &GlobalIds,
+    node_type: NodeType,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ColumnTrait,
+    E::Model: Sync,
+{
+    let decode = |cursor: &Option<String>| -> AppResult<Option<Uuid>> {
+        match cursor {
+            None => Ok(None),
+            Some(c) => ids
+                .decode_as(node_type, c)
+                .map(Some)
+                .ok_or_else(|| AppError::BadUserInput("分页游标无效".into())),
+        }
+    };
+    let after = decode(&args.after)?;
+    let before = decode(&args.before)?;
+    if args.first.is_some() && args.last.is_some() {
+        return Err(AppError::BadUserInput("first 和 last 不能同时使用".into()));
+    }
+
+    // "Forward" walks in the display order; "backward" (last/before) walks against it.
+    let backward = args.last.is_some() || (before.is_some() && args.first.is_none());
+    let size = page_size(if backward { args.last } else { args.first });
+    let first_page = after.is_none() && before.is_none();
+    let select_count = (!first_page).then(|| select.clone());
+    let mut query = select;
+    if let Some(a) = after {
+        query = query.filter(if newest_first {
+            id_column.lt(a)
+        } else {
+            id_column.gt(a)
+        });
+    }
+    if let Some(b) = before {
+        query = query.filter(if newest_first {
+            id_column.gt(b)
+        } else {
+            id_column.lt(b)
+        });
+    }
+    let ascending = newest_first == backward;
+    query = if ascending {
+        query.order_by_asc(id_column)
+    } else {
+        query.order_by_desc(id_column)
+    };
+    let query = query.limit(size as u64 + 1);
+    // A first page (no cursor) counts in the same statement: the window sees every row the
+    // filter matches before LIMIT (and no row means a count of 0). Behind a cursor the keyset
+    // condition would narrow that count, so those pages count in a statement of their own.
+    let (mut items, total_count) = match select_count {
+        None => {
+            let rows = query
+                .expr_as(Expr::cust("COUNT(*) OVER ()"), TOTAL_COLUMN)
+                .into_model::<Counted<E::Model>>()
+                .all(db)
+                .await?;
+            let total = rows.first().map_or(0, |r| r.total);
+            (rows.into_iter().map(|r| r.row).collect::<Vec<_>>(), total)
+        }
+        Some(select_count) => {
+            let total = select_count.count(db).await? as i64;
+            (query.all(db).await?, total)
+        }
+    };
+    let more = items.len() > size;
+    items.truncate(size);
+    if backward {
+        items.reverse();
+    }
+    Ok(Page {
+        items,
+        has_previous_page: if backward { more } else { after.is_some() },
+        has_next_page: if backward { before.is_some() } else { more },
+        total_count,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_sizes_are_clamped() {
+        assert_eq!(page_size(None), 20);
+        assert_eq!(page_size(Some(0)), 1);
+        assert_eq!(page_size(Some(-5)), 1);
+        assert_eq!(page_size(Some(100)), 100);
+        assert_eq!(page_size(Some(10_000)), 100);
+    }
+}

@@ -1,0 +1,112 @@
+//! Who sees what: the one place that decides which schools a viewer's role covers. Resolvers,
+//! services and subscriptions ask it; nothing else decides scope.
+use campus_photo_domain::codes::Role;
+use uuid::Uuid;
+
+use super::{catalogue, sessions::Viewer};
+use crate::{
+    AppState,
+    error::{AppError, AppResult},
+};
+
+/// The schools a viewer may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Admins, and staff not bound to a school.
+    AllSchools,
+    /// Staff bound to one school see only that school.
+    School(Uuid),
+    /// Students: no school's records, only their own (decided by ownership, not by scope).
+    OwnRecordsOnly,
+}
+
+impl Scope {
+    pub fn of(viewer: &Viewer) -> Self {
+        match (viewer.role, viewer.school_id) {
+            (Role::Admin, _) => Self::AllSchools,
+            (Role::Student, _) => Self::OwnRecordsOnly,
+            (_, None) => Self::AllSchools,
+            (_, Some(school)) => Self::School(school),
+        }
+    }
+
+    pub fn covers(self, school_id: Uuid) -> bool {
+        match self {
+            Self::AllSchools => true,
+            Self::School(own) => own == school_id,
+            Self::OwnRecordsOnly => false,
+        }
+    }
+
+    /// FORBIDDEN unless the school is covered.
+    pub fn require(self, school_id: Uuid) -> AppResult<()> {
+        if self.covers(school_id) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// The one school a list must be restricted to, if any.
+    pub fn only_school(self) -> Option<Uuid> {
+        match self {
+            Self::School(own) => Some(own),
+            Self::AllSchools | Self::OwnRecordsOnly => None,
+        }
+    }
+}
+
+/// Staff bound to a school see only that school.
+pub fn in_school_scope(viewer: &Viewer, school_id: Uuid) -> AppResult<()> {
+    Scope::of(viewer).require(school_id)
+}
+
+/// The school a staff list is restricted to: the one asked for by code (NOT_FOUND when unknown,
+/// FORBIDDEN when out of scope), else the viewer's own; `None` means every school.
+pub async fn school_filter(
+    state: &AppState,
+    viewer: &Viewer,
+    school_code: Option<&str>,
+) -> AppResult<Option<Uuid>> {
+    let scope = Scope::of(viewer);
+    match school_code {
+        Some(code) => {
+            let school = catalogue::school_by_code(state, code)
+                .await?
+                .ok_or(AppError::NotFound("找不到该学校"))?;
+            scope.require(school.id)?;
+            Ok(Some(school.id))
+        }
+        None => Ok(scope.only_school()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn viewer(role: Role, school_id: Option<Uuid>) -> Viewer {
+        Viewer {
+            account_id: Uuid::from_u128(1),
+            session_id: Uuid::from_u128(2),
+            role,
+            school_id,
+            expires_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn each_role_sees_what_its_binding_allows() {
+        let (a, b) = (Uuid::from_u128(10), Uuid::from_u128(11));
+        let admin = Scope::of(&viewer(Role::Admin, Some(a)));
+        assert!(admin.covers(a) && admin.covers(b) && admin.only_school().is_none());
+        let bound = Scope::of(&viewer(Role::Reviewer, Some(a)));
+        assert!(bound.covers(a) && !bound.covers(b));
+        assert_eq!(bound.only_school(), Some(a));
+        assert!(matches!(bound.require(b), Err(AppError::Forbidden)));
+        let unbound = Scope::of(&viewer(Role::Producer, None));
+        assert!(unbound.covers(a) && unbound.covers(b));
+        let student = Scope::of(&viewer(Role::Student, Some(a)));
+        assert!(!student.covers(a));
+    }
+}
