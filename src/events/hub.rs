@@ -18,7 +18,6 @@ use crate::{
     AppState,
     entities::{order, order_event},
     error::AppResult,
-    services::sessions::Viewer,
 };
 
 /// Deliveries buffered per route before its slowest subscriber counts as lagging (it then
@@ -40,15 +39,6 @@ pub enum Route {
 }
 
 impl Route {
-    pub fn for_viewer(viewer: &Viewer) -> Self {
-        match (viewer.is_staff(), viewer.school_id) {
-            (false, _) => Route::Account(viewer.account_id),
-            (true, _) if viewer.role == campus_photo_domain::codes::Role::Admin => Route::All,
-            (true, Some(school)) => Route::School(school),
-            (true, None) => Route::All,
-        }
-    }
-
     fn of_event(p: &Published) -> impl Iterator<Item = Route> {
         p.account_id
             .map(Route::Account)
@@ -235,35 +225,6 @@ async fn load(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use campus_photo_domain::codes::Role;
-
-    fn viewer(role: Role, school_id: Option<Uuid>) -> Viewer {
-        Viewer {
-            account_id: Uuid::from_u128(1),
-            session_id: Uuid::from_u128(2),
-            role,
-            school_id,
-            expires_at: chrono::DateTime::UNIX_EPOCH,
-        }
-    }
-
-    #[test]
-    fn each_viewer_listens_on_the_route_its_scope_needs() {
-        let school = Uuid::from_u128(9);
-        assert_eq!(
-            Route::for_viewer(&viewer(Role::Student, Some(school))),
-            Route::Account(Uuid::from_u128(1))
-        );
-        assert_eq!(
-            Route::for_viewer(&viewer(Role::Reviewer, Some(school))),
-            Route::School(school)
-        );
-        assert_eq!(
-            Route::for_viewer(&viewer(Role::Admin, Some(school))),
-            Route::All
-        );
-        assert_eq!(Route::for_viewer(&viewer(Role::Reviewer, None)), Route::All);
-    }
 
     #[test]
     fn an_event_goes_to_its_student_its_school_and_admins_only() {

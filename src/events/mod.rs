@@ -2,11 +2,9 @@
 //! its transaction; the relay publishes unpublished rows on the bus after commit, and again any a
 //! crash left behind, so delivery is at-least-once (subscribers drop event ids they have sent).
 pub mod bus;
-pub mod feed;
 pub mod hub;
 pub mod relay;
 pub mod sockets;
-pub mod watch;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

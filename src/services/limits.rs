@@ -13,92 +13,11 @@ use std::{
 use async_trait::async_trait;
 use uuid::Uuid;
 
+pub use crate::config::limits::{Action, Rule};
 use crate::{
     clock::SharedClock,
     error::{AppError, AppResult},
 };
-
-/// What is being limited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
-    SignIn,
-    DecodeCode,
-    Upload,
-    CreatePayment,
-    PaymentNotification,
-}
-
-impl Action {
-    pub const ALL: [Action; 5] = [
-        Self::SignIn,
-        Self::DecodeCode,
-        Self::Upload,
-        Self::CreatePayment,
-        Self::PaymentNotification,
-    ];
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::SignIn => "sign_in",
-            Self::DecodeCode => "decode_code",
-            Self::Upload => "upload",
-            Self::CreatePayment => "create_payment",
-            Self::PaymentNotification => "payment_notification",
-        }
-    }
-
-    /// The configuration variable.
-    pub const fn variable(self) -> &'static str {
-        match self {
-            Self::SignIn => "RATE_LIMIT_SIGN_IN",
-            Self::DecodeCode => "RATE_LIMIT_DECODE_CODE",
-            Self::Upload => "RATE_LIMIT_UPLOAD",
-            Self::CreatePayment => "RATE_LIMIT_CREATE_PAYMENT",
-            Self::PaymentNotification => "RATE_LIMIT_PAYMENT_NOTIFICATION",
-        }
-    }
-
-    /// Defaults: a person at a phone never comes near them; a script does at once.
-    pub const fn default_rule(self) -> Rule {
-        match self {
-            // Per IP: a campus NAT puts many students behind one address.
-            Self::SignIn => Rule::new(60, 60),
-            Self::DecodeCode => Rule::new(20, 60),
-            Self::Upload => Rule::new(20, 60),
-            Self::CreatePayment => Rule::new(20, 60),
-            // WeChat posts from a few addresses for every merchant order.
-            Self::PaymentNotification => Rule::new(600, 60),
-        }
-    }
-}
-
-/// At most `max` in each window of `window_secs`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rule {
-    pub max: u64,
-    pub window_secs: u64,
-}
-
-impl Rule {
-    pub const fn new(max: u64, window_secs: u64) -> Self {
-        Self { max, window_secs }
-    }
-
-    /// `"<max>/<window seconds>"`, e.g. `20/60`.
-    pub fn parse(text: &str) -> Option<Self> {
-        let (max, window) = text.trim().split_once('/')?;
-        let rule = Self::new(max.trim().parse().ok()?, window.trim().parse().ok()?);
-        (rule.max > 0 && rule.window_secs > 0).then_some(rule)
-    }
-
-    /// The window `now` falls in, and the seconds until it ends.
-    pub fn window(self, now_secs: i64) -> (i64, u64) {
-        let width = i64::try_from(self.window_secs).unwrap_or(i64::MAX);
-        let index = now_secs.div_euclid(width);
-        let ends = (index + 1).saturating_mul(width);
-        (index, u64::try_from(ends - now_secs).unwrap_or(1).max(1))
-    }
-}
 
 /// Who is counted.
 #[derive(Debug, Clone, Copy)]

@@ -7,6 +7,7 @@ use super::{catalogue, sessions::Viewer};
 use crate::{
     AppState,
     error::{AppError, AppResult},
+    events::hub::Route,
 };
 
 /// The schools a viewer may see.
@@ -53,6 +54,15 @@ impl Scope {
             Self::School(own) => Some(own),
             Self::AllSchools | Self::OwnRecordsOnly => None,
         }
+    }
+}
+
+/// Which order events a viewer's `orderUpdates` listens for: a student's own, a school's, or all.
+pub fn event_route(viewer: &Viewer) -> Route {
+    match Scope::of(viewer) {
+        Scope::OwnRecordsOnly => Route::Account(viewer.account_id),
+        Scope::School(school) => Route::School(school),
+        Scope::AllSchools => Route::All,
     }
 }
 
@@ -108,5 +118,20 @@ mod tests {
         assert!(unbound.covers(a) && unbound.covers(b));
         let student = Scope::of(&viewer(Role::Student, Some(a)));
         assert!(!student.covers(a));
+    }
+
+    #[test]
+    fn each_viewer_listens_on_the_route_its_scope_needs() {
+        let school = Uuid::from_u128(9);
+        assert_eq!(
+            event_route(&viewer(Role::Student, Some(school))),
+            Route::Account(Uuid::from_u128(1))
+        );
+        assert_eq!(
+            event_route(&viewer(Role::Reviewer, Some(school))),
+            Route::School(school)
+        );
+        assert_eq!(event_route(&viewer(Role::Admin, Some(school))), Route::All);
+        assert_eq!(event_route(&viewer(Role::Reviewer, None)), Route::All);
     }
 }

@@ -111,11 +111,13 @@ pub async fn admit(state: &AppState, account_id: Uuid, ip: Option<IpAddr>) -> Ap
             .one(&state.db)
             .await?;
         if let Some(last) = last {
-            let remaining = (last + Duration::seconds(wait) - now).num_seconds();
-            if remaining > 0 {
+            // Compared to the millisecond: PostgreSQL keeps microseconds, so a wait measured in
+            // whole seconds would end a fraction early.
+            let remaining_ms = (last + Duration::seconds(wait) - now).num_milliseconds();
+            if remaining_ms > 0 {
                 tracing::info!(account = %account_id, failures, familiar, "staff sign-in throttled");
                 return Err(AppError::Throttled {
-                    retry_after_secs: u64::try_from(remaining).unwrap_or(1),
+                    retry_after_secs: u64::try_from(remaining_ms).map_or(1, |ms| ms.div_ceil(1000)),
                 });
             }
         }

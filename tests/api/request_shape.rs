@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures::SinkExt;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::{self, TestApp};
 
@@ -111,35 +111,11 @@ async fn deeply_nested_variables_are_refused() {
     still_alive(&app).await;
 }
 
-async fn ws_connect(app: &TestApp, token: &str) -> common::ws::Ws {
-    let mut request = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static("graphql-transport-ws"),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("connect");
-    ws.send(Message::text(
-        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })
-            .to_string(),
-    ))
-    .await
-    .expect("init");
-    assert_eq!(
-        common::ws::frame(&mut ws).await.expect("ack")["type"],
-        "connection_ack"
-    );
-    ws
-}
-
 #[tokio::test]
 async fn a_deep_document_over_the_websocket_gets_an_error_not_a_crash() {
     let app = TestApp::spawn().await;
     let token = app.sign_in_student("wx-deep-ws", "13800138000").await;
-    let mut ws = ws_connect(&app, &token).await;
+    let mut ws = common::ws::connect(&app.base, &token).await;
     ws.send(Message::text(
         json!({ "id": "1", "type": "subscribe", "payload": { "query": nested_objects(3000) } })
             .to_string(),

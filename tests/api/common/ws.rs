@@ -18,9 +18,9 @@ pub struct Sub {
     pub early: std::collections::VecDeque<Value>,
 }
 
-/// Connects, authenticates and subscribes; returns once the server has the subscription.
-pub async fn subscribe_to(shop: &Shop, token: &str, query: &str, variables: Value) -> Sub {
-    let mut request = format!("{}/graphql/ws", shop.app.base.replace("http://", "ws://"))
+/// Connects to `base` (the app's http:// address) and authenticates; returns once acknowledged.
+pub async fn connect(base: &str, token: &str) -> Ws {
+    let mut request = format!("{}/graphql/ws", base.replace("http://", "ws://"))
         .into_client_request()
         .expect("request");
     request.headers_mut().insert(
@@ -37,6 +37,12 @@ pub async fn subscribe_to(shop: &Shop, token: &str, query: &str, variables: Valu
     .await
     .expect("init");
     assert_eq!(frame(&mut ws).await.expect("ack")["type"], "connection_ack");
+    ws
+}
+
+/// Connects, authenticates and subscribes; returns once the server has the subscription.
+pub async fn subscribe_to(shop: &Shop, token: &str, query: &str, variables: Value) -> Sub {
+    let mut ws = connect(&shop.app.base, token).await;
     ws.send(Message::text(
         json!({ "id": "u", "type": "subscribe", "payload": { "query": query, "variables": variables } })
             .to_string(),

@@ -1,9 +1,18 @@
-//! Subscriptions over graphql-transport-ws (`/graphql/ws`).
+//! Subscriptions over graphql-transport-ws (`/graphql/ws`): the root type here, the streams in
+//! `order_feed` (orderUpdates: replay, then live) and `dashboards` (queueStats,
+//! productionProgress).
+pub mod dashboards;
+pub mod order_feed;
+
 use async_graphql::{Context, ID, Subscription};
 use futures::{Stream, StreamExt};
 use sea_orm::EntityTrait;
 use tokio::sync::broadcast::error::RecvError;
 
+use self::{
+    dashboards as watch,
+    order_feed::{self as feed, Audience},
+};
 use super::{
     context::ContextExt,
     types::{
@@ -15,11 +24,7 @@ use super::{
 use crate::{
     entities::support_ticket,
     error::AppError,
-    events::{
-        BusMessage,
-        feed::{self, Audience},
-        watch,
-    },
+    events::BusMessage,
     ids::NodeType,
     services::{orders, support},
 };

@@ -6,7 +6,7 @@ use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-use super::BusMessage;
+use crate::events::BusMessage;
 use crate::{
     AppState,
     entities::production_batch,

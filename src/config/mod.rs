@@ -1,9 +1,20 @@
 //! One typed configuration, read once from the environment (and `.env`) and validated at start
-//! with a clear message per bad variable.
+//! with a clear message per bad variable. Each group of variables has its file: the secret key,
+//! WeChat and WeChat Pay, limits, the network (proxies), what `serviceInfo` shows.
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
 
-use base64::{Engine, engine::general_purpose::STANDARD};
 use thiserror::Error;
+
+pub mod limits;
+pub mod network;
+mod secret;
+mod service_info;
+mod wechat;
+
+pub use limits::Limits;
+pub use secret::{DEV_SECRET_PATH, SecretKey};
+pub use service_info::ServiceInfoConfig;
+pub use wechat::{WeChatAppConfig, WeChatPayConfig};
 
 /// Everything the service reads from its environment.
 #[derive(Clone, Debug)]
@@ -34,96 +45,14 @@ pub struct Config {
     pub service_info: ServiceInfoConfig,
     pub limits: Limits,
     /// Per-action rate limits (`RATE_LIMIT_<ACTION>=max/seconds`).
-    pub rate_limits:
-        std::collections::HashMap<crate::services::limits::Action, crate::services::limits::Rule>,
+    pub rate_limits: HashMap<limits::Action, limits::Rule>,
     /// Prefix of the rate-limit keys in Redis, so deployments sharing a Redis stay apart.
     pub rate_limit_namespace: String,
     pub introspection: bool,
     /// Proxies whose forwarding headers name the client (`CAMPUS_PHOTO_TRUSTED_PROXIES`).
-    pub trusted_proxies: crate::services::client_ip::TrustedProxies,
+    pub trusted_proxies: network::TrustedProxies,
     /// Where `/metrics` is served, apart from the public port; `None` when switched off.
     pub metrics_bind: Option<SocketAddr>,
-}
-
-/// The 32-byte master secret. Debug never prints it.
-#[derive(Clone)]
-pub struct SecretKey(pub [u8; 32]);
-
-impl std::fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretKey(..)")
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct WeChatAppConfig {
-    pub app_id: String,
-    pub secret: String,
-}
-
-/// A WeChat Pay v3 merchant. The PEM texts were read and parsed at start.
-#[derive(Clone)]
-pub struct WeChatPayConfig {
-    pub mchid: String,
-    pub merchant_serial: String,
-    pub merchant_key_pem: String,
-    pub apiv3_key: String,
-    pub platform_serial: String,
-    pub platform_public_key_pem: String,
-}
-
-impl std::fmt::Debug for WeChatPayConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WeChatPayConfig")
-            .field("mchid", &self.mchid)
-            .field("merchant_serial", &self.merchant_serial)
-            .field("platform_serial", &self.platform_serial)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What `serviceInfo` returns: the agreement and the customer-service contacts.
-#[derive(Clone, Debug)]
-pub struct ServiceInfoConfig {
-    pub agreement_title: String,
-    pub agreement_version: String,
-    pub customer_service_phone: String,
-    pub customer_service_email: String,
-    pub customer_service_hours: String,
-}
-
-/// Request-shape bounds that protect the service.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    pub max_json_body_bytes: usize,
-    pub max_upload_bytes: usize,
-    pub max_query_depth: usize,
-    pub max_query_complexity: usize,
-    pub max_batch_size: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_json_body_bytes: 1024 * 1024,
-            max_upload_bytes: 10 * 1024 * 1024,
-            max_query_depth: 10,
-            max_query_complexity: 2_000,
-            max_batch_size: 10,
-        }
-    }
-}
-
-impl Default for ServiceInfoConfig {
-    fn default() -> Self {
-        Self {
-            agreement_title: "《大学生图像信息采集网服务使用协议》".into(),
-            agreement_version: "2024.1".into(),
-            customer_service_phone: "010-63072281".into(),
-            customer_service_email: "service@campus-photo.example".into(),
-            customer_service_hours: "周一至周五 8:00-17:00".into(),
-        }
-    }
 }
 
 #[derive(Debug, Error)]
@@ -140,15 +69,12 @@ pub enum ConfigError {
     },
 }
 
-fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         variable,
         message: message.into(),
     }
 }
-
-/// Where the development secret lives when `CAMPUS_PHOTO_SECRET_KEY` is unset.
-pub const DEV_SECRET_PATH: &str = "data/secret.key";
 
 impl Config {
     /// Reads the process environment (after loading `.env` when present).
@@ -206,19 +132,7 @@ impl Config {
             ));
         }
 
-        // Every instance on one PostgreSQL must share the key, so none may invent its own.
-        let shared_database = !database_url.starts_with("sqlite:");
-        let secret_key = match get("CAMPUS_PHOTO_SECRET_KEY") {
-            Some(text) => parse_secret(text)?,
-            None if shared_database => {
-                return Err(invalid(
-                    "CAMPUS_PHOTO_SECRET_KEY",
-                    "is required with PostgreSQL: every instance must use the same key (generate one with `openssl rand -base64 32`)",
-                ));
-            }
-            None if may_create_dev_secret => load_or_create_dev_secret(DEV_SECRET_PATH.as_ref())?,
-            None => return Err(invalid("CAMPUS_PHOTO_SECRET_KEY", "is required")),
-        };
+        let secret_key = secret::read(&get, &database_url, may_create_dev_secret)?;
 
         let bootstrap_admin = match get("CAMPUS_PHOTO_BOOTSTRAP_ADMIN") {
             None => None,
@@ -245,65 +159,14 @@ impl Config {
             .split(',')
             .any(|entry| entry.trim() == campus_photo_codes::token::dev_keyring_entry());
 
-        let wechat = match (get("WECHAT_APPID"), get("WECHAT_SECRET")) {
-            (None, None) => None,
-            (Some(app_id), Some(secret)) => Some(WeChatAppConfig {
-                app_id: app_id.to_string(),
-                secret: secret.to_string(),
-            }),
-            (Some(_), None) => {
-                return Err(invalid("WECHAT_SECRET", "is required with WECHAT_APPID"));
-            }
-            (None, Some(_)) => {
-                return Err(invalid("WECHAT_APPID", "is required with WECHAT_SECRET"));
-            }
-        };
-        let wechat_api_base = get("WECHAT_API_BASE")
-            .unwrap_or("https://api.weixin.qq.com")
-            .trim_end_matches('/')
-            .to_string();
-
-        let wechat_review_template_id = get("WECHAT_REVIEW_TEMPLATE_ID")
-            .unwrap_or("sandbox-review-result")
-            .to_string();
-        let wechat_pay = match get("WECHATPAY_MCHID") {
-            None => None,
-            Some(mchid) => Some(read_wechat_pay(mchid, &get)?),
-        };
-        if wechat_pay.is_some() && wechat.is_none() {
-            return Err(invalid(
-                "WECHATPAY_MCHID",
-                "a real merchant needs the mini-program too: set WECHAT_APPID and WECHAT_SECRET",
-            ));
-        }
-        let wechat_pay_notify_url = get("WECHATPAY_NOTIFY_URL").map(str::to_string);
-        if let Some(url) = &wechat_pay_notify_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
-        {
-            return Err(invalid("WECHATPAY_NOTIFY_URL", "expected an http(s) URL"));
-        }
-        if wechat_pay.is_some()
-            && !wechat_pay_notify_url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("https://"))
-        {
-            return Err(invalid(
-                "WECHATPAY_NOTIFY_URL",
-                "a real merchant needs the public https URL of /payments/wechat/notify",
-            ));
-        }
-        // The development issuer's private key is public (it signs the demo's codes): a service
-        // that talks to real WeChat must not accept codes signed with it.
-        if trusts_dev_codes && (wechat.is_some() || wechat_pay.is_some()) {
-            return Err(invalid(
-                "COLLECTION_CODE_KEYS",
-                "with real WeChat settings, set the registry's issuer keys: the built-in development key is refused",
-            ));
-        }
-        let wechat_pay_api_base = get("WECHATPAY_API_BASE")
-            .unwrap_or("https://api.mch.weixin.qq.com")
-            .trim_end_matches('/')
-            .to_string();
+        let wechat::WeChatSettings {
+            app: wechat,
+            api_base: wechat_api_base,
+            review_template_id: wechat_review_template_id,
+            pay: wechat_pay,
+            pay_notify_url: wechat_pay_notify_url,
+            pay_api_base: wechat_pay_api_base,
+        } = wechat::read(&get, trusts_dev_codes)?;
 
         let session_ttl = Duration::from_secs(parse_u64(
             get("SESSION_TTL_SECS"),
@@ -325,36 +188,8 @@ impl Config {
             10,
         )?);
 
-        let defaults = ServiceInfoConfig::default();
-        let text = |k: &str, d: String| get(k).map(str::to_string).unwrap_or(d);
-        let service_info = ServiceInfoConfig {
-            agreement_title: text("AGREEMENT_TITLE", defaults.agreement_title),
-            agreement_version: text("AGREEMENT_VERSION", defaults.agreement_version),
-            customer_service_phone: text("CUSTOMER_SERVICE_PHONE", defaults.customer_service_phone),
-            customer_service_email: text("CUSTOMER_SERVICE_EMAIL", defaults.customer_service_email),
-            customer_service_hours: text("CUSTOMER_SERVICE_HOURS", defaults.customer_service_hours),
-        };
-
-        let mut limits = Limits::default();
-        if let Some(v) = get("MAX_UPLOAD_BYTES") {
-            limits.max_upload_bytes = v.parse().ok().filter(|n| *n >= 1024).ok_or_else(|| {
-                invalid("MAX_UPLOAD_BYTES", "expected a byte count of at least 1024")
-            })?;
-        }
-
-        let mut rate_limits = std::collections::HashMap::new();
-        for action in crate::services::limits::Action::ALL {
-            let variable = action.variable();
-            let rule = match get(variable) {
-                Some(text) => crate::services::limits::Rule::parse(text)
-                    .ok_or_else(|| invalid(variable, "expected <max>/<seconds>, e.g. 20/60"))?,
-                None => action.default_rule(),
-            };
-            rate_limits.insert(action, rule);
-        }
-        let rate_limit_namespace = get("RATE_LIMIT_NAMESPACE")
-            .unwrap_or("campus-photo")
-            .to_string();
+        let service_info = service_info::read(&get);
+        let (limits, rate_limits, rate_limit_namespace) = limits::read(&get)?;
 
         let introspection = match get("GRAPHQL_INTROSPECTION") {
             None => true,
@@ -363,15 +198,14 @@ impl Config {
             Some(_) => return Err(invalid("GRAPHQL_INTROSPECTION", "expected true or false")),
         };
 
-        let trusted_proxies = crate::services::client_ip::TrustedProxies::parse(
-            get("CAMPUS_PHOTO_TRUSTED_PROXIES").unwrap_or(""),
-        )
-        .map_err(|bad| {
-            invalid(
-                "CAMPUS_PHOTO_TRUSTED_PROXIES",
-                format!("`{bad}` is not an address or CIDR block (e.g. 10.0.0.0/8,::1)"),
-            )
-        })?;
+        let trusted_proxies =
+            network::TrustedProxies::parse(get("CAMPUS_PHOTO_TRUSTED_PROXIES").unwrap_or(""))
+                .map_err(|bad| {
+                    invalid(
+                        "CAMPUS_PHOTO_TRUSTED_PROXIES",
+                        format!("`{bad}` is not an address or CIDR block (e.g. 10.0.0.0/8,::1)"),
+                    )
+                })?;
         let metrics_bind = match get("CAMPUS_PHOTO_METRICS_BIND") {
             Some("off") => None,
             Some(text) => Some(text.parse().map_err(|_| {
@@ -411,44 +245,7 @@ impl Config {
     }
 }
 
-/// Reads and checks the merchant's variables: every key file must exist and parse now, not at
-/// the first payment.
-fn read_wechat_pay<'a>(
-    mchid: &str,
-    get: &impl Fn(&str) -> Option<&'a str>,
-) -> Result<WeChatPayConfig, ConfigError> {
-    use campus_photo_wechatpay::keys::{ApiV3Key, MerchantKey, PlatformKeys};
-    let required = |k: &'static str| {
-        get(k)
-            .map(str::to_string)
-            .ok_or_else(|| invalid(k, "is required with WECHATPAY_MCHID"))
-    };
-    let read = |k: &'static str| -> Result<String, ConfigError> {
-        let path = required(k)?;
-        std::fs::read_to_string(&path).map_err(|e| invalid(k, format!("cannot read {path}: {e}")))
-    };
-    let merchant_serial = required("WECHATPAY_MERCHANT_SERIAL")?;
-    let merchant_key_pem = read("WECHATPAY_MERCHANT_KEY_PATH")?;
-    MerchantKey::from_pem(&merchant_serial, &merchant_key_pem)
-        .map_err(|e| invalid("WECHATPAY_MERCHANT_KEY_PATH", e.to_string()))?;
-    let apiv3_key = required("WECHATPAY_APIV3_KEY")?;
-    ApiV3Key::parse(&apiv3_key).map_err(|e| invalid("WECHATPAY_APIV3_KEY", e.to_string()))?;
-    let platform_serial = required("WECHATPAY_PLATFORM_SERIAL")?;
-    let platform_public_key_pem = read("WECHATPAY_PLATFORM_PUBLIC_KEY_PATH")?;
-    PlatformKeys::default()
-        .insert_pem(&platform_serial, &platform_public_key_pem)
-        .map_err(|e| invalid("WECHATPAY_PLATFORM_PUBLIC_KEY_PATH", e.to_string()))?;
-    Ok(WeChatPayConfig {
-        mchid: mchid.to_string(),
-        merchant_serial,
-        merchant_key_pem,
-        apiv3_key,
-        platform_serial,
-        platform_public_key_pem,
-    })
-}
-
-fn parse_u64(
+pub(crate) fn parse_u64(
     value: Option<&str>,
     variable: &'static str,
     default: u64,
@@ -465,51 +262,10 @@ fn parse_u64(
     }
 }
 
-fn parse_secret(text: &str) -> Result<SecretKey, ConfigError> {
-    let bytes = STANDARD
-        .decode(text)
-        .map_err(|_| invalid("CAMPUS_PHOTO_SECRET_KEY", "expected base64"))?;
-    let key: [u8; 32] = bytes.try_into().map_err(|_| {
-        invalid(
-            "CAMPUS_PHOTO_SECRET_KEY",
-            "expected exactly 32 bytes once decoded",
-        )
-    })?;
-    Ok(SecretKey(key))
-}
-
-/// Development convenience: a random key kept in `data/` so restarts can still decrypt.
-fn load_or_create_dev_secret(path: &std::path::Path) -> Result<SecretKey, ConfigError> {
-    let io = |source| ConfigError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse_secret(text.trim()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(io)?;
-            }
-            let key: [u8; 32] = rand::random();
-            std::fs::write(path, STANDARD.encode(key)).map_err(io)?;
-            restrict_permissions(path);
-            Ok(SecretKey(key))
-        }
-        Err(e) => Err(io(e)),
-    }
-}
-
-#[cfg(unix)]
-fn restrict_permissions(path: &std::path::Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-}
-#[cfg(not(unix))]
-fn restrict_permissions(_: &std::path::Path) {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::{Engine, engine::general_purpose::STANDARD};
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         let mut m: HashMap<String, String> = pairs

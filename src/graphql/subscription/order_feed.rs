@@ -9,10 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, se
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-use super::{
-    Published,
-    hub::{Delivery, Route},
-};
+use crate::events::{Published, hub::Delivery};
 use crate::{
     AppState,
     entities::{order, order_event},
@@ -159,7 +156,7 @@ pub fn order_updates(
     after: Option<Uuid>,
 ) -> impl Stream<Item = AppResult<FeedItem>> {
     async_stream::try_stream! {
-        let mut live = state.hub.subscribe(&state, Route::for_viewer(&audience.viewer));
+        let mut live = state.hub.subscribe(&state, crate::services::scope::event_route(&audience.viewer));
         let mut sent = Sent::new();
         // Read after subscribing: anything placed later is both live and after the cursor.
         let mut cursor = Box::pin(feed_position(&state, after)).await?;
