@@ -26,6 +26,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+/// The same allocator as the `campus-photo` binary, so both handlers are measured as shipped.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ORDERS_PAGE: &str = "query { viewer { orders(first: 20) { nodes { number status amount { amountFen } enrollment { id name } photo { id } events { sequence event at } } } } }";
 
 fn env_or(name: &str, default: usize) -> usize {

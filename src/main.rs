@@ -1,5 +1,9 @@
 use clap::Parser;
 
+/// mimalloc: ~19 % less CPU per order page than glibc malloc (README, Performance).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     campus_photo::init_tracing();

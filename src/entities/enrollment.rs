@@ -40,11 +40,24 @@ pub enum Relation {
         to = "super::project::Column::Id"
     )]
     Project,
+    /// Joined by order pages, which show the school's name beside each enrollment.
+    #[sea_orm(
+        belongs_to = "super::school::Entity",
+        from = "Column::SchoolId",
+        to = "super::school::Column::Id"
+    )]
+    School,
 }
 
 impl Related<super::project::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Project.def()
+    }
+}
+
+impl Related<super::school::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::School.def()
     }
 }
 

@@ -22,7 +22,7 @@ pub fn into_connection<M, N>(
     ids: &GlobalIds,
     node_type: NodeType,
     id_of: impl Fn(&M) -> Uuid,
-    to_node: impl Fn(M) -> N,
+    mut to_node: impl FnMut(M) -> N,
 ) -> Connection<String, N, TotalCount>
 where
     N: async_graphql::OutputType,

@@ -70,7 +70,7 @@ pub async fn resolve(ctx: &Context<'_>, id: &str) -> ApiResult<Node> {
                 e.account_id == Some(viewer.account_id)
                     || in_school_scope(&viewer, e.school_id).is_ok()
             })
-            .map(|e| Node::Enrollment(Enrollment(e))),
+            .map(|e| Node::Enrollment(Enrollment::new(e))),
         NodeType::Photo => match load(ctx, PhotoId(row)).await? {
             Some(photo) => load(ctx, EnrollmentId(photo.enrollment_id))
                 .await?
@@ -78,13 +78,13 @@ pub async fn resolve(ctx: &Context<'_>, id: &str) -> ApiResult<Node> {
                     e.account_id == Some(viewer.account_id)
                         || in_school_scope(&viewer, e.school_id).is_ok()
                 })
-                .map(|_| Node::Photo(Photo(photo))),
+                .map(|_| Node::Photo(Photo::new(photo))),
             None => None,
         },
         NodeType::Order => load(ctx, OrderId(row))
             .await?
             .filter(|o| crate::services::orders::may_read(&viewer, o))
-            .map(|o| Node::Order(Order(o))),
+            .map(|o| Node::Order(Order::new(o))),
         NodeType::OrderEvent => {
             use sea_orm::EntityTrait;
             match crate::entities::order_event::Entity::find_by_id(row)

@@ -1,8 +1,8 @@
 //! Keyset pages over time-ordered (UUIDv7) ids: `first`/`last` clamped to 1..=100, opaque
 //! cursors (global ids) and the total count. The GraphQL layer turns a page into a connection.
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, Select, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -26,6 +26,24 @@ pub struct PageArgs {
 /// The page size a `first`/`last` argument asks for, clamped to 1..=100. Complexity uses it too.
 pub fn page_size(n: Option<i32>) -> usize {
     n.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize
+}
+
+/// The column a first page carries its total count in (`COUNT(*) OVER ()`).
+const TOTAL_COLUMN: &str = "page_total_count";
+
+/// A row of a first page with the count of every row the query matches.
+struct Counted<M> {
+    row: M,
+    total: i64,
+}
+
+impl<M: FromQueryResult> FromQueryResult for Counted<M> {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            row: M::from_query_result(res, pre)?,
+            total: res.try_get(pre, TOTAL_COLUMN)?,
+        })
+    }
 }
 
 pub struct Page<M> {
@@ -64,11 +82,12 @@ where
     if args.first.is_some() && args.last.is_some() {
         return Err(AppError::BadUserInput("first 和 last 不能同时使用".into()));
     }
-    let total_count = select.clone().count(db).await? as i64;
 
     // "Forward" walks in the display order; "backward" (last/before) walks against it.
     let backward = args.last.is_some() || (before.is_some() && args.first.is_none());
     let size = page_size(if backward { args.last } else { args.first });
+    let first_page = after.is_none() && before.is_none();
+    let select_count = (!first_page).then(|| select.clone());
     let mut query = select;
     if let Some(a) = after {
         query = query.filter(if newest_first {
@@ -90,7 +109,25 @@ where
     } else {
         query.order_by_desc(id_column)
     };
-    let mut items = query.limit(size as u64 + 1).all(db).await?;
+    let query = query.limit(size as u64 + 1);
+    // A first page (no cursor) counts in the same statement: the window sees every row the
+    // filter matches before LIMIT (and no row means a count of 0). Behind a cursor the keyset
+    // condition would narrow that count, so those pages count in a statement of their own.
+    let (mut items, total_count) = match select_count {
+        None => {
+            let rows = query
+                .expr_as(Expr::cust("COUNT(*) OVER ()"), TOTAL_COLUMN)
+                .into_model::<Counted<E::Model>>()
+                .all(db)
+                .await?;
+            let total = rows.first().map_or(0, |r| r.total);
+            (rows.into_iter().map(|r| r.row).collect::<Vec<_>>(), total)
+        }
+        Some(select_count) => {
+            let total = select_count.count(db).await? as i64;
+            (query.all(db).await?, total)
+        }
+    };
     let more = items.len() > size;
     items.truncate(size);
     if backward {

@@ -224,6 +224,9 @@ async fn connections_page_with_cursors_and_clamp_sizes() {
         .await["schools"]
         .clone();
     assert_eq!(codes(&page2), ["10002", "10001"]);
+    // A first page counts in its own statement (a window over the filter), a page behind a
+    // cursor in a separate one: both count every school, not only those past the cursor.
+    assert_eq!(page2["totalCount"], 5);
     let page3 = app
         .data(
             Some(&admin),
@@ -233,6 +236,7 @@ async fn connections_page_with_cursors_and_clamp_sizes() {
         .await["schools"]
         .clone();
     assert_eq!(codes(&page3), ["10000"]);
+    assert_eq!(page3["totalCount"], 5);
     assert_eq!(page3["pageInfo"]["hasNextPage"], false);
     let back = app
         .data(
@@ -244,6 +248,10 @@ async fn connections_page_with_cursors_and_clamp_sizes() {
         .clone();
     assert_eq!(codes(&back), ["10002", "10001"]);
     assert_eq!(back["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(back["totalCount"], 5);
+    let oldest = app.data(Some(&admin), q, json!({ "last": 2 })).await["schools"].clone();
+    assert_eq!(codes(&oldest), ["10001", "10000"]);
+    assert_eq!(oldest["totalCount"], 5);
 
     let clamped = app.data(Some(&admin), q, json!({ "first": 100000 })).await["schools"].clone();
     assert_eq!(codes(&clamped).len(), 5);

@@ -68,7 +68,7 @@ fn enrollment_payload(
 ) -> ApiResult<EnrollmentPayload> {
     let (enrollment, user_errors) = into_payload(result)?;
     Ok(EnrollmentPayload {
-        enrollment: enrollment.map(Enrollment),
+        enrollment: enrollment.map(Enrollment::new),
         user_errors,
     })
 }

@@ -73,7 +73,7 @@ pub struct CreatePaymentPayload {
 pub fn order_payload(result: AppResult<crate::entities::order::Model>) -> ApiResult<OrderPayload> {
     let (order, user_errors) = into_payload(result)?;
     Ok(OrderPayload {
-        order: order.map(Order),
+        order: order.map(Order::new),
         print_order: None,
         user_errors,
     })
@@ -86,7 +86,7 @@ async fn print_payload(
 ) -> ApiResult<OrderPayload> {
     let (print, user_errors) = into_payload(result)?;
     let order = match &print {
-        Some(p) => load(ctx, OrderId(p.order_id)).await?.map(Order),
+        Some(p) => load(ctx, OrderId(p.order_id)).await?.map(Order::new),
         None => None,
     };
     Ok(OrderPayload {
@@ -207,7 +207,7 @@ impl OrderMutation {
             }
         };
         Ok(CreatePaymentPayload {
-            order: order.map(Order),
+            order: order.map(Order::new),
             pay_params: pay_params.map(Into::into),
             print_order: print.map(PrintOrder::whole),
             user_errors,

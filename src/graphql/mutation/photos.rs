@@ -54,7 +54,7 @@ impl PhotoMutation {
         };
         let (photo, user_errors) = into_payload(result)?;
         Ok(UploadPhotoPayload {
-            photo: photo.map(Photo),
+            photo: photo.map(Photo::new),
             user_errors,
         })
     }

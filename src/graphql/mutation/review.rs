@@ -106,7 +106,11 @@ impl ReviewMutation {
         .await;
         let (orders, user_errors) = into_payload(result)?;
         Ok(ClaimReviewTasksPayload {
-            orders: orders.unwrap_or_default().into_iter().map(Order).collect(),
+            orders: orders
+                .unwrap_or_default()
+                .into_iter()
+                .map(Order::new)
+                .collect(),
             user_errors,
         })
     }

@@ -1,9 +1,10 @@
 use async_graphql::{Context, Enum, ID, Object, connection::Connection};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 use super::{photo::Photo, project::Project, school::School};
 use crate::{
-    entities::enrollment,
+    entities::{enrollment, project, school},
     error::{ApiResult, AppError},
     graphql::{
         connection::{PageArgs, TotalCount, into_connection},
@@ -22,10 +23,25 @@ pub enum EnrollmentSource {
     Freshman,
 }
 
-/// 采集信息: a student's registration in one collection project.
-pub struct Enrollment(pub enrollment::Model);
+/// 采集信息: a student's registration in one collection project. The row is shared (a page of
+/// orders hands the same enrollment to each of its orders without copying it).
+#[derive(Clone)]
+pub struct Enrollment(pub Arc<enrollment::Model>, pub Joined);
+
+/// The school and project rows loaded with the enrollment in the same statement, when a page
+/// of orders asked for them; `None` means "not loaded", and the field goes through its
+/// DataLoader.
+#[derive(Clone, Default)]
+pub struct Joined {
+    pub school: Option<Arc<school::Model>>,
+    pub project: Option<Arc<project::Model>>,
+}
 
 impl Enrollment {
+    pub fn new(row: enrollment::Model) -> Self {
+        Self(Arc::new(row), Joined::default())
+    }
+
     fn is_owner(&self, ctx: &Context<'_>) -> bool {
         ctx.viewer()
             .is_ok_and(|v| Some(v.account_id) == self.0.account_id)
@@ -47,6 +63,9 @@ impl Enrollment {
     }
 
     async fn project(&self, ctx: &Context<'_>) -> ApiResult<Project> {
+        if let Some(project) = &self.1.project {
+            return Ok(Project(project.as_ref().clone()));
+        }
         load(ctx, ProjectId(self.0.project_id))
             .await?
             .map(Project)
@@ -54,6 +73,9 @@ impl Enrollment {
     }
 
     async fn school(&self, ctx: &Context<'_>) -> ApiResult<School> {
+        if let Some(school) = &self.1.school {
+            return Ok(School(school.as_ref().clone()));
+        }
         load(ctx, SchoolId(self.0.school_id))
             .await?
             .map(School)
@@ -147,7 +169,7 @@ impl Enrollment {
             &state.ids,
             NodeType::Photo,
             |m| m.id,
-            Photo,
+            Photo::new,
         ))
     }
 

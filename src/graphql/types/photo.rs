@@ -1,5 +1,6 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 use super::enrollment::Enrollment;
 use crate::{
@@ -7,7 +8,7 @@ use crate::{
     error::{ApiResult, AppError},
     graphql::{
         context::ContextExt,
-        loaders::{EnrollmentId, load},
+        loaders::{EnrollmentId, PhotoId, load},
     },
     ids::NodeType,
     services::photos::{self, PhotoSource},
@@ -100,7 +101,30 @@ pub struct PhotoCheck {
 }
 
 /// One take of a student's photo, with its preliminary check. Immutable.
-pub struct Photo(pub photo::Model);
+///
+/// The second field says the row is *lean*: read without its JSON columns (`check_report`,
+/// `face_geometry`), as a page of orders reads it when the query does not ask for the check or
+/// the preview. Those columns are then placeholders, and the fields that need them read the
+/// whole row first.
+#[derive(Clone)]
+pub struct Photo(pub Arc<photo::Model>, pub bool);
+
+impl Photo {
+    pub fn new(row: photo::Model) -> Self {
+        Self(Arc::new(row), false)
+    }
+
+    /// The row with its JSON columns.
+    async fn whole(&self, ctx: &Context<'_>) -> ApiResult<Arc<photo::Model>> {
+        if !self.1 {
+            return Ok(Arc::clone(&self.0));
+        }
+        load(ctx, PhotoId(self.0.id))
+            .await?
+            .map(Arc::new)
+            .ok_or_else(|| AppError::internal("photo vanished").into())
+    }
+}
 
 #[Object]
 impl Photo {
@@ -111,7 +135,7 @@ impl Photo {
     async fn enrollment(&self, ctx: &Context<'_>) -> ApiResult<Enrollment> {
         load(ctx, EnrollmentId(self.0.enrollment_id))
             .await?
-            .map(Enrollment)
+            .map(Enrollment::new)
             .ok_or_else(|| AppError::internal("photo without enrollment").into())
     }
 
@@ -146,8 +170,8 @@ impl Photo {
     }
 
     /// The preliminary check (初审).
-    async fn check(&self) -> ApiResult<PhotoCheck> {
-        let stored = photos::stored_check(&self.0)?;
+    async fn check(&self, ctx: &Context<'_>) -> ApiResult<PhotoCheck> {
+        let stored = photos::stored_check(&*self.whole(ctx).await?)?;
         let failure_kind = stored.failure_kind().map(IssueKind::from);
         let manual_review_allowed = stored.manual_review_allowed();
         let severity = |s: &str| {
@@ -195,12 +219,14 @@ impl Photo {
 
     /// Signed, expiring URL of the standard 480×640 crop, so the student sees how it will look;
     /// null when no face was found.
-    async fn preview_url(&self, ctx: &Context<'_>) -> Option<String> {
+    async fn preview_url(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
         let state = ctx.state();
-        self.0
+        Ok(self
+            .whole(ctx)
+            .await?
             .face_geometry
             .as_ref()
-            .map(|_| signed_preview_url(state, &state.ids.encode(NodeType::Photo, self.0.id)))
+            .map(|_| signed_preview_url(state, &state.ids.encode(NodeType::Photo, self.0.id))))
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

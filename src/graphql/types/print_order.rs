@@ -128,7 +128,7 @@ impl PrintOrder {
     async fn order(&self, ctx: &Context<'_>) -> ApiResult<Order> {
         load(ctx, OrderId(self.row.order_id))
             .await?
-            .map(Order)
+            .map(Order::new)
             .ok_or_else(|| AppError::internal("print order without its order").into())
     }
 

@@ -24,7 +24,7 @@ impl SupportTicket {
     /// The order it is about, if any.
     async fn order(&self, ctx: &Context<'_>) -> ApiResult<Option<Order>> {
         match self.0.order_id {
-            Some(id) => Ok(load(ctx, OrderId(id)).await?.map(Order)),
+            Some(id) => Ok(load(ctx, OrderId(id)).await?.map(Order::new)),
             None => Ok(None),
         }
     }

@@ -34,7 +34,7 @@ impl Viewer {
     /// The student's collection info (采集信息), newest first.
     async fn enrollments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Enrollment>> {
         let rows = enrollment::list_for(ctx.state(), self.0.account_id).await?;
-        Ok(rows.into_iter().map(Enrollment).collect())
+        Ok(rows.into_iter().map(Enrollment::new).collect())
     }
 
     /// 加洗照片: the viewer's print orders, newest first (addresses masked; read one by id for
