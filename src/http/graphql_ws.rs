@@ -99,6 +99,7 @@ async fn serve_socket(state: HttpState, protocol: GraphQLProtocol, mut socket: W
         Err((code, reason)) => return close(socket, code, reason).await,
     };
     let session = Arc::new(SessionCheck {
+        app: state.app.clone(),
         token,
         session_id: viewer.session_id,
         refused: Notify::new(),
@@ -115,10 +116,12 @@ async fn serve_socket(state: HttpState, protocol: GraphQLProtocol, mut socket: W
     data.insert(crate::graphql::subscription_limit::ConnectionSubscriptions::default());
     let (mut sink, stream) = socket.split();
     let checked = {
-        let (app, session) = (state.app.clone(), session.clone());
+        // One Arc per socket in the combinator and its pending future, not a copy of the state:
+        // this sits in every idle subscriber's memory.
+        let session = session.clone();
         futures::stream::iter([Ok(first)])
             .chain(stream)
-            .then(move |message| check_operation(app.clone(), session.clone(), message))
+            .then(move |message| check_operation(session.clone(), message))
     };
     let mut checked = std::pin::pin!(checked);
     let mut shutdown = state.app.shutdown.subscribe();
@@ -135,7 +138,7 @@ async fn serve_socket(state: HttpState, protocol: GraphQLProtocol, mut socket: W
         tokio::select! {
             () = served => None,
             _ = shutdown.wait_for(|down| *down) => Some((GOING_AWAY, "server shutting down")),
-            () = session_ended(&state, &session, &registration) => {
+            () = session_ended(&session, &registration) => {
                 Some((FORBIDDEN, "Forbidden: the session has ended"))
             }
         }
@@ -152,6 +155,7 @@ async fn serve_socket(state: HttpState, protocol: GraphQLProtocol, mut socket: W
 
 /// What a socket needs to check its session again.
 struct SessionCheck {
+    app: crate::AppState,
     token: String,
     session_id: uuid::Uuid,
     /// Woken when an operation found the session ended.
@@ -161,8 +165,8 @@ struct SessionCheck {
 impl SessionCheck {
     /// Whether the token still opens the same session. A database that cannot answer keeps the
     /// socket open: its operations fail on their own, and a blip must not drop every client.
-    async fn still_valid(&self, app: &crate::AppState) -> bool {
-        match sessions::authenticate(app, Some(&self.token)).await {
+    async fn still_valid(&self) -> bool {
+        match sessions::authenticate(&self.app, Some(&self.token)).await {
             Ok(Auth::SignedIn(v)) => v.session_id == self.session_id,
             Ok(_) => false,
             Err(e) => {
@@ -177,13 +181,12 @@ impl SessionCheck {
 /// protocol) only while the session is valid; otherwise the operation is dropped and the socket
 /// told to close.
 async fn check_operation(
-    app: crate::AppState,
     session: Arc<SessionCheck>,
     message: Result<Message, axum::Error>,
 ) -> Result<Message, axum::Error> {
     if let Ok(Message::Text(text)) = &message
         && is_operation(text.as_str())
-        && !session.still_valid(&app).await
+        && !session.still_valid().await
     {
         session.refused.notify_one();
         // Not text: async-graphql skips it.
@@ -206,12 +209,12 @@ fn is_operation(text: &str) -> bool {
 
 /// Resolves once the socket's session has ended: an operation found it so, or the registry
 /// woke the socket (a sign-out, a deletion, expiry) and the database confirms it.
-async fn session_ended(state: &HttpState, session: &SessionCheck, registration: &Registration) {
+async fn session_ended(session: &SessionCheck, registration: &Registration) {
     loop {
         tokio::select! {
             () = session.refused.notified() => return,
             () = registration.woken() => {
-                if !session.still_valid(&state.app).await {
+                if !session.still_valid().await {
                     return;
                 }
             }
