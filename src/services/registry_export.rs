@@ -49,7 +49,7 @@ pub async fn export(
         .to_owned();
     let rows = order::Entity::find()
         .filter(order::Column::SchoolId.eq(school.id))
-        .filter(order::Column::Status.eq(OrderStatus::Completed.as_str()))
+        .filter(order::Column::Status.eq(OrderStatus::Completed))
         .filter(order::Column::Id.not_in_subquery(exported))
         .order_by_asc(order::Column::Id)
         .find_also_related_enrollment(state)

@@ -155,7 +155,7 @@ async fn add_message<C: sea_orm::ConnectionTrait>(
         id: Set(Uuid::now_v7()),
         ticket_id: Set(ticket.id),
         author_account_id: Set(Some(viewer.account_id)),
-        author_role: Set(viewer.role.as_str().to_string()),
+        author_role: Set(viewer.role),
         text: Set(text),
         photo_key: Set(photo_key),
         created_at: Set(now),
