@@ -1,11 +1,7 @@
 //! A photo order's part in the money flow ([`checkout`]): which of its states may be paid,
 //! closed or refunded, and which event each step writes on its trail.
 use campus_photo_domain::order::{self as rules, OrderEvent, OrderNote, OrderStatus};
-use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
-};
+use sea_orm::{ConnectionTrait, EntityTrait, sea_query::Expr};
 use uuid::Uuid;
 
 use super::transition::{self, By, Detail};
@@ -14,7 +10,7 @@ use crate::{
     entities::{order, payment, project},
     error::{AppError, AppResult},
     services::payments::{
-        checkout::{Closing, Payable, RefundSettled},
+        checkout::{Closing, Payable, RefundSettled, Step, payable_columns},
         refunds::RefundOf,
     },
 };
@@ -23,28 +19,14 @@ impl Payable for order::Model {
     const NOUN: &'static str = "订单";
     const PAYMENT_OF: payment::Column = payment::Column::OrderId;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
+    type Entity = order::Entity;
+    const STATUS: order::Column = order::Column::Status;
+    const CREATED_AT: order::Column = order::Column::CreatedAt;
 
-    fn account_id(&self) -> Option<Uuid> {
-        self.account_id
-    }
+    payable_columns!();
 
-    fn out_trade_no(&self) -> &str {
-        &self.number
-    }
-
-    fn amount_fen(&self) -> i64 {
-        self.amount_fen
-    }
-
-    fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
-    }
-
-    fn refund_pending(&self) -> bool {
-        self.refund_pending
+    fn unpaid_status() -> sea_orm::Value {
+        OrderStatus::PendingPayment.into()
     }
 
     fn awaits_payment(&self) -> bool {
@@ -84,83 +66,58 @@ impl Payable for order::Model {
         Ok(format!("学历图像采集-{project_name}"))
     }
 
-    async fn unpaid_since(
-        state: &AppState,
-        cutoff: DateTime<Utc>,
-        limit: u64,
-    ) -> AppResult<Vec<Self>> {
-        Ok(order::Entity::find()
-            .filter(order::Column::Status.eq(OrderStatus::PendingPayment))
-            .filter(order::Column::CreatedAt.lte(cutoff))
-            .order_by_asc(order::Column::CreatedAt)
-            .limit(limit)
-            .all(&state.db)
-            .await?)
-    }
-
-    async fn close(
-        &self,
-        txn: &DatabaseTransaction,
-        why: Closing,
-        by: By,
-        now: DateTime<Utc>,
-        detail: Detail,
-    ) -> AppResult<Self> {
+    async fn close(&self, step: Step<'_>, why: Closing) -> AppResult<Self> {
         let event = match why {
             Closing::Cancel => OrderEvent::Cancel,
             Closing::PaymentTimeout => OrderEvent::PaymentTimeout,
         };
+        let Step {
+            txn,
+            by,
+            now,
+            detail,
+        } = step;
         let closed_at = vec![(order::Column::ClosedAt, Expr::value(now))];
         transition::apply(txn, self, event, by, now, closed_at, detail).await
     }
 
     /// PENDING_PAYMENT → PAID → PENDING_REVIEW: a paid photo order goes straight to review.
-    async fn confirm_payment(
-        &self,
-        txn: &DatabaseTransaction,
-        now: DateTime<Utc>,
-        detail: Detail,
-    ) -> AppResult<()> {
-        let paid_at = vec![(order::Column::PaidAt, Expr::value(now))];
-        let paid = transition::apply(
+    async fn confirm_payment(&self, step: Step<'_>) -> AppResult<()> {
+        let Step {
             txn,
-            self,
-            OrderEvent::PaymentConfirmed,
-            By::WECHATPAY,
+            by,
             now,
-            paid_at,
             detail,
-        )
-        .await?;
+        } = step;
+        let paid_at = vec![(order::Column::PaidAt, Expr::value(now))];
+        let event = OrderEvent::PaymentConfirmed;
+        let paid = transition::apply(txn, self, event, by, now, paid_at, detail).await?;
         let queued = OrderEvent::EnqueueForReview;
         let none = Vec::new();
         transition::apply(txn, &paid, queued, By::SYSTEM, now, none, Detail::default()).await?;
         Ok(())
     }
 
-    async fn paid_after_close(
-        &self,
-        txn: &DatabaseTransaction,
-        now: DateTime<Utc>,
-        detail: Detail,
-    ) -> AppResult<()> {
+    async fn paid_after_close(&self, step: Step<'_>) -> AppResult<()> {
+        let Step {
+            txn,
+            by,
+            now,
+            detail,
+        } = step;
         let note = OrderNote::PaidAfterClose;
-        transition::note(txn, self, note, By::WECHATPAY, now, Vec::new(), detail).await?;
+        transition::note(txn, self, note, by, now, Vec::new(), detail).await?;
         Ok(())
     }
 
-    async fn refund_requested(
-        &self,
-        txn: &DatabaseTransaction,
-        by: By,
-        now: DateTime<Utc>,
-        reason: &str,
-    ) -> AppResult<()> {
+    async fn refund_requested(&self, step: Step<'_>) -> AppResult<()> {
+        let Step {
+            txn,
+            by,
+            now,
+            detail,
+        } = step;
         let pending = vec![(order::Column::RefundPending, Expr::value(true))];
-        let detail = Detail {
-            message: Some(reason.to_string()),
-            ..Detail::default()
-        };
         let note = OrderNote::RefundRequested;
         transition::note(txn, self, note, by, now, pending, detail).await?;
         Ok(())
@@ -168,19 +125,15 @@ impl Payable for order::Model {
 
     /// A confirmed refund moves a refundable order to REFUNDED; a failed one is noted and the
     /// order stays as it was, so the student may ask again.
-    async fn refund_settled(
-        &self,
-        txn: &DatabaseTransaction,
-        outcome: RefundSettled,
-        now: DateTime<Utc>,
-    ) -> AppResult<()> {
+    async fn refund_settled(&self, step: Step<'_>, outcome: RefundSettled) -> AppResult<()> {
+        let (txn, by, now, _) = step.parts();
         let mut changes = vec![(order::Column::RefundPending, Expr::value(false))];
         match outcome {
             RefundSettled::Refunded if self.refundable() => {
                 changes.push((order::Column::RefundedAt, Expr::value(now)));
                 let detail = Detail::reason("REFUNDED", "退款已原路退回");
                 let event = OrderEvent::RefundConfirmed;
-                transition::apply(txn, self, event, By::WECHATPAY, now, changes, detail).await?;
+                transition::apply(txn, self, event, by, now, changes, detail).await?;
             }
             RefundSettled::Refunded => {
                 tracing::warn!(order = %self.id, status = %self.status, "refund confirmed for an order no longer refundable");
@@ -188,7 +141,7 @@ impl Payable for order::Model {
             RefundSettled::Failed(message) => {
                 let detail = Detail::reason("REFUND_FAILED", message);
                 let note = OrderNote::RefundFailed;
-                transition::note(txn, self, note, By::WECHATPAY, now, changes, detail).await?;
+                transition::note(txn, self, note, by, now, changes, detail).await?;
             }
         }
         Ok(())

@@ -11,7 +11,10 @@ use std::future::Future;
 
 use campus_photo_domain::{codes::Role, order::Actor, records::PaymentState};
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use uuid::Uuid;
 
 use super::{
@@ -48,6 +51,21 @@ pub enum RefundSettled {
     Failed(String),
 }
 
+/// One step of the money flow as a [`Payable`] writes it: inside this transaction, by this
+/// actor, at this time, with this detail on the trail.
+pub struct Step<'a> {
+    pub txn: &'a DatabaseTransaction,
+    pub by: By,
+    pub now: DateTime<Utc>,
+    pub detail: Detail,
+}
+
+impl<'a> Step<'a> {
+    pub fn parts(self) -> (&'a DatabaseTransaction, By, DateTime<Utc>, Detail) {
+        (self.txn, self.by, self.now, self.detail)
+    }
+}
+
 /// Something a student pays for through WeChat Pay, with its own out_trade_no.
 ///
 /// The methods that change the order take the caller's transaction and must write the change
@@ -57,6 +75,10 @@ pub trait Payable: Sized + Send + Sync {
     const NOUN: &'static str;
     /// The column of `payments` that points at this kind of order.
     const PAYMENT_OF: payment::Column;
+    /// Its table, whose rows are `Self`, and the columns the sweeper selects unpaid orders by.
+    type Entity: EntityTrait<Model = Self>;
+    const STATUS: <Self::Entity as EntityTrait>::Column;
+    const CREATED_AT: <Self::Entity as EntityTrait>::Column;
 
     fn id(&self) -> Uuid;
     /// The student's account; None after the account was deleted.
@@ -82,50 +104,55 @@ pub trait Payable: Sized + Send + Sync {
     ) -> impl Future<Output = AppResult<Self>> + Send;
     /// The WeChat Pay description of the transaction (商品描述).
     fn description(&self, state: &AppState) -> impl Future<Output = AppResult<String>> + Send;
-    /// Unpaid orders created before `cutoff`, oldest first, at most `limit`.
-    fn unpaid_since(
-        state: &AppState,
-        cutoff: DateTime<Utc>,
-        limit: u64,
-    ) -> impl Future<Output = AppResult<Vec<Self>>> + Send;
+    /// The value of `STATUS` while the order awaits payment.
+    fn unpaid_status() -> sea_orm::Value;
 
-    fn close(
-        &self,
-        txn: &DatabaseTransaction,
-        why: Closing,
-        by: By,
-        now: DateTime<Utc>,
-        detail: Detail,
-    ) -> impl Future<Output = AppResult<Self>> + Send;
-    fn confirm_payment(
-        &self,
-        txn: &DatabaseTransaction,
-        now: DateTime<Utc>,
-        detail: Detail,
-    ) -> impl Future<Output = AppResult<()>> + Send;
+    fn close(&self, step: Step<'_>, why: Closing) -> impl Future<Output = AppResult<Self>> + Send;
+    /// An unpaid order was paid (by WeChat Pay, with the transaction id in the detail).
+    fn confirm_payment(&self, step: Step<'_>) -> impl Future<Output = AppResult<()>> + Send;
     /// Money arrived for an order already closed: recorded on its trail (a refund follows).
-    fn paid_after_close(
-        &self,
-        txn: &DatabaseTransaction,
-        now: DateTime<Utc>,
-        detail: Detail,
-    ) -> impl Future<Output = AppResult<()>> + Send;
-    /// Marks the refund pending and records who asked and why.
-    fn refund_requested(
-        &self,
-        txn: &DatabaseTransaction,
-        by: By,
-        now: DateTime<Utc>,
-        reason: &str,
-    ) -> impl Future<Output = AppResult<()>> + Send;
+    fn paid_after_close(&self, step: Step<'_>) -> impl Future<Output = AppResult<()>> + Send;
+    /// Marks the refund pending; the detail's message is the reason given.
+    fn refund_requested(&self, step: Step<'_>) -> impl Future<Output = AppResult<()>> + Send;
     /// Clears the pending refund and records its outcome (REFUNDED when the money went back).
     fn refund_settled(
         &self,
-        txn: &DatabaseTransaction,
+        step: Step<'_>,
         outcome: RefundSettled,
-        now: DateTime<Utc>,
     ) -> impl Future<Output = AppResult<()>> + Send;
 }
+
+/// The accessors of [`Payable`] for a row with the payable columns under their usual names
+/// (`id`, `account_id`, `number`, `amount_fen`, `created_at`, `refund_pending`); used inside an
+/// `impl Payable for …` block.
+macro_rules! payable_columns {
+    () => {
+        fn id(&self) -> uuid::Uuid {
+            self.id
+        }
+
+        fn account_id(&self) -> Option<uuid::Uuid> {
+            self.account_id
+        }
+
+        fn out_trade_no(&self) -> &str {
+            &self.number
+        }
+
+        fn amount_fen(&self) -> i64 {
+            self.amount_fen
+        }
+
+        fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+            self.created_at
+        }
+
+        fn refund_pending(&self) -> bool {
+            self.refund_pending
+        }
+    };
+}
+pub(crate) use payable_columns;
 
 /// The viewer's own order of this kind; anyone else's is NOT_FOUND, so ids reveal nothing.
 pub async fn own<P: Payable>(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<P> {
@@ -222,7 +249,13 @@ pub async fn close_unpaid<P: Payable>(
     let now = state.clock.now();
     state
         .write(async |txn| {
-            let closed = row.close(txn, why, by, now, detail).await?;
+            let step = Step {
+                txn,
+                by,
+                now,
+                detail,
+            };
+            let closed = row.close(step, why).await?;
             super::mark_closed(txn, row.out_trade_no(), now).await?;
             Ok(closed)
         })
@@ -244,7 +277,14 @@ pub async fn close_expired<P: Payable>(state: &AppState, limit: u64) -> AppResul
         TimeDelta::from_std(state.config.order_payment_timeout).map_err(AppError::internal)?;
     let cutoff = state.clock.now() - timeout;
     let mut swept = Swept::default();
-    for row in P::unpaid_since(state, cutoff, limit).await? {
+    let unpaid = P::Entity::find()
+        .filter(P::STATUS.eq(P::unpaid_status()))
+        .filter(P::CREATED_AT.lte(cutoff))
+        .order_by_asc(P::CREATED_AT)
+        .limit(limit)
+        .all(&state.db)
+        .await?;
+    for row in unpaid {
         match close_unpaid(state, row, Closing::PaymentTimeout, By::SYSTEM).await {
             Ok(_) => swept.closed += 1,
             Err(AppError::User(_)) => swept.skipped += 1,
@@ -287,7 +327,17 @@ pub async fn request_refund<P: Payable>(
     let requested_by = Some(viewer.account_id);
     let pending = state
         .write(async |txn| {
-            row.refund_requested(txn, by, now, reason).await?;
+            let detail = Detail {
+                message: Some(reason.to_string()),
+                ..Detail::default()
+            };
+            row.refund_requested(Step {
+                txn,
+                by,
+                now,
+                detail,
+            })
+            .await?;
             refunds::insert_refund(txn, &paid, row.refund_of(), reason, requested_by, now).await
         })
         .await?;
@@ -313,7 +363,14 @@ pub(super) async fn apply_paid<P: Payable>(
             payload: Some(payload),
             ..Detail::default()
         };
-        row.confirm_payment(txn, now, detail).await?;
+        let by = By::WECHATPAY;
+        row.confirm_payment(Step {
+            txn,
+            by,
+            now,
+            detail,
+        })
+        .await?;
         Applied::Paid
     } else if row.is_closed() {
         let detail = Detail {
@@ -322,7 +379,14 @@ pub(super) async fn apply_paid<P: Payable>(
             payload: Some(payload),
             print_order_id: None,
         };
-        row.paid_after_close(txn, now, detail).await?;
+        let by = By::WECHATPAY;
+        row.paid_after_close(Step {
+            txn,
+            by,
+            now,
+            detail,
+        })
+        .await?;
         Applied::RefundStarted
     } else {
         tracing::warn!(order = %row.id(), "payment for a {} past payment", P::NOUN);
@@ -348,5 +412,15 @@ pub(super) async fn settle_refund<P: Payable>(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let row = P::find(txn, id).await?;
-    row.refund_settled(txn, outcome, now).await
+    let (by, detail) = (By::WECHATPAY, Detail::default());
+    row.refund_settled(
+        Step {
+            txn,
+            by,
+            now,
+            detail,
+        },
+        outcome,
+    )
+    .await
 }

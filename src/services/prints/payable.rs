@@ -1,20 +1,16 @@
 //! A print order's part in the money flow ([`checkout`]): its own states and the `PRINT_*`
 //! events each step writes on the photo order's trail.
 use campus_photo_domain::print_order::{PrintEvent, PrintOrderStatus};
-use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
-};
+use sea_orm::{ConnectionTrait, sea_query::Expr};
 use uuid::Uuid;
 
-use super::transition::{self, By, Detail};
+use super::transition::{self, Detail};
 use crate::{
     AppState,
     entities::{payment, print_order},
     error::{AppError, AppResult},
     services::payments::{
-        checkout::{Closing, Payable, RefundSettled},
+        checkout::{Closing, Payable, RefundSettled, Step, payable_columns},
         refunds::RefundOf,
     },
 };
@@ -23,28 +19,14 @@ impl Payable for print_order::Model {
     const NOUN: &'static str = "加洗订单";
     const PAYMENT_OF: payment::Column = payment::Column::PrintOrderId;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
+    type Entity = print_order::Entity;
+    const STATUS: print_order::Column = print_order::Column::Status;
+    const CREATED_AT: print_order::Column = print_order::Column::CreatedAt;
 
-    fn account_id(&self) -> Option<Uuid> {
-        self.account_id
-    }
+    payable_columns!();
 
-    fn out_trade_no(&self) -> &str {
-        &self.number
-    }
-
-    fn amount_fen(&self) -> i64 {
-        self.amount_fen
-    }
-
-    fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
-    }
-
-    fn refund_pending(&self) -> bool {
-        self.refund_pending
+    fn unpaid_status() -> sea_orm::Value {
+        PrintOrderStatus::PendingPayment.into()
     }
 
     fn awaits_payment(&self) -> bool {
@@ -83,81 +65,61 @@ impl Payable for print_order::Model {
         ))
     }
 
-    async fn unpaid_since(
-        state: &AppState,
-        cutoff: DateTime<Utc>,
-        limit: u64,
-    ) -> AppResult<Vec<Self>> {
-        Ok(print_order::Entity::find()
-            .filter(print_order::Column::Status.eq(PrintOrderStatus::PendingPayment))
-            .filter(print_order::Column::CreatedAt.lte(cutoff))
-            .order_by_asc(print_order::Column::CreatedAt)
-            .limit(limit)
-            .all(&state.db)
-            .await?)
-    }
-
-    async fn close(
-        &self,
-        txn: &DatabaseTransaction,
-        why: Closing,
-        by: By,
-        now: DateTime<Utc>,
-        detail: Detail,
-    ) -> AppResult<Self> {
+    async fn close(&self, step: Step<'_>, why: Closing) -> AppResult<Self> {
         let event = match why {
             Closing::Cancel => PrintEvent::Cancel,
             Closing::PaymentTimeout => PrintEvent::PaymentTimeout,
         };
+        let Step {
+            txn,
+            by,
+            now,
+            detail,
+        } = step;
         transition::apply(txn, self, event, by, now, Vec::new(), detail).await
     }
 
-    async fn confirm_payment(
-        &self,
-        txn: &DatabaseTransaction,
-        now: DateTime<Utc>,
-        detail: Detail,
-    ) -> AppResult<()> {
+    async fn confirm_payment(&self, step: Step<'_>) -> AppResult<()> {
+        let Step {
+            txn,
+            by,
+            now,
+            detail,
+        } = step;
         let paid_at = vec![(print_order::Column::PaidAt, Expr::value(now))];
         let event = PrintEvent::PaymentConfirmed;
-        transition::apply(txn, self, event, By::WECHATPAY, now, paid_at, detail).await?;
+        transition::apply(txn, self, event, by, now, paid_at, detail).await?;
         Ok(())
     }
 
-    async fn paid_after_close(
-        &self,
-        txn: &DatabaseTransaction,
-        now: DateTime<Utc>,
-        detail: Detail,
-    ) -> AppResult<()> {
+    async fn paid_after_close(&self, step: Step<'_>) -> AppResult<()> {
+        let Step {
+            txn,
+            by,
+            now,
+            detail,
+        } = step;
         let event = PrintEvent::PaidAfterClose;
-        transition::apply(txn, self, event, By::WECHATPAY, now, Vec::new(), detail).await?;
+        transition::apply(txn, self, event, by, now, Vec::new(), detail).await?;
         Ok(())
     }
 
-    async fn refund_requested(
-        &self,
-        txn: &DatabaseTransaction,
-        by: By,
-        now: DateTime<Utc>,
-        reason: &str,
-    ) -> AppResult<()> {
+    async fn refund_requested(&self, step: Step<'_>) -> AppResult<()> {
+        let Step {
+            txn,
+            by,
+            now,
+            detail,
+        } = step;
         let pending = vec![(print_order::Column::RefundPending, Expr::value(true))];
-        let detail = Detail {
-            message: Some(reason.to_string()),
-            ..Detail::default()
-        };
         let event = PrintEvent::RefundRequested;
         transition::apply(txn, self, event, by, now, pending, detail).await?;
         Ok(())
     }
 
-    async fn refund_settled(
-        &self,
-        txn: &DatabaseTransaction,
-        outcome: RefundSettled,
-        now: DateTime<Utc>,
-    ) -> AppResult<()> {
+    /// The outcome is recorded whatever the print order's status says now: the refund stands.
+    async fn refund_settled(&self, step: Step<'_>, outcome: RefundSettled) -> AppResult<()> {
+        let (txn, by, now, _) = step.parts();
         let (event, detail) = match outcome {
             RefundSettled::Refunded => (
                 PrintEvent::RefundConfirmed,
@@ -169,9 +131,8 @@ impl Payable for print_order::Model {
             ),
         };
         let cleared = vec![(print_order::Column::RefundPending, Expr::value(false))];
-        match transition::apply(txn, self, event, By::WECHATPAY, now, cleared, detail).await {
+        match transition::apply(txn, self, event, by, now, cleared, detail).await {
             Ok(_) => Ok(()),
-            // The refund stands whatever the print order's status says now.
             Err(AppError::User(_)) => {
                 tracing::warn!(print_order = %self.id, status = %self.status, "refund outcome for a print order in another state");
                 Ok(())
