@@ -5,7 +5,6 @@
 use std::sync::OnceLock;
 
 use campus_photo_domain::{
-    codes::Role,
     order::{OrderEvent, OrderStatus},
     records::{BatchState, ItemState},
 };
@@ -15,6 +14,8 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
+
+use crate::services::scope::{self, Duty};
 
 use super::{
     orders::{
@@ -41,13 +42,6 @@ fn instance() -> &'static str {
     ID.get_or_init(|| Uuid::new_v4().to_string())
 }
 
-pub fn require_producer(viewer: &Viewer) -> AppResult<()> {
-    match viewer.role {
-        Role::Producer | Role::SchoolAdmin | Role::Admin => Ok(()),
-        _ => Err(AppError::Forbidden),
-    }
-}
-
 /// 开始制作: a batch of the PENDING_PRODUCTION orders of a school (or the listed ones).
 pub async fn start_batch(
     state: &AppState,
@@ -55,7 +49,7 @@ pub async fn start_batch(
     school_code: Option<&str>,
     order_ids: Option<Vec<Uuid>>,
 ) -> AppResult<production_batch::Model> {
-    require_producer(viewer)?;
+    scope::require(viewer, Duty::Produce)?;
     let school = crate::services::scope::school_filter(state, viewer, school_code).await?;
     let mut select =
         order::Entity::find().filter(order::Column::Status.eq(OrderStatus::PendingProduction));
@@ -367,12 +361,7 @@ pub async fn batch_for(
     id: Uuid,
 ) -> AppResult<production_batch::Model> {
     let batch = production_batch::find(&state.db, id).await?;
-    let allowed = viewer.is_staff()
-        && match batch.school_id {
-            Some(school) => in_school_scope(viewer, school).is_ok(),
-            None => viewer.role == Role::Admin || viewer.school_id.is_none(),
-        };
-    if allowed {
+    if scope::staff_see(viewer, batch.school_id) {
         Ok(batch)
     } else {
         Err(AppError::NotFound("找不到该制作批次"))

@@ -2,7 +2,6 @@
 //! it to the queue), approve/reject with a catalogue reason, and the student's side — withdraw
 //! (撤回审核) and resubmit a new photo (修改照片).
 use campus_photo_domain::{
-    codes::Role,
     order::{Actor, OrderEvent, OrderStatus},
     reasons,
 };
@@ -25,7 +24,7 @@ use crate::{
     AppState,
     entities::{order, review_claim},
     error::{AppError, AppResult, is_unique_violation},
-    services::scope::{self, in_school_scope},
+    services::scope::{self, Duty, in_school_scope},
 };
 
 pub const MAX_CLAIM: i32 = 20;
@@ -37,21 +36,13 @@ pub enum Decision {
     Reject,
 }
 
-/// Reviewers, school admins and admins review.
-pub fn require_reviewer(viewer: &Viewer) -> AppResult<()> {
-    match viewer.role {
-        Role::Reviewer | Role::SchoolAdmin | Role::Admin => Ok(()),
-        _ => Err(AppError::Forbidden),
-    }
-}
-
 /// PENDING_REVIEW orders awaiting a decision, in scope. Orders with a refund in flight wait.
 pub async fn queue(
     state: &AppState,
     viewer: &Viewer,
     school_code: Option<&str>,
 ) -> AppResult<Select<order::Entity>> {
-    require_reviewer(viewer)?;
+    scope::require(viewer, Duty::Review)?;
     let mut select = order::Entity::find()
         .filter(order::Column::Status.eq(OrderStatus::PendingReview))
         .filter(order::Column::RefundPending.eq(false));
@@ -178,7 +169,7 @@ pub async fn review(
     viewer: &Viewer,
     input: ReviewInput<'_>,
 ) -> AppResult<order::Model> {
-    require_reviewer(viewer)?;
+    scope::require(viewer, Duty::Review)?;
     let row = orders::readable(state, viewer, input.order_id).await?;
     in_school_scope(viewer, row.school_id)?;
     let status = row.status;

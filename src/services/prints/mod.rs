@@ -6,7 +6,7 @@ pub mod shipping;
 pub mod transition;
 
 use campus_photo_domain::{
-    codes::{ProjectMode, Role},
+    codes::ProjectMode,
     order::{Actor, OrderStatus},
     print_order::{self as rules, Address, PrintEvent, PrintOrderStatus},
 };
@@ -16,6 +16,8 @@ use sea_orm::{
     QuerySelect, Set, sea_query::Expr,
 };
 use uuid::Uuid;
+
+use crate::services::scope::{self, Duty};
 
 use super::{orders, payments::checkout, sessions::Viewer};
 use crate::{
@@ -45,11 +47,6 @@ pub struct NewPrintOrder {
     pub address: Option<Address>,
 }
 
-/// Roles that ship prints (and so see them): producers, school admins, admins.
-pub fn may_ship(role: Role) -> bool {
-    matches!(role, Role::Producer | Role::SchoolAdmin | Role::Admin)
-}
-
 /// The print order if the viewer may read it: its student, or shipping staff in its school's
 /// scope. Anyone else gets NOT_FOUND, so ids reveal nothing.
 pub async fn readable(
@@ -67,7 +64,7 @@ pub async fn readable(
 
 pub fn may_read(viewer: &Viewer, row: &print_order::Model) -> bool {
     row.account_id == Some(viewer.account_id)
-        || (may_ship(viewer.role) && in_school_scope(viewer, row.school_id).is_ok())
+        || (scope::may(viewer, Duty::Ship) && in_school_scope(viewer, row.school_id).is_ok())
 }
 
 /// The viewer's own print order.
@@ -215,7 +212,7 @@ pub async fn for_staff(
     school_id: Option<Uuid>,
     first: u64,
 ) -> AppResult<Vec<print_order::Model>> {
-    if !may_ship(viewer.role) {
+    if !scope::may(viewer, Duty::Ship) {
         return Err(AppError::Forbidden);
     }
     let mut query = print_order::Entity::find();
@@ -245,7 +242,7 @@ pub async fn mark_shipped(
     carrier: &str,
     tracking: &str,
 ) -> AppResult<print_order::Model> {
-    if !may_ship(viewer.role) {
+    if !scope::may(viewer, Duty::Ship) {
         return Err(AppError::Forbidden);
     }
     let row = readable(state, viewer, id).await?;
