@@ -1,3 +1,4 @@
+use campus_photo_domain::records::EnrollmentSource;
 use sea_orm::entity::prelude::*;
 
 /// 采集信息: a student's registration in one collection project.
@@ -10,7 +11,7 @@ pub struct Model {
     pub project_id: Uuid,
     pub school_id: Uuid,
     /// COLLECTION_CODE | FRESHMAN
-    pub source: String,
+    pub source: EnrollmentSource,
     /// Unique per project: the registry student id, or `F:` + the ID number's blind index.
     pub identity_key: String,
     pub registry_student_id: Option<String>,

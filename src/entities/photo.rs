@@ -1,4 +1,4 @@
-use campus_photo_domain::records::Verdict;
+use campus_photo_domain::records::{PhotoSource, Verdict};
 use sea_orm::entity::prelude::*;
 
 /// One take of an enrollment's photo. Immutable: a new take is a new row.
@@ -9,7 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub enrollment_id: Uuid,
     /// CAMERA | ALBUM
-    pub source: String,
+    pub source: PhotoSource,
     /// Content-addressed key of the original in object storage.
     pub object_key: String,
     pub sha256: String,

@@ -4,6 +4,7 @@ use campus_photo_domain::{
     codes::{self, ProjectMode},
     id_number::{self, IdNumber},
     names,
+    records::EnrollmentSource,
 };
 use chrono::Duration;
 use sea_orm::{
@@ -22,9 +23,6 @@ use crate::{
 pub const MAX_LAST4_FAILURES: u64 = 5;
 pub const LAST4_WINDOW: Duration = Duration::hours(1);
 const LAST4_KIND: &str = "ID_LAST4";
-
-pub const SOURCE_CODE: &str = "COLLECTION_CODE";
-pub const SOURCE_FRESHMAN: &str = "FRESHMAN";
 
 pub struct NewEnrollment<'a> {
     pub collection_code: &'a str,
@@ -185,7 +183,7 @@ pub async fn add(
             account_id: Set(Some(viewer.account_id)),
             project_id: Set(project.id),
             school_id: Set(school.id),
-            source: Set(SOURCE_CODE.into()),
+            source: Set(EnrollmentSource::CollectionCode),
             identity_key: Set(format!("R:{}", c.sid)),
             registry_student_id: Set(Some(c.sid)),
             name_masked: Set(c.nm),
@@ -257,7 +255,7 @@ pub async fn add_freshman(
             account_id: Set(Some(viewer.account_id)),
             project_id: Set(project.id),
             school_id: Set(project.school_id),
-            source: Set(SOURCE_FRESHMAN.into()),
+            source: Set(EnrollmentSource::Freshman),
             identity_key: Set(format!("F:{index}")),
             registry_student_id: Set(None),
             name_masked: Set(names::mask_name(&name)),

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use campus_photo_domain::codes::BackgroundColor;
 use campus_photo_domain::reasons::{IssueKind, issue_kind};
-use campus_photo_imaging::{CheckReport, CheckSpec, FaceGeometry, Verdict};
+use campus_photo_imaging::{CheckReport, CheckSpec, FaceGeometry, Severity, Verdict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
     sea_query::{Expr, ExprTrait},
@@ -18,20 +18,7 @@ use crate::{
     storage::{content_key, sha256_hex},
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PhotoSource {
-    Camera,
-    Album,
-}
-
-impl PhotoSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Camera => "CAMERA",
-            Self::Album => "ALBUM",
-        }
-    }
-}
+pub use campus_photo_domain::records::PhotoSource;
 
 /// What the CPU job hands back: everything to store, nothing stored yet.
 struct Checked {
@@ -125,7 +112,7 @@ pub async fn upload(
     let row = photo::ActiveModel {
         id: Set(Uuid::now_v7()),
         enrollment_id: Set(found.id),
-        source: Set(source.as_str().into()),
+        source: Set(source),
         object_key: Set(object_key),
         sha256: Set(sha),
         width: Set(i32::try_from(checked.width).unwrap_or(i32::MAX)),
@@ -181,10 +168,10 @@ impl StoredCheck {
         let hard = self
             .issues
             .iter()
-            .filter(|i| i.severity == "ERROR")
+            .filter(|i| i.severity == Severity::Error)
             .any(|i| issue_kind(&i.code) == IssueKind::Hard);
         // A FAILED check with no error listed is not something a reviewer can judge.
-        let any_error = self.issues.iter().any(|i| i.severity == "ERROR");
+        let any_error = self.issues.iter().any(|i| i.severity == Severity::Error);
         Some(if hard || !any_error {
             IssueKind::Hard
         } else {
@@ -201,8 +188,7 @@ impl StoredCheck {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoredIssue {
     pub code: String,
-    /// ERROR | WARNING
-    pub severity: String,
+    pub severity: Severity,
     pub message: String,
 }
 
@@ -223,10 +209,7 @@ impl From<&CheckReport> for StoredCheck {
                 .iter()
                 .map(|i| StoredIssue {
                     code: i.code.into(),
-                    severity: match i.severity {
-                        campus_photo_imaging::Severity::Error => "ERROR".into(),
-                        campus_photo_imaging::Severity::Warning => "WARNING".into(),
-                    },
+                    severity: i.severity,
                     message: i.message.into(),
                 })
                 .collect(),

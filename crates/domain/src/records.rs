@@ -1,5 +1,5 @@
 //! The states of the service's own records beside the orders: payments and refunds at WeChat Pay,
-//! photos after the automatic check, production batches and their items, outbound messages.
+//! photos and their check, how enrollments were added, production batches and their items, outbound messages.
 //! Each is a column of its table; the texts are what the database holds.
 
 string_enum! {
@@ -32,6 +32,36 @@ string_enum! {
     pub enum Verdict: "photo verdict" {
         Passed => "PASSED",
         Failed => "FAILED",
+    }
+}
+
+string_enum! {
+    /// How bad one issue of the check is.
+    pub enum Severity: "issue severity" {
+        /// Fails the photo.
+        Error => "ERROR",
+        /// Shown to the student; the photo still passes.
+        Warning => "WARNING",
+    }
+}
+
+string_enum! {
+    /// Where a photo came from in the mini-program.
+    pub enum PhotoSource: "photo source" {
+        /// Taken with the camera.
+        Camera => "CAMERA",
+        /// Picked from the phone's album (a project may refuse these).
+        Album => "ALBUM",
+    }
+}
+
+string_enum! {
+    /// How an enrollment (采集信息) was added.
+    pub enum EnrollmentSource: "enrollment source" {
+        /// From the registry's collection code (图像采集码).
+        CollectionCode => "COLLECTION_CODE",
+        /// 新生照片上传: typed in by a freshman without a code.
+        Freshman => "FRESHMAN",
     }
 }
 
@@ -71,6 +101,9 @@ mod tests {
         assert_round_trip(PaymentState::ALL, PaymentState::as_str);
         assert_round_trip(RefundState::ALL, RefundState::as_str);
         assert_round_trip(Verdict::ALL, Verdict::as_str);
+        assert_round_trip(Severity::ALL, Severity::as_str);
+        assert_round_trip(PhotoSource::ALL, PhotoSource::as_str);
+        assert_round_trip(EnrollmentSource::ALL, EnrollmentSource::as_str);
         assert_round_trip(BatchState::ALL, BatchState::as_str);
         assert_round_trip(ItemState::ALL, ItemState::as_str);
         assert_round_trip(MessageState::ALL, MessageState::as_str);

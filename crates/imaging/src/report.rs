@@ -1,6 +1,6 @@
 //! What the preliminary check returns: a verdict, the issues behind it and the raw measures.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::face::geometry::FaceGeometry;
 use crate::thresholds::Rule;
@@ -9,12 +9,7 @@ use crate::thresholds::Rule;
 pub use campus_photo_domain::records::Verdict;
 
 /// An error fails the photo; a warning is shown but lets it through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Severity {
-    Error,
-    Warning,
-}
+pub use campus_photo_domain::records::Severity;
 
 /// One problem, with the catalogue's code and Chinese message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

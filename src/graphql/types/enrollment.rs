@@ -12,10 +12,11 @@ use crate::{
         loaders::{ProjectId, SchoolId, load},
     },
     ids::NodeType,
-    services::{enrollment::SOURCE_FRESHMAN, photos},
+    services::photos,
 };
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "campus_photo_domain::records::EnrollmentSource")]
 pub enum EnrollmentSource {
     /// From the registry's collection code (图像采集码).
     CollectionCode,
@@ -55,11 +56,7 @@ impl Enrollment {
     }
 
     async fn source(&self) -> EnrollmentSource {
-        if self.0.source == SOURCE_FRESHMAN {
-            EnrollmentSource::Freshman
-        } else {
-            EnrollmentSource::CollectionCode
-        }
+        self.0.source.into()
     }
 
     async fn project(&self, ctx: &Context<'_>) -> ApiResult<Project> {

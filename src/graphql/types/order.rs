@@ -410,7 +410,7 @@ fn nodes_select(ctx: &Context<'_>, path: &[&str]) -> bool {
 struct LeanPhoto {
     id: Uuid,
     enrollment_id: Uuid,
-    source: String,
+    source: campus_photo_domain::records::PhotoSource,
     object_key: String,
     sha256: String,
     width: i32,

@@ -33,6 +33,7 @@ pub enum CheckVerdict {
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "campus_photo_domain::records::Severity")]
 pub enum Severity {
     /// Fails the check.
     Error,
@@ -124,11 +125,7 @@ impl Photo {
     }
 
     async fn source(&self) -> PhotoSourceGql {
-        if self.0.source == "ALBUM" {
-            PhotoSourceGql::Album
-        } else {
-            PhotoSourceGql::Camera
-        }
+        self.0.source.into()
     }
 
     /// Pixels, after the EXIF orientation was applied.
@@ -158,20 +155,13 @@ impl Photo {
         let stored = photos::stored_check(&*self.whole(ctx).await?)?;
         let failure_kind = stored.failure_kind().map(IssueKind::from);
         let manual_review_allowed = stored.manual_review_allowed();
-        let severity = |s: &str| {
-            if s == "WARNING" {
-                Severity::Warning
-            } else {
-                Severity::Error
-            }
-        };
         Ok(PhotoCheck {
             verdict: stored.verdict.into(),
             issues: stored
                 .issues
                 .into_iter()
                 .map(|i| PhotoIssue {
-                    severity: severity(&i.severity),
+                    severity: i.severity.into(),
                     kind: campus_photo_domain::reasons::issue_kind(&i.code).into(),
                     code: i.code,
                     message: i.message,
