@@ -325,7 +325,11 @@ impl Extension for RequestShapeCheck {
     ) -> ServerResult<Request> {
         check_request(&request.query, &request.variables).map_err(Refusal::into_server_error)?;
         check_nul_in_variables(&request.variables).map_err(Refusal::into_server_error)?;
-        check_document(request.parsed_query()?).map_err(Refusal::into_server_error)?;
+        let document = request.parsed_query().map_err(|mut error| {
+            super::errors::set_code(&mut error, super::errors::GRAPHQL_PARSE_FAILED);
+            error
+        })?;
+        check_document(document).map_err(Refusal::into_server_error)?;
         next.run(ctx, request).await
     }
 }
