@@ -48,7 +48,7 @@ impl PhotoMutation {
             .ids
             .decode_as(NodeType::Enrollment, &input.enrollment_id)
             .ok_or(AppError::NotFound("找不到该采集信息"))?;
-        let result = match read_upload(ctx, &input.file).await {
+        let result = match read_upload(ctx, &input.file, "file").await {
             Ok(bytes) => photos::upload(state, &viewer, id, input.source.into(), bytes).await,
             Err(e) => Err(e),
         };
