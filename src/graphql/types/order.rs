@@ -767,3 +767,38 @@ pub fn with_statuses(
         _ => select,
     }
 }
+
+#[cfg(test)]
+mod enum_tests {
+    use super::*;
+    use campus_photo_domain::{
+        order::{Actor, OrderEvent as DomainEvent, OrderNote},
+        print_order::PrintEvent,
+    };
+
+    /// Every name the services write into the audit trail has its GraphQL value, and no value
+    /// names nothing.
+    #[test]
+    fn every_stored_event_and_actor_has_its_enum_value() {
+        let mut stored: Vec<&str> = vec!["SUBMIT"];
+        stored.extend(DomainEvent::ALL.iter().map(|e| e.as_str()));
+        stored.extend(OrderNote::ALL.iter().map(|e| e.as_str()));
+        stored.extend(PrintEvent::ALL.iter().map(|e| e.as_str()));
+        for name in &stored {
+            assert!(
+                stored_enum::<OrderEventKind>(name, "event").is_ok(),
+                "{name}"
+            );
+        }
+        use async_graphql::resolver_utils::EnumType;
+        assert_eq!(OrderEventKind::items().len(), stored.len());
+        for actor in Actor::ALL {
+            assert!(
+                stored_enum::<ActorGql>(actor.as_str(), "actor").is_ok(),
+                "{actor}"
+            );
+        }
+        assert_eq!(ActorGql::items().len(), Actor::ALL.len());
+        assert!(stored_enum::<ActorGql>("NOBODY", "actor").is_err());
+    }
+}
