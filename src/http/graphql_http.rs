@@ -370,11 +370,11 @@ pub async fn get_query(
         Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e.to_string()),
     };
     // A document sent by hash gets its text first, so that what it is (a mutation?) is known.
-    if request.query.is_empty() || state.app.config.trusted_documents.is_some() {
-        if let Err(error) = crate::graphql::documents::resolve(&state.app, &mut request).await {
-            return GraphQLResponse::from(async_graphql::Response::from_errors(vec![error]))
-                .into_response();
-        }
+    if (request.query.is_empty() || state.app.config.trusted_documents.is_some())
+        && let Err(error) = crate::graphql::documents::resolve(&state.app, &mut request).await
+    {
+        return GraphQLResponse::from(async_graphql::Response::from_errors(vec![error]))
+            .into_response();
     }
     if request.query.is_empty() {
         return error_response(

@@ -415,7 +415,10 @@ async fn playground_and_dashboard_in_chromium() {
         )
         .await;
     assert!(
-        !docs.as_str().unwrap_or_default().contains("Error fetching schema"),
+        !docs
+            .as_str()
+            .unwrap_or_default()
+            .contains("Error fetching schema"),
         "{docs}"
     );
     student_browser

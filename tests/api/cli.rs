@@ -490,7 +490,7 @@ async fn demo_prints_the_real_url_and_a_rerun_ends_old_staff_sessions() {
     );
     let password = password_of(&first, "demo-admin");
 
-    let mut server = command(dir.path())
+    let server = command(dir.path())
         .arg("serve")
         .env("CAMPUS_PHOTO_BIND", format!("127.0.0.1:{port}"))
         .env("CAMPUS_PHOTO_METRICS_BIND", "off")
