@@ -11,10 +11,10 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde_json::json;
 
 use super::{ClientIp, HttpState};
 use crate::{
+    config::Limits,
     graphql::{loaders::new_loader, request_shape},
     services::sessions,
 };
@@ -22,17 +22,36 @@ use crate::{
 /// Multipart bodies carry the upload plus the operations JSON and part headers.
 const MULTIPART_OVERHEAD: usize = 256 * 1024;
 
-fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        axum::Json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })),
+/// An answer refused before the schema saw the request: the error with its code, and
+/// `extensions.cost` with the limits (nothing was measured).
+fn error_response(limits: &Limits, status: StatusCode, code: &str, message: &str) -> Response {
+    let mut error = async_graphql::ServerError::new(message, None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", code);
+    error.extensions = Some(extensions);
+    let body = async_graphql::Response::from_errors(vec![error]).extension("cost", no_cost(limits));
+    let mut response = GraphQLResponse::from(body).into_response();
+    *response.status_mut() = status;
+    response
+}
+
+fn no_cost(limits: &Limits) -> async_graphql::Value {
+    crate::graphql::cost::cost_value(
+        None,
+        None,
+        limits.max_query_complexity,
+        limits.max_query_depth,
     )
-        .into_response()
 }
 
 /// A request refused for its shape, before any parsing: 400 with the refusal's code.
-fn refused(refusal: request_shape::Refusal) -> Response {
-    error_response(StatusCode::BAD_REQUEST, refusal.code, &refusal.message)
+fn refused(limits: &Limits, refusal: request_shape::Refusal) -> Response {
+    error_response(
+        limits,
+        StatusCode::BAD_REQUEST,
+        refusal.code,
+        &refusal.message,
+    )
 }
 
 /// The bearer token of the Authorization header: `Ok(None)` when there is no header, `Err` when
@@ -63,6 +82,7 @@ async fn authenticate(state: &HttpState, headers: &HeaderMap) -> Result<sessions
         .map_err(|e| {
             tracing::error!(error = %e, "authentication lookup failed");
             error_response(
+                &state.app.config.limits,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "INTERNAL_SERVER_ERROR",
                 "服务暂时不可用，请稍后再试",
@@ -85,8 +105,13 @@ const MAX_FILES: usize = 2;
 const MAX_MAPPED_PATHS: usize = 10;
 
 /// Reads the `map` part (it comes before the files) and refuses more files or paths than allowed.
-async fn check_multipart_map(content_type: &str, body: &bytes::Bytes) -> Result<(), Response> {
-    let bad = |message: String| error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
+async fn check_multipart_map(
+    limits: &Limits,
+    content_type: &str,
+    body: &bytes::Bytes,
+) -> Result<(), Response> {
+    let bad =
+        |message: String| error_response(limits, StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
     let boundary = multer::parse_boundary(content_type).map_err(|e| bad(e.to_string()))?;
     let body = body.clone();
     let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(body) });
@@ -263,7 +288,7 @@ pub async fn post(
             sessions::Auth::Rejected(why) => Some(why.message()),
         };
         if let Some(message) = refusal {
-            return error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
+            return error_response(limits, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
         }
     }
     let limit = if is_multipart {
@@ -289,11 +314,21 @@ pub async fn post(
                 "文件过大：上传不能超过 {} MB",
                 limits.max_upload_bytes / (1024 * 1024)
             );
-            return error_response(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", &message);
+            return error_response(
+                limits,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                &message,
+            );
         }
         Ok(Body_::Cut(_)) | Err(_) => {
             let message = format!("request body exceeds {} bytes", limits.max_json_body_bytes);
-            return error_response(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", &message);
+            return error_response(
+                limits,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                &message,
+            );
         }
     };
     // serde_json stops at 128 levels on its own; this answers sooner, with the same code as a
@@ -302,10 +337,11 @@ pub async fn post(
     if !is_multipart
         && let Err(refusal) = request_shape::json_nesting(&bytes, request_shape::MAX_NESTING + 2)
     {
-        return refused(refusal);
+        return refused(limits, refusal);
     }
     if is_multipart
-        && let Err(resp) = check_multipart_map(content_type.as_deref().unwrap_or(""), &bytes).await
+        && let Err(resp) =
+            check_multipart_map(limits, content_type.as_deref().unwrap_or(""), &bytes).await
     {
         return resp;
     }
@@ -319,13 +355,21 @@ pub async fn post(
         .await
     {
         Ok(b) => b,
-        Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e.to_string()),
+        Err(e) => {
+            return error_response(
+                limits,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &e.to_string(),
+            );
+        }
     };
     let (requests, was_batch) = match batch {
         BatchRequest::Single(r) => (vec![r], false),
         BatchRequest::Batch(rs) => {
             if rs.len() > limits.max_batch_size {
                 return error_response(
+                    limits,
                     StatusCode::BAD_REQUEST,
                     "BATCH_TOO_LARGE",
                     &format!(
@@ -339,7 +383,7 @@ pub async fn post(
     };
     for r in &requests {
         if let Err(refusal) = request_shape::check_request(&r.query, &r.variables) {
-            return refused(refusal);
+            return refused(limits, refusal);
         }
     }
     let mut prepared: Vec<Request> = requests
@@ -364,27 +408,37 @@ pub async fn get_query(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let limits = &state.app.config.limits;
     let mut request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or(""))
     {
         Ok(r) => r,
-        Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e.to_string()),
+        Err(e) => {
+            return error_response(
+                limits,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &e.to_string(),
+            );
+        }
     };
     // A document sent by hash gets its text first, so that what it is (a mutation?) is known.
     if (request.query.is_empty() || state.app.config.trusted_documents.is_some())
         && let Err(error) = crate::graphql::documents::resolve(&state.app, &mut request).await
     {
-        return GraphQLResponse::from(async_graphql::Response::from_errors(vec![error]))
-            .into_response();
+        let body =
+            async_graphql::Response::from_errors(vec![error]).extension("cost", no_cost(limits));
+        return GraphQLResponse::from(body).into_response();
     }
     if request.query.is_empty() {
         return error_response(
+            limits,
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
             "missing query parameter",
         );
     }
     if let Err(refusal) = request_shape::check_request(&request.query, &request.variables) {
-        return refused(refusal);
+        return refused(limits, refusal);
     }
     // Parsed once here and kept on the request, which async-graphql then does not parse again.
     let operation_name = request.operation_name.clone();
@@ -401,6 +455,7 @@ pub async fn get_query(
             Some(OperationType::Mutation | OperationType::Subscription)
         ) {
             let mut resp = error_response(
+                limits,
                 StatusCode::METHOD_NOT_ALLOWED,
                 "METHOD_NOT_ALLOWED",
                 "mutations and subscriptions are not allowed over GET; use POST",

@@ -192,6 +192,49 @@ async fn every_error_has_a_code_and_every_answer_its_cost() {
 }
 
 #[tokio::test]
+async fn answers_refused_before_the_schema_carry_code_and_cost_too() {
+    let app = TestApp::spawn().await;
+    let deep = format!("{{__typename(a:{}1{})}}", "[".repeat(70), "]".repeat(70));
+    let too_many = vec![json!({ "query": "{ __typename }" }); 11];
+    for (request, status, code) in [
+        (json!({ "query": deep }), 400, "NESTING_TOO_DEEP"),
+        (json!(too_many), 400, "BATCH_TOO_LARGE"),
+        (
+            json!({ "query": "x".repeat(2 * 1024 * 1024) }),
+            413,
+            "PAYLOAD_TOO_LARGE",
+        ),
+    ] {
+        let resp = app
+            .http
+            .post(app.url("/graphql"))
+            .json(&request)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(resp.status().as_u16(), status, "{code}");
+        let body: Value = resp.json().await.expect("json");
+        assert_eq!(error_code(&body), code, "{body}");
+        assert_eq!(body["extensions"]["cost"]["maxDepth"], 10, "{body}");
+        assert!(body["extensions"]["cost"]["depth"].is_null(), "{body}");
+    }
+    // A persisted query over GET that is not known: the same.
+    let extensions = persisted(&sha256("{ unknown }")).to_string();
+    let body: Value = app
+        .http
+        .get(app.url("/graphql"))
+        .query(&[("extensions", extensions.as_str())])
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(error_code(&body), "PERSISTED_QUERY_NOT_FOUND", "{body}");
+    assert_eq!(body["extensions"]["cost"]["maxComplexity"], 2000, "{body}");
+}
+
+#[tokio::test]
 async fn a_page_over_the_maximum_is_refused_naming_it() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
