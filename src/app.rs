@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use campus_photo_codes::token::KeyRing;
 use campus_photo_domain::field_crypto::FieldCrypto;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use tokio::sync::Semaphore;
 
 use crate::{
@@ -241,6 +241,21 @@ fn build_wechat_pay(
 }
 
 impl AppState {
+    /// Runs `work` in one database transaction, commits it, then wakes the outbox relay so the
+    /// order events it wrote reach subscribers now rather than at the relay's next poll. On an
+    /// error the transaction is rolled back (dropped) and the relay left alone. Every service
+    /// that changes orders writes through here, so none can commit and forget the wake.
+    pub async fn write<T>(
+        &self,
+        work: impl AsyncFnOnce(&DatabaseTransaction) -> crate::error::AppResult<T>,
+    ) -> crate::error::AppResult<T> {
+        let txn = self.db.begin().await?;
+        let done = work(&txn).await?;
+        txn.commit().await?;
+        self.relay.wake();
+        Ok(done)
+    }
+
     /// The upload limits image decoding runs under.
     pub fn decode_limits(&self) -> campus_photo_imaging::DecodeLimits {
         campus_photo_imaging::DecodeLimits {

@@ -49,6 +49,24 @@ impl NodeType {
         Self::ALL.into_iter().find(|t| *t as u8 == tag)
     }
 
+    /// What a student or staff member reads when an id of this type names nothing they may see.
+    pub fn not_found_message(self) -> &'static str {
+        match self {
+            Self::Account => "找不到该账号",
+            Self::School => "找不到该学校",
+            Self::Project => "找不到该采集项目",
+            Self::Enrollment => "找不到该采集信息",
+            Self::Photo => "找不到该照片",
+            Self::Order => "找不到该订单",
+            Self::OrderEvent => "找不到该订单事件",
+            Self::ProductionBatch => "找不到该制作批次",
+            Self::RegistryExport => "找不到该报送包",
+            Self::PrintOrder => "找不到该加洗订单",
+            Self::SupportTicket => "找不到该工单",
+            Self::WeChatMessage => "找不到该消息",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Account => "Account",

@@ -62,7 +62,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     if resumed > 0 {
         tracing::info!(batches = resumed, "resuming unfinished production batches");
     }
-    let _sweeper = services::orders::sweeper::spawn(state.clone(), SWEEP_EVERY);
+    let _sweeper = services::sweeper::spawn(state.clone(), SWEEP_EVERY);
     let _relay = state.relay.spawn(state.clone());
     let _messages = services::notifications::spawn(state.clone());
     tracing::info!(addr = %listener.local_addr()?, database = %db_kind(&state.config.database_url),

@@ -1,3 +1,4 @@
+use campus_photo_domain::codes::Role;
 use sea_orm::entity::prelude::*;
 
 /// A student (WeChat openid + verified phone) or a staff member (username + argon2id hash).
@@ -7,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// STUDENT | REVIEWER | PRODUCER | SCHOOL_ADMIN | ADMIN
-    pub role: String,
+    pub role: Role,
     #[sea_orm(unique)]
     pub wechat_openid: Option<String>,
     /// AES-256-GCM; the plain number is never stored.
@@ -29,3 +30,8 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The row with this id, or NOT_FOUND (找不到该账号).
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> crate::error::AppResult<Model> {
+    super::find_or::<Entity>(db, id, "找不到该账号").await
+}

@@ -62,3 +62,8 @@ impl Related<super::school::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The row with this id, or NOT_FOUND (找不到该采集信息).
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> crate::error::AppResult<Model> {
+    super::find_or::<Entity>(db, id, "找不到该采集信息").await
+}

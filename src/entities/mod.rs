@@ -22,3 +22,25 @@ pub mod school;
 pub mod session;
 pub mod support_message;
 pub mod support_ticket;
+
+use sea_orm::{ConnectionTrait, EntityTrait, PrimaryKeyTrait};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+/// The row of `E` with this id, or NOT_FOUND saying `missing`. The per-table `find` functions
+/// name the message once, so services stop writing `find_by_id(..).ok_or(..)` by hand.
+async fn find_or<E>(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    missing: &'static str,
+) -> AppResult<E::Model>
+where
+    E: EntityTrait,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+{
+    E::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound(missing))
+}

@@ -1,3 +1,4 @@
+use campus_photo_domain::{codes::ProjectMode, order::OrderStatus};
 use sea_orm::entity::prelude::*;
 
 /// 订单: one student's paid request for a standard photo. Every status change is a
@@ -20,8 +21,8 @@ pub struct Model {
     /// `identity_key` while open, NULL once closed or refunded (unique: one open order each).
     pub open_identity_key: Option<String>,
     /// CENTRAL | INDIVIDUAL | FRESHMAN
-    pub kind: String,
-    pub status: String,
+    pub kind: ProjectMode,
+    pub status: OrderStatus,
     pub amount_fen: i64,
     pub photo_id: Uuid,
     pub notification_consent: bool,
@@ -50,3 +51,8 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The row with this id, or NOT_FOUND (找不到该订单).
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> crate::error::AppResult<Model> {
+    super::find_or::<Entity>(db, id, "找不到该订单").await
+}

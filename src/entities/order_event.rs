@@ -1,3 +1,4 @@
+use campus_photo_domain::{order::Actor, order::OrderStatus};
 use sea_orm::entity::prelude::*;
 
 /// The append-only audit log of an order, and the outbox of the event bus.
@@ -10,12 +11,12 @@ pub struct Model {
     pub order_id: Uuid,
     /// 1, 2, 3, … per order.
     pub sequence: i32,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<OrderStatus>,
+    pub to_status: OrderStatus,
     /// The state-machine event, e.g. PAYMENT_CONFIRMED.
     pub event: String,
     /// STUDENT | REVIEWER | … | SYSTEM | WECHATPAY
-    pub actor: String,
+    pub actor: Actor,
     pub actor_account_id: Option<Uuid>,
     pub reason_code: Option<String>,
     pub message: Option<String>,

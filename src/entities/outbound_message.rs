@@ -1,3 +1,4 @@
+use campus_photo_domain::records::MessageState;
 use sea_orm::entity::prelude::*;
 
 /// A WeChat subscription message for a student: what was (or would be) sent, and how it went.
@@ -16,7 +17,7 @@ pub struct Model {
     pub page: String,
     pub data: Json,
     /// PENDING | SENT | FAILED
-    pub state: String,
+    pub state: MessageState,
     pub attempts: i32,
     /// WeChat's errcode when it refused, e.g. 43101.
     pub error_code: Option<i64>,

@@ -1,3 +1,4 @@
+use campus_photo_domain::records::PaymentState;
 use sea_orm::entity::prelude::*;
 
 /// A WeChat Pay transaction for an order. `out_trade_no` is the order number.
@@ -21,7 +22,7 @@ pub struct Model {
     pub amount_fen: i64,
     pub payer_openid: Option<String>,
     /// CREATED | SUCCESS | CLOSED
-    pub state: String,
+    pub state: PaymentState,
     /// The decrypted notification (or queried transaction), kept for audit.
     pub notification: Option<Json>,
     pub created_at: DateTimeUtc,

@@ -1,3 +1,4 @@
+use campus_photo_domain::records::Verdict;
 use sea_orm::entity::prelude::*;
 
 /// One take of an enrollment's photo. Immutable: a new take is a new row.
@@ -17,7 +18,7 @@ pub struct Model {
     pub byte_size: i64,
     pub content_type: String,
     /// PASSED | FAILED
-    pub verdict: String,
+    pub verdict: Verdict,
     /// The preliminary check: issues and measures.
     pub check_report: Json,
     /// Face geometry found by the check; the render uses it later.
@@ -31,3 +32,8 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The row with this id, or NOT_FOUND (找不到该照片).
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> crate::error::AppResult<Model> {
+    super::find_or::<Entity>(db, id, "找不到该照片").await
+}

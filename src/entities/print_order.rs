@@ -1,3 +1,4 @@
+use campus_photo_domain::print_order::PrintOrderStatus;
 use sea_orm::entity::prelude::*;
 
 /// 加洗照片: paper prints of a completed photo order, paid and shipped on their own.
@@ -14,7 +15,7 @@ pub struct Model {
     /// `<order number>-P<n>`, WeChat Pay's out_trade_no.
     #[sea_orm(unique)]
     pub number: String,
-    pub status: String,
+    pub status: PrintOrderStatus,
     pub layout_code: String,
     pub layout_name: String,
     pub unit_price_fen: i64,
@@ -43,3 +44,8 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The row with this id, or NOT_FOUND (找不到该加洗订单).
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> crate::error::AppResult<Model> {
+    super::find_or::<Entity>(db, id, "找不到该加洗订单").await
+}

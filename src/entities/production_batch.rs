@@ -1,3 +1,4 @@
+use campus_photo_domain::records::BatchState;
 use sea_orm::entity::prelude::*;
 
 /// A production run: renders the standard photos of its orders.
@@ -12,7 +13,7 @@ pub struct Model {
     pub done: i32,
     pub failed: i32,
     /// RUNNING | FINISHED
-    pub state: String,
+    pub state: BatchState,
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
@@ -23,3 +24,8 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The row with this id, or NOT_FOUND (找不到该制作批次).
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> crate::error::AppResult<Model> {
+    super::find_or::<Entity>(db, id, "找不到该制作批次").await
+}

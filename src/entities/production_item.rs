@@ -1,3 +1,4 @@
+use campus_photo_domain::records::ItemState;
 use sea_orm::entity::prelude::*;
 
 /// One order of a production batch.
@@ -9,7 +10,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub order_id: Uuid,
     /// PENDING | DONE | FAILED
-    pub state: String,
+    pub state: ItemState,
     pub error: Option<String>,
     pub updated_at: DateTimeUtc,
 }

@@ -1,3 +1,4 @@
+use campus_photo_domain::codes::{BackgroundColor, ProjectMode};
 use sea_orm::entity::prelude::*;
 
 /// 采集项目: a collection project of one school, found by its feature code (特征码).
@@ -12,14 +13,14 @@ pub struct Model {
     #[sea_orm(unique)]
     pub feature_code: String,
     /// CENTRAL | INDIVIDUAL | FRESHMAN
-    pub mode: String,
+    pub mode: ProjectMode,
     pub price_fen: i64,
     #[sea_orm(unique)]
     pub order_number_prefix: String,
     pub allow_album_upload: bool,
     pub max_auto_checks: i32,
     /// BLUE | WHITE | LIGHT_GREY
-    pub background: String,
+    pub background: BackgroundColor,
     pub opens_at: Option<DateTimeUtc>,
     pub closes_at: Option<DateTimeUtc>,
     /// `[{"code","name","priceFen"}]`
@@ -32,3 +33,8 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The row with this id, or NOT_FOUND (找不到该采集项目).
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> crate::error::AppResult<Model> {
+    super::find_or::<Entity>(db, id, "找不到该采集项目").await
+}

@@ -1,3 +1,4 @@
+use campus_photo_domain::records::RefundState;
 use sea_orm::entity::prelude::*;
 
 /// A refund of a payment. `out_refund_no` is derived from the payment, so asking twice is one refund.
@@ -16,7 +17,7 @@ pub struct Model {
     pub amount_fen: i64,
     pub reason: String,
     /// PROCESSING | SUCCESS | FAILED
-    pub state: String,
+    pub state: RefundState,
     pub requested_by: Option<Uuid>,
     pub failure_reason: Option<String>,
     pub notification: Option<Json>,

@@ -1,3 +1,4 @@
+use campus_photo_domain::codes::Role;
 use sea_orm::entity::prelude::*;
 
 /// One message of a support ticket, from the student or from staff.
@@ -9,7 +10,7 @@ pub struct Model {
     pub ticket_id: Uuid,
     pub author_account_id: Option<Uuid>,
     /// STUDENT | REVIEWER | PRODUCER | SCHOOL_ADMIN | ADMIN
-    pub author_role: String,
+    pub author_role: Role,
     pub text: String,
     /// An optional picture the student attached (a screenshot, the photo in question).
     pub photo_key: Option<String>,

@@ -1,9 +1,11 @@
 //! Reading the service state and the viewer out of a resolver's context.
-use async_graphql::Context;
+use async_graphql::{Context, ID};
+use uuid::Uuid;
 
 use crate::{
     AppState,
     error::{AppError, AppResult},
+    ids::NodeType,
     services::client_ip::ClientIp,
     services::limits::{Action, Subject},
     services::sessions::{Auth, Viewer},
@@ -19,6 +21,10 @@ pub trait ContextExt {
     fn rate_limit(&self, action: Action) -> impl Future<Output = AppResult<()>> + Send;
     /// Where the request came from (unknown without connection info).
     fn client_ip(&self) -> ClientIp;
+    /// The row a global id names, if it is an id of `node_type`. Another type's id, a forged
+    /// one or junk is NOT_FOUND with the type's message, like an id of someone else's row, so
+    /// ids reveal nothing.
+    fn decode_id(&self, node_type: NodeType, id: &ID) -> AppResult<Uuid>;
 }
 
 impl ContextExt for Context<'_> {
@@ -38,6 +44,13 @@ impl ContextExt for Context<'_> {
         self.data_opt::<ClientIp>()
             .copied()
             .unwrap_or(ClientIp(None))
+    }
+
+    fn decode_id(&self, node_type: NodeType, id: &ID) -> AppResult<Uuid> {
+        self.state()
+            .ids
+            .decode_as(node_type, id)
+            .ok_or(AppError::NotFound(node_type.not_found_message()))
     }
 
     fn rate_limit(&self, action: Action) -> impl Future<Output = AppResult<()>> + Send {

@@ -339,10 +339,7 @@ impl Query {
         let state = ctx.state();
         let mut select = outbound_message::Entity::find();
         if let Some(id) = order_id {
-            let row = state
-                .ids
-                .decode_as(NodeType::Order, &id)
-                .ok_or(AppError::NotFound("找不到该订单"))?;
+            let row = ctx.decode_id(NodeType::Order, &id)?;
             select = select.filter(outbound_message::Column::OrderId.eq(row));
         }
         let args = PageArgs {
@@ -372,7 +369,7 @@ impl Query {
                 template_id: m.template_id,
                 page: m.page,
                 data: m.data.to_string(),
-                state: m.state,
+                state: m.state.as_str().to_string(),
                 attempts: m.attempts,
                 error_code: m.error_code,
                 error: m.error,

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use campus_photo_domain::{
     account_deletion::{self, OrderFacts},
     codes::Role,
-    order::OrderStatus,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Set,
@@ -53,12 +52,8 @@ pub async fn delete_student_account(state: &AppState, viewer: &Viewer) -> AppRes
         .collect();
     let mut facts = Vec::with_capacity(orders.len());
     for o in &orders {
-        let status: OrderStatus = o
-            .status
-            .parse()
-            .map_err(|_| AppError::internal("stored order status is unknown"))?;
         facts.push(OrderFacts {
-            status,
+            status: o.status,
             refund_pending: o.refund_pending,
             reported: reported.contains(&o.id),
         });

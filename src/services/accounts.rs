@@ -113,7 +113,7 @@ pub async fn sign_in_student(state: &AppState, input: StudentSignIn<'_>) -> AppR
         None => {
             let created = account::ActiveModel {
                 id: Set(Uuid::now_v7()),
-                role: Set(Role::Student.as_str().to_string()),
+                role: Set(Role::Student),
                 wechat_openid: Set(Some(identity.openid.clone())),
                 phone_encrypted: Set(Some(phone_encrypted)),
                 phone_masked: Set(Some(phone_masked)),
@@ -305,7 +305,7 @@ async fn insert_staff(
     let now = state.clock.now();
     account::ActiveModel {
         id: Set(Uuid::now_v7()),
-        role: Set(role.as_str().to_string()),
+        role: Set(role),
         wechat_openid: Set(None),
         phone_encrypted: Set(None),
         phone_masked: Set(None),

@@ -143,16 +143,12 @@ pub async fn create_project(state: &AppState, input: NewProject) -> AppResult<pr
         school_id: Set(school.id),
         name: Set(name.to_string()),
         feature_code: Set(feature_code),
-        mode: Set(input.mode.as_str().to_string()),
+        mode: Set(input.mode),
         price_fen: Set(input.price_fen),
         order_number_prefix: Set(input.order_number_prefix.clone()),
         allow_album_upload: Set(input.allow_album_upload.unwrap_or(true)),
         max_auto_checks: Set(max_auto_checks),
-        background: Set(input
-            .background
-            .unwrap_or(BackgroundColor::Blue)
-            .as_str()
-            .to_string()),
+        background: Set(input.background.unwrap_or(BackgroundColor::Blue)),
         opens_at: Set(input.opens_at),
         closes_at: Set(input.closes_at),
         print_layouts: Set(layouts),

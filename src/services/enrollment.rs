@@ -71,7 +71,7 @@ async fn open_project(
         .one(&state.db)
         .await?
         .ok_or_else(invalid)?;
-    let is_freshman = project.mode.parse::<ProjectMode>().ok() == Some(ProjectMode::Freshman);
+    let is_freshman = project.mode == ProjectMode::Freshman;
     if is_freshman != freshman_path {
         let message = if is_freshman {
             "该特征码用于新生照片上传，请从“新生照片上传”入口登记"

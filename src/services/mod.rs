@@ -22,3 +22,5 @@ pub mod scope;
 pub mod sessions;
 pub mod staff_sign_in_guard;
 pub mod support;
+pub mod sweeper;
+pub mod trail;

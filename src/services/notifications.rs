@@ -4,6 +4,7 @@
 //! A refusal (e.g. 43101) is recorded and never retried; a busy WeChat is tried 3 times in all.
 use std::time::Duration;
 
+use campus_photo_domain::records::MessageState;
 use chrono::FixedOffset;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -164,7 +165,7 @@ pub async fn on_event(
         template_id: Set(message.template_id.clone()),
         page: Set(message.page.clone()),
         data: Set(data),
-        state: Set("PENDING".into()),
+        state: Set(MessageState::Pending),
         attempts: Set(0),
         error_code: Set(None),
         error: Set(None),
@@ -193,9 +194,11 @@ pub async fn on_event(
         }
     };
     let (state_text, code, error) = match outcome {
-        Ok(()) => ("SENT", None, None),
-        Err(SendError::Refused { code, message }) => ("FAILED", Some(code), Some(message)),
-        Err(SendError::Retryable(why)) => ("FAILED", None, Some(why)),
+        Ok(()) => (MessageState::Sent, None, None),
+        Err(SendError::Refused { code, message }) => {
+            (MessageState::Failed, Some(code), Some(message))
+        }
+        Err(SendError::Retryable(why)) => (MessageState::Failed, None, Some(why)),
     };
     outbound_message::Entity::update_many()
         .col_expr(outbound_message::Column::State, Expr::value(state_text))
@@ -204,7 +207,7 @@ pub async fn on_event(
         .col_expr(outbound_message::Column::Error, Expr::value(error))
         .col_expr(
             outbound_message::Column::SentAt,
-            Expr::value((state_text == "SENT").then(|| state.clock.now())),
+            Expr::value((state_text == MessageState::Sent).then(|| state.clock.now())),
         )
         .filter(outbound_message::Column::Id.eq(row.id))
         .exec(&state.db)

@@ -132,7 +132,7 @@ pub async fn upload(
         height: Set(i32::try_from(checked.height).unwrap_or(i32::MAX)),
         byte_size: Set(i64::try_from(bytes.len()).unwrap_or(i64::MAX)),
         content_type: Set(checked.content_type.into()),
-        verdict: Set(verdict_str(checked.report.verdict).into()),
+        verdict: Set(checked.report.verdict),
         check_report: Set(report_json),
         face_geometry: Set(face_json),
         // Rendered when first viewed (see `preview`), so an upload costs only decode + check.
@@ -153,13 +153,6 @@ fn exhausted(max: i32) -> AppError {
     )
 }
 
-pub fn verdict_str(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Passed => "PASSED",
-        Verdict::Failed => "FAILED",
-    }
-}
-
 /// The stored face geometry of a photo, for rendering later.
 pub fn face_of(photo: &photo::Model) -> Option<FaceGeometry> {
     photo
@@ -172,7 +165,7 @@ pub fn face_of(photo: &photo::Model) -> Option<FaceGeometry> {
 /// stored rows keep reading the same after the check changes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoredCheck {
-    pub verdict: String,
+    pub verdict: Verdict,
     pub issues: Vec<StoredIssue>,
     pub measures: Vec<StoredMeasure>,
 }
@@ -182,7 +175,7 @@ impl StoredCheck {
     /// several faces, unreadable, too few pixels), `Soft` when every error is a measured
     /// judgement. Derived from the codes, so checks stored before kinds existed read the same.
     pub fn failure_kind(&self) -> Option<IssueKind> {
-        if self.verdict == "PASSED" {
+        if self.verdict == Verdict::Passed {
             return None;
         }
         let hard = self
@@ -224,7 +217,7 @@ pub struct StoredMeasure {
 impl From<&CheckReport> for StoredCheck {
     fn from(r: &CheckReport) -> Self {
         Self {
-            verdict: verdict_str(r.verdict).into(),
+            verdict: r.verdict,
             issues: r
                 .issues
                 .iter()
@@ -292,7 +285,7 @@ pub async fn preview(state: &AppState, photo_id: Uuid) -> AppResult<Option<Bytes
         .one(&state.db)
         .await?
         .and_then(|(_, p)| p)
-        .and_then(|p| p.background.parse::<BackgroundColor>().ok())
+        .map(|p| p.background)
         .unwrap_or(BackgroundColor::Blue);
     let original = state
         .storage

@@ -5,16 +5,17 @@
 use std::sync::OnceLock;
 
 use campus_photo_domain::{
-    codes::Role,
     order::{OrderEvent, OrderStatus},
+    records::{BatchState, ItemState},
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
+
+use crate::services::scope::{self, Duty};
 
 use super::{
     orders::{
@@ -41,13 +42,6 @@ fn instance() -> &'static str {
     ID.get_or_init(|| Uuid::new_v4().to_string())
 }
 
-pub fn require_producer(viewer: &Viewer) -> AppResult<()> {
-    match viewer.role {
-        Role::Producer | Role::SchoolAdmin | Role::Admin => Ok(()),
-        _ => Err(AppError::Forbidden),
-    }
-}
-
 /// 开始制作: a batch of the PENDING_PRODUCTION orders of a school (or the listed ones).
 pub async fn start_batch(
     state: &AppState,
@@ -55,10 +49,10 @@ pub async fn start_batch(
     school_code: Option<&str>,
     order_ids: Option<Vec<Uuid>>,
 ) -> AppResult<production_batch::Model> {
-    require_producer(viewer)?;
+    scope::require(viewer, Duty::Produce)?;
     let school = crate::services::scope::school_filter(state, viewer, school_code).await?;
-    let mut select = order::Entity::find()
-        .filter(order::Column::Status.eq(OrderStatus::PendingProduction.as_str()));
+    let mut select =
+        order::Entity::find().filter(order::Column::Status.eq(OrderStatus::PendingProduction));
     if let Some(school) = school {
         select = select.filter(order::Column::SchoolId.eq(school));
     }
@@ -78,7 +72,7 @@ pub async fn start_batch(
         .await?;
     // Orders already waiting in a running batch stay there.
     let busy: Vec<Uuid> = production_item::Entity::find()
-        .filter(production_item::Column::State.eq("PENDING"))
+        .filter(production_item::Column::State.eq(ItemState::Pending))
         .filter(production_item::Column::OrderId.is_in(candidates.iter().map(|o| o.id)))
         .all(&state.db)
         .await?
@@ -108,7 +102,6 @@ pub async fn start_batch(
     }
     let now = state.clock.now();
     let id = Uuid::now_v7();
-    let txn = state.db.begin().await?;
     let batch = production_batch::ActiveModel {
         id: Set(id),
         school_id: Set(school),
@@ -116,27 +109,29 @@ pub async fn start_batch(
         total: Set(i32::try_from(chosen.len()).unwrap_or(i32::MAX)),
         done: Set(0),
         failed: Set(0),
-        state: Set("RUNNING".into()),
+        state: Set(BatchState::Running),
         lease_owner: Set(None),
         lease_expires_at: Set(None),
         created_at: Set(now),
         finished_at: Set(None),
-    }
-    .insert(&txn)
-    .await?;
-    for o in &chosen {
-        production_item::ActiveModel {
-            batch_id: Set(id),
-            order_id: Set(o.id),
-            state: Set("PENDING".into()),
-            error: Set(None),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
+    };
+    let batch = state
+        .write(async |txn| {
+            let batch = batch.insert(txn).await?;
+            for o in &chosen {
+                production_item::ActiveModel {
+                    batch_id: Set(id),
+                    order_id: Set(o.id),
+                    state: Set(ItemState::Pending),
+                    error: Set(None),
+                    updated_at: Set(now),
+                }
+                .insert(txn)
+                .await?;
+            }
+            Ok(batch)
+        })
         .await?;
-    }
-    txn.commit().await?;
-    state.relay.wake();
     if state.run_jobs {
         spawn(state.clone(), id);
     }
@@ -158,7 +153,7 @@ pub async fn resume_unfinished(state: &AppState, including_unstarted: bool) -> A
     let now = state.clock.now();
     let expired = production_batch::Column::LeaseExpiresAt.lte(now);
     let stalled = production_batch::Entity::find()
-        .filter(production_batch::Column::State.eq("RUNNING"))
+        .filter(production_batch::Column::State.eq(BatchState::Running))
         .filter(if including_unstarted {
             production_batch::Column::LeaseExpiresAt
                 .is_null()
@@ -190,7 +185,7 @@ async fn hold_lease(
             Expr::value(now + LEASE),
         )
         .filter(production_batch::Column::Id.eq(batch_id))
-        .filter(production_batch::Column::State.eq("RUNNING"))
+        .filter(production_batch::Column::State.eq(BatchState::Running))
         .filter(
             production_batch::Column::LeaseExpiresAt
                 .is_null()
@@ -212,7 +207,7 @@ pub async fn run(state: &AppState, batch_id: Uuid, limit: Option<usize>) -> AppR
         }
         let next = production_item::Entity::find()
             .filter(production_item::Column::BatchId.eq(batch_id))
-            .filter(production_item::Column::State.eq("PENDING"))
+            .filter(production_item::Column::State.eq(ItemState::Pending))
             .order_by_asc(production_item::Column::OrderId)
             .one(&state.db)
             .await?;
@@ -233,7 +228,10 @@ pub async fn run(state: &AppState, batch_id: Uuid, limit: Option<usize>) -> AppR
 
 async fn finish(state: &AppState, batch_id: Uuid) -> AppResult<()> {
     production_batch::Entity::update_many()
-        .col_expr(production_batch::Column::State, Expr::value("FINISHED"))
+        .col_expr(
+            production_batch::Column::State,
+            Expr::value(BatchState::Finished),
+        )
         .col_expr(
             production_batch::Column::FinishedAt,
             Expr::value(state.clock.now()),
@@ -243,7 +241,7 @@ async fn finish(state: &AppState, batch_id: Uuid) -> AppResult<()> {
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(production_batch::Column::Id.eq(batch_id))
-        .filter(production_batch::Column::State.eq("RUNNING"))
+        .filter(production_batch::Column::State.eq(BatchState::Running))
         .exec(&state.db)
         .await?;
     Ok(())
@@ -251,26 +249,20 @@ async fn finish(state: &AppState, batch_id: Uuid) -> AppResult<()> {
 
 /// One order: start (unless a crash left it started), render, complete — or put it back.
 async fn produce(state: &AppState, item: &production_item::Model) -> AppResult<()> {
-    let mut row = orders::readable_by_system(state, item.order_id).await?;
-    match orders::status_of(&row)? {
+    let mut row = orders::find(&state.db, item.order_id).await?;
+    match row.status {
         OrderStatus::PendingProduction => {
             let now = state.clock.now();
-            let txn = state.db.begin().await?;
-            row = transition::apply(
-                &txn,
-                &row,
-                OrderEvent::StartProduction,
-                By::SYSTEM,
-                now,
-                Vec::new(),
-                Detail {
-                    payload: Some(serde_json::json!({ "batch": item.batch_id.to_string() })),
-                    ..Detail::default()
-                },
-            )
-            .await?;
-            txn.commit().await?;
-            state.relay.wake();
+            let detail = Detail {
+                payload: Some(serde_json::json!({ "batch": item.batch_id.to_string() })),
+                ..Detail::default()
+            };
+            let (event, none) = (OrderEvent::StartProduction, Vec::new());
+            row = state
+                .write(async |txn| {
+                    transition::apply(txn, &row, event, By::SYSTEM, now, none, detail).await
+                })
+                .await?;
         }
         // Started before a crash: carry on with it.
         OrderStatus::InProduction => {}
@@ -283,21 +275,14 @@ async fn produce(state: &AppState, item: &production_item::Model) -> AppResult<(
         Err(e) => {
             tracing::warn!(order = %row.id, error = %e, "rendering failed");
             let now = state.clock.now();
-            let txn = state.db.begin().await?;
-            transition::apply(
-                &txn,
-                &row,
-                OrderEvent::ProductionFailed,
-                By::SYSTEM,
-                now,
-                Vec::new(),
-                Detail::reason("PRODUCTION_FAILED", "制作失败，将重新制作"),
-            )
-            .await?;
-            mark_item(&txn, item, "FAILED", Some(e.to_string()), now).await?;
-            txn.commit().await?;
-            state.relay.wake();
-            Ok(())
+            let detail = Detail::reason("PRODUCTION_FAILED", "制作失败，将重新制作");
+            let (event, none) = (OrderEvent::ProductionFailed, Vec::new());
+            state
+                .write(async |txn| {
+                    transition::apply(txn, &row, event, By::SYSTEM, now, none, detail).await?;
+                    mark_item(txn, item, ItemState::Failed, Some(e.to_string()), now).await
+                })
+                .await
         }
     }
 }
@@ -322,36 +307,27 @@ async fn settle(
     error: Option<String>,
 ) -> AppResult<()> {
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
-    match completed {
-        Some((row, key)) => {
-            transition::apply(
-                &txn,
-                row,
-                OrderEvent::FinishProduction,
-                By::SYSTEM,
-                now,
-                vec![
+    state
+        .write(async |txn| match completed {
+            Some((row, key)) => {
+                let changes = vec![
                     (order::Column::DeliverableKey, Expr::value(key)),
                     (order::Column::CompletedAt, Expr::value(now)),
-                ],
-                Detail::default(),
-            )
-            .await?;
-            mark_item(&txn, item, "DONE", None, now).await?;
-        }
-        None => mark_item(&txn, item, "FAILED", error, now).await?,
-    }
-    txn.commit().await?;
-    state.relay.wake();
-    Ok(())
+                ];
+                let (event, detail) = (OrderEvent::FinishProduction, Detail::default());
+                transition::apply(txn, row, event, By::SYSTEM, now, changes, detail).await?;
+                mark_item(txn, item, ItemState::Done, None, now).await
+            }
+            None => mark_item(txn, item, ItemState::Failed, error, now).await,
+        })
+        .await
 }
 
 /// Closes the item and counts it on the batch, only if it was still pending.
 async fn mark_item(
     db: &impl ConnectionTrait,
     item: &production_item::Model,
-    outcome: &str,
+    outcome: ItemState,
     error: Option<String>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
@@ -361,11 +337,11 @@ async fn mark_item(
         .col_expr(production_item::Column::UpdatedAt, Expr::value(now))
         .filter(production_item::Column::BatchId.eq(item.batch_id))
         .filter(production_item::Column::OrderId.eq(item.order_id))
-        .filter(production_item::Column::State.eq("PENDING"))
+        .filter(production_item::Column::State.eq(ItemState::Pending))
         .exec(db)
         .await?;
     if closed.rows_affected == 1 {
-        let column = if outcome == "DONE" {
+        let column = if outcome == ItemState::Done {
             production_batch::Column::Done
         } else {
             production_batch::Column::Failed
@@ -384,16 +360,8 @@ pub async fn batch_for(
     viewer: &Viewer,
     id: Uuid,
 ) -> AppResult<production_batch::Model> {
-    let batch = production_batch::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound("找不到该制作批次"))?;
-    let allowed = viewer.is_staff()
-        && match batch.school_id {
-            Some(school) => in_school_scope(viewer, school).is_ok(),
-            None => viewer.role == Role::Admin || viewer.school_id.is_none(),
-        };
-    if allowed {
+    let batch = production_batch::find(&state.db, id).await?;
+    if scope::staff_see(viewer, batch.school_id) {
         Ok(batch)
     } else {
         Err(AppError::NotFound("找不到该制作批次"))

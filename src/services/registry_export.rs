@@ -3,12 +3,14 @@
 use std::io::Write;
 
 use bytes::Bytes;
-use campus_photo_domain::{codes::Role, order::OrderStatus};
+use campus_photo_domain::order::OrderStatus;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
     sea_query::Query,
 };
 use uuid::Uuid;
+
+use crate::services::scope::{self, Duty};
 
 use super::{catalogue, cpu, sessions::Viewer};
 use crate::{
@@ -26,19 +28,12 @@ struct Entry {
     manifest: [String; 6],
 }
 
-pub fn require_exporter(viewer: &Viewer) -> AppResult<()> {
-    match viewer.role {
-        Role::Producer | Role::SchoolAdmin | Role::Admin => Ok(()),
-        _ => Err(AppError::Forbidden),
-    }
-}
-
 pub async fn export(
     state: &AppState,
     viewer: &Viewer,
     school_code: &str,
 ) -> AppResult<registry_export::Model> {
-    require_exporter(viewer)?;
+    scope::require(viewer, Duty::ExportToRegistry)?;
     let school = catalogue::school_by_code(state, school_code.trim())
         .await?
         .ok_or_else(|| AppError::user("SCHOOL_NOT_FOUND", "schoolCode", "学校不存在"))?;
@@ -49,7 +44,7 @@ pub async fn export(
         .to_owned();
     let rows = order::Entity::find()
         .filter(order::Column::SchoolId.eq(school.id))
-        .filter(order::Column::Status.eq(OrderStatus::Completed.as_str()))
+        .filter(order::Column::Status.eq(OrderStatus::Completed))
         .filter(order::Column::Id.not_in_subquery(exported))
         .order_by_asc(order::Column::Id)
         .find_also_related_enrollment(state)

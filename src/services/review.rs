@@ -2,14 +2,13 @@
 //! it to the queue), approve/reject with a catalogue reason, and the student's side — withdraw
 //! (撤回审核) and resubmit a new photo (修改照片).
 use campus_photo_domain::{
-    codes::Role,
     order::{Actor, OrderEvent, OrderStatus},
     reasons,
 };
 use chrono::TimeDelta;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, Set, TransactionTrait,
+    QuerySelect, Select, Set,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -25,7 +24,7 @@ use crate::{
     AppState,
     entities::{order, review_claim},
     error::{AppError, AppResult, is_unique_violation},
-    services::scope::{self, in_school_scope},
+    services::scope::{self, Duty, in_school_scope},
 };
 
 pub const MAX_CLAIM: i32 = 20;
@@ -37,23 +36,15 @@ pub enum Decision {
     Reject,
 }
 
-/// Reviewers, school admins and admins review.
-pub fn require_reviewer(viewer: &Viewer) -> AppResult<()> {
-    match viewer.role {
-        Role::Reviewer | Role::SchoolAdmin | Role::Admin => Ok(()),
-        _ => Err(AppError::Forbidden),
-    }
-}
-
 /// PENDING_REVIEW orders awaiting a decision, in scope. Orders with a refund in flight wait.
 pub async fn queue(
     state: &AppState,
     viewer: &Viewer,
     school_code: Option<&str>,
 ) -> AppResult<Select<order::Entity>> {
-    require_reviewer(viewer)?;
+    scope::require(viewer, Duty::Review)?;
     let mut select = order::Entity::find()
-        .filter(order::Column::Status.eq(OrderStatus::PendingReview.as_str()))
+        .filter(order::Column::Status.eq(OrderStatus::PendingReview))
         .filter(order::Column::RefundPending.eq(false));
     if let Some(school) = scope::school_filter(state, viewer, school_code).await? {
         select = select.filter(order::Column::SchoolId.eq(school));
@@ -178,10 +169,10 @@ pub async fn review(
     viewer: &Viewer,
     input: ReviewInput<'_>,
 ) -> AppResult<order::Model> {
-    require_reviewer(viewer)?;
+    scope::require(viewer, Duty::Review)?;
     let row = orders::readable(state, viewer, input.order_id).await?;
     in_school_scope(viewer, row.school_id)?;
-    let status = orders::status_of(&row)?;
+    let status = row.status;
     if status != OrderStatus::PendingReview {
         return Err(invalid_state(status));
     }
@@ -257,14 +248,13 @@ pub async fn review(
             )
         }
     };
-    let txn = state.db.begin().await?;
-    let updated = transition::apply(&txn, &row, event, by, now, changes, detail).await?;
-    review_claim::Entity::delete_by_id(row.id)
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    state.relay.wake();
-    Ok(updated)
+    state
+        .write(async |txn| {
+            let updated = transition::apply(txn, &row, event, by, now, changes, detail).await?;
+            review_claim::Entity::delete_by_id(row.id).exec(txn).await?;
+            Ok(updated)
+        })
+        .await
 }
 
 /// 撤回审核: the student pulls the order back from review to change the photo.
@@ -276,32 +266,25 @@ pub async fn withdraw(
     let row = orders::own(state, viewer, order_id).await?;
     let now = state.clock.now();
     let message = reasons::message("WITHDRAWN");
-    let txn = state.db.begin().await?;
-    let updated = transition::apply(
-        &txn,
-        &row,
-        OrderEvent::Withdraw,
-        By::account(Actor::Student, viewer.account_id),
-        now,
-        vec![
-            (order::Column::RejectionCode, Expr::value("WITHDRAWN")),
-            (order::Column::RejectionMessage, Expr::value(message)),
-            (
-                order::Column::RejectionNote,
-                Expr::value(Option::<String>::None),
-            ),
-            (order::Column::RejectedBy, Expr::value(viewer.account_id)),
-            (order::Column::RejectedAt, Expr::value(now)),
-        ],
-        Detail::reason("WITHDRAWN", message),
-    )
-    .await?;
-    review_claim::Entity::delete_by_id(row.id)
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    state.relay.wake();
-    Ok(updated)
+    let by = By::account(Actor::Student, viewer.account_id);
+    let changes = vec![
+        (order::Column::RejectionCode, Expr::value("WITHDRAWN")),
+        (order::Column::RejectionMessage, Expr::value(message)),
+        (
+            order::Column::RejectionNote,
+            Expr::value(Option::<String>::None),
+        ),
+        (order::Column::RejectedBy, Expr::value(viewer.account_id)),
+        (order::Column::RejectedAt, Expr::value(now)),
+    ];
+    let (event, detail) = (OrderEvent::Withdraw, Detail::reason("WITHDRAWN", message));
+    state
+        .write(async |txn| {
+            let updated = transition::apply(txn, &row, event, by, now, changes, detail).await?;
+            review_claim::Entity::delete_by_id(row.id).exec(txn).await?;
+            Ok(updated)
+        })
+        .await
 }
 
 /// 修改照片: a rejected order goes back to review with a new photo that passed the check; no
@@ -313,46 +296,40 @@ pub async fn resubmit(
     photo_id: Uuid,
 ) -> AppResult<order::Model> {
     let row = orders::own(state, viewer, order_id).await?;
-    let status = orders::status_of(&row)?;
+    let status = row.status;
     if status != OrderStatus::Rejected {
         return Err(invalid_state(status));
     }
     let photo = orders::passed_photo_of_order(state, viewer, &row, photo_id).await?;
     let now = state.clock.now();
     let none = || Expr::value(Option::<String>::None);
-    let txn = state.db.begin().await?;
-    let updated = transition::apply(
-        &txn,
-        &row,
-        OrderEvent::Resubmit,
-        By::account(Actor::Student, viewer.account_id),
-        now,
-        vec![
-            (order::Column::PhotoId, Expr::value(photo.id)),
-            (order::Column::RejectionCode, none()),
-            (order::Column::RejectionMessage, none()),
-            (order::Column::RejectionNote, none()),
-            (order::Column::RejectedBy, Expr::value(Option::<Uuid>::None)),
-            (
-                order::Column::RejectedAt,
-                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-            ),
-        ],
-        Detail {
-            payload: Some(serde_json::json!({ "previousPhoto": state.ids.encode(crate::ids::NodeType::Photo, row.photo_id) })),
-            ..Detail::default()
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    state.relay.wake();
-    Ok(updated)
+    let by = By::account(Actor::Student, viewer.account_id);
+    let changes = vec![
+        (order::Column::PhotoId, Expr::value(photo.id)),
+        (order::Column::RejectionCode, none()),
+        (order::Column::RejectionMessage, none()),
+        (order::Column::RejectionNote, none()),
+        (order::Column::RejectedBy, Expr::value(Option::<Uuid>::None)),
+        (
+            order::Column::RejectedAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        ),
+    ];
+    let previous = state.ids.encode(crate::ids::NodeType::Photo, row.photo_id);
+    let detail = Detail {
+        payload: Some(serde_json::json!({ "previousPhoto": previous })),
+        ..Detail::default()
+    };
+    let event = OrderEvent::Resubmit;
+    state
+        .write(async |txn| transition::apply(txn, &row, event, by, now, changes, detail).await)
+        .await
 }
 
 /// Orders per status in scope, and how many of those awaiting review are claimed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counts {
-    pub by_status: std::collections::HashMap<String, i64>,
+    pub by_status: std::collections::HashMap<OrderStatus, i64>,
     pub claimed: i64,
 }
 
@@ -373,7 +350,7 @@ pub async fn counts(
     if let Some(s) = school {
         select = select.filter(order::Column::SchoolId.eq(s));
     }
-    let rows: Vec<(String, i64)> = select.into_tuple().all(&state.db).await?;
+    let rows: Vec<(OrderStatus, i64)> = select.into_tuple().all(&state.db).await?;
     let now = state.clock.now();
     let live_claims = sea_orm::sea_query::Query::select()
         .column(review_claim::Column::OrderId)
@@ -381,7 +358,7 @@ pub async fn counts(
         .and_where(review_claim::Column::ExpiresAt.gt(now))
         .to_owned();
     let mut claimed = order::Entity::find()
-        .filter(order::Column::Status.eq(OrderStatus::PendingReview.as_str()))
+        .filter(order::Column::Status.eq(OrderStatus::PendingReview))
         .filter(order::Column::Id.in_subquery(live_claims));
     if let Some(s) = school {
         claimed = claimed.filter(order::Column::SchoolId.eq(s));
@@ -396,14 +373,14 @@ pub async fn counts(
 /// The work queues across every school, for `/metrics`: orders waiting for review, for
 /// production and in production, and print orders waiting to ship.
 pub async fn queue_sizes(state: &AppState) -> AppResult<Vec<(&'static str, i64)>> {
-    let rows: Vec<(String, i64)> = order::Entity::find()
+    let rows: Vec<(OrderStatus, i64)> = order::Entity::find()
         .select_only()
         .column(order::Column::Status)
         .column_as(order::Column::Id.count(), "n")
         .filter(order::Column::Status.is_in([
-            OrderStatus::PendingReview.as_str(),
-            OrderStatus::PendingProduction.as_str(),
-            OrderStatus::InProduction.as_str(),
+            OrderStatus::PendingReview,
+            OrderStatus::PendingProduction,
+            OrderStatus::InProduction,
         ]))
         .group_by(order::Column::Status)
         .into_tuple()
@@ -411,13 +388,13 @@ pub async fn queue_sizes(state: &AppState) -> AppResult<Vec<(&'static str, i64)>
         .await?;
     let of = |status: OrderStatus| {
         rows.iter()
-            .find(|(s, _)| s == status.as_str())
+            .find(|(s, _)| *s == status)
             .map_or(0, |(_, n)| *n)
     };
     let to_ship = sea_orm::PaginatorTrait::count(
         crate::entities::print_order::Entity::find().filter(
             crate::entities::print_order::Column::Status
-                .eq(campus_photo_domain::print_order::PrintOrderStatus::Paid.as_str()),
+                .eq(campus_photo_domain::print_order::PrintOrderStatus::Paid),
         ),
         &state.db,
     )

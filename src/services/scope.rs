@@ -57,6 +57,56 @@ impl Scope {
     }
 }
 
+/// What a staff role may do beyond reading its schools' records. Every role check of the services
+/// asks this, so who may review, produce, ship or export is written once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duty {
+    /// 审核: claim and decide orders awaiting review.
+    Review,
+    /// 制作: start production batches.
+    Produce,
+    /// 发货: see and ship print orders.
+    Ship,
+    /// 上报: export a school's photos for the registry.
+    ExportToRegistry,
+}
+
+impl Duty {
+    pub fn allowed(self, role: Role) -> bool {
+        match self {
+            Self::Review => matches!(role, Role::Reviewer | Role::SchoolAdmin | Role::Admin),
+            Self::Produce | Self::Ship | Self::ExportToRegistry => {
+                matches!(role, Role::Producer | Role::SchoolAdmin | Role::Admin)
+            }
+        }
+    }
+}
+
+/// Whether the viewer's role carries `duty`.
+pub fn may(viewer: &Viewer, duty: Duty) -> bool {
+    duty.allowed(viewer.role)
+}
+
+/// FORBIDDEN unless the viewer's role carries `duty`.
+pub fn require(viewer: &Viewer, duty: Duty) -> AppResult<()> {
+    if may(viewer, duty) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Whether staff see a record that may belong to no school (a batch or ticket across schools):
+/// a school's record within their scope, a school-less one only when they cover every school.
+pub fn staff_see(viewer: &Viewer, school_id: Option<Uuid>) -> bool {
+    let scope = Scope::of(viewer);
+    viewer.is_staff()
+        && match school_id {
+            Some(school) => scope.covers(school),
+            None => scope == Scope::AllSchools,
+        }
+}
+
 /// Which order events a viewer's `orderUpdates` listens for: a student's own, a school's, or all.
 pub fn event_route(viewer: &Viewer) -> Route {
     match Scope::of(viewer) {
@@ -133,5 +183,34 @@ mod tests {
         );
         assert_eq!(event_route(&viewer(Role::Admin, Some(school))), Route::All);
         assert_eq!(event_route(&viewer(Role::Reviewer, None)), Route::All);
+    }
+
+    #[test]
+    fn duties_follow_the_role() {
+        use Duty::*;
+        let table = [
+            (Role::Student, [false, false, false, false]),
+            (Role::Reviewer, [true, false, false, false]),
+            (Role::Producer, [false, true, true, true]),
+            (Role::SchoolAdmin, [true, true, true, true]),
+            (Role::Admin, [true, true, true, true]),
+        ];
+        for (role, allowed) in table {
+            let v = viewer(role, None);
+            let got = [Review, Produce, Ship, ExportToRegistry].map(|d| may(&v, d));
+            assert_eq!(got, allowed, "{role}");
+            assert_eq!(require(&v, Review).is_ok(), allowed[0], "{role}");
+        }
+    }
+
+    #[test]
+    fn records_of_no_school_are_for_staff_covering_every_school() {
+        let (a, b) = (Uuid::from_u128(10), Uuid::from_u128(11));
+        let bound = viewer(Role::SchoolAdmin, Some(a));
+        assert!(staff_see(&bound, Some(a)) && !staff_see(&bound, Some(b)));
+        assert!(!staff_see(&bound, None));
+        assert!(staff_see(&viewer(Role::Producer, None), None));
+        assert!(staff_see(&viewer(Role::Admin, Some(a)), None));
+        assert!(!staff_see(&viewer(Role::Student, None), None));
     }
 }

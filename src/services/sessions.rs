@@ -129,10 +129,7 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> AppResult<Au
     if session.expires_at <= now {
         return Ok(Auth::Rejected(Rejection::Expired));
     }
-    let role: Role = account
-        .role
-        .parse()
-        .map_err(|_| AppError::internal("stored role is unknown"))?;
+    let role = account.role;
     Ok(Auth::SignedIn(Viewer {
         account_id: account.id,
         session_id: session.id,

@@ -3,18 +3,18 @@
 //! student follows up; either side may close it. Each change is announced on the bus so the
 //! student's `supportTicketUpdates` subscription shows the answer at once.
 use bytes::Bytes;
-use campus_photo_domain::codes::Role;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use uuid::Uuid;
+
+use crate::services::scope;
 
 use crate::{
     AppState,
     entities::{support_message, support_ticket},
     error::{AppError, AppResult},
     events::{self, BusMessage},
-    services::scope::in_school_scope,
     services::{cpu, orders, sessions::Viewer},
     storage::{content_key, sha256_hex},
 };
@@ -53,10 +53,7 @@ pub fn may_handle(viewer: &Viewer, ticket: &support_ticket::Model) -> bool {
     if !viewer.is_staff() {
         return ticket.account_id == Some(viewer.account_id);
     }
-    match ticket.school_id {
-        Some(school) => in_school_scope(viewer, school).is_ok(),
-        None => viewer.role == Role::Admin || viewer.school_id.is_none(),
-    }
+    scope::staff_see(viewer, ticket.school_id)
 }
 
 fn not_found() -> AppError {
@@ -154,7 +151,7 @@ async fn add_message<C: sea_orm::ConnectionTrait>(
         id: Set(Uuid::now_v7()),
         ticket_id: Set(ticket.id),
         author_account_id: Set(Some(viewer.account_id)),
-        author_role: Set(viewer.role.as_str().to_string()),
+        author_role: Set(viewer.role),
         text: Set(text),
         photo_key: Set(photo_key),
         created_at: Set(now),
@@ -228,9 +225,7 @@ pub async fn for_staff(
     if !include_closed {
         query = query.filter(support_ticket::Column::Open.eq(true));
     }
-    if viewer.role != Role::Admin
-        && let Some(school) = viewer.school_id
-    {
+    if let Some(school) = scope::Scope::of(viewer).only_school() {
         query = query.filter(support_ticket::Column::SchoolId.eq(school));
     }
     crate::services::paging::page_by_id(

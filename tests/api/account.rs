@@ -134,7 +134,7 @@ async fn deleting_erases_personal_data_and_keeps_orders_for_accounting() {
         .expect("read")
         .expect("order row");
     assert_eq!(o.account_id, None);
-    assert_eq!(o.status, "CLOSED");
+    assert_eq!(o.status.as_str(), "CLOSED");
     // Support conversations go entirely.
     let tickets = campus_photo::entities::support_ticket::Entity::find()
         .all(&app.state.db)

@@ -129,3 +129,46 @@ fn the_check_sees_direct_and_grouped_imports() {
         ["services"]
     );
 }
+
+/// The code of `text` without line comments.
+fn code_of(text: &str) -> String {
+    text.lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Inside services, the money flow sits below the orders it takes money for: `payments` (whose
+/// `checkout` owns pay, cancel, close-unpaid and refund for anything `Payable`) names neither
+/// `orders` nor `prints`, and `orders` does not name `prints` (prints belong to an order, not the
+/// other way round). Photo and print orders plug in by implementing the trait.
+#[test]
+fn the_money_flow_does_not_import_the_orders_it_serves() {
+    let services = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/services");
+    let rules: [(&str, &[&str]); 2] = [
+        ("payments", &["orders::", "prints::"]),
+        ("orders", &["prints::"]),
+    ];
+    let mut offences = Vec::new();
+    for (module, forbidden) in rules {
+        let mut files = Vec::new();
+        rust_files(&services.join(module), &mut files);
+        assert!(!files.is_empty(), "src/services/{module} has no files");
+        for file in files {
+            let code = code_of(&std::fs::read_to_string(&file).expect("read"));
+            for path in forbidden {
+                // A path segment, not the tail of another name (`print_orders::` is not `orders::`).
+                let named = code.match_indices(path).any(|(at, _)| {
+                    !code[..at]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                });
+                if named {
+                    offences.push(format!("{} names {path}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(offences.is_empty(), "{}", offences.join("\n"));
+}

@@ -253,7 +253,7 @@ async fn unpaid_orders_close_after_the_timeout_once_however_many_sweepers_run() 
 
     // Not yet due.
     shop.app.clock.advance(chrono::TimeDelta::minutes(29));
-    let report = campus_photo::services::orders::sweeper::run_once(&shop.app.state)
+    let report = campus_photo::services::sweeper::run_once(&shop.app.state)
         .await
         .expect("sweep");
     assert_eq!(report.closed, 0);
@@ -265,8 +265,8 @@ async fn unpaid_orders_close_after_the_timeout_once_however_many_sweepers_run() 
     shop.app.clock.advance(chrono::TimeDelta::minutes(2));
     // Two instances sweeping at once: exactly one closes the order.
     let (a, b) = tokio::join!(
-        campus_photo::services::orders::sweeper::run_once(&shop.app.state),
-        campus_photo::services::orders::sweeper::run_once(&shop.app.state),
+        campus_photo::services::sweeper::run_once(&shop.app.state),
+        campus_photo::services::sweeper::run_once(&shop.app.state),
     );
     let (a, b) = (a.expect("sweep a"), b.expect("sweep b"));
     assert_eq!(a.closed + b.closed, 1, "{a:?} {b:?}");

@@ -116,7 +116,7 @@ async fn the_sandbox_pays_through_the_real_notification_path() {
 
     // The payment keeps the decrypted notification for audit.
     let p = stored_payment(&shop, o["number"].as_str().unwrap_or_default()).await;
-    assert_eq!(p.state, "SUCCESS");
+    assert_eq!(p.state.as_str(), "SUCCESS");
     let audit = p.notification.expect("notification kept");
     assert_eq!(audit["out_trade_no"], o["number"]);
     assert_eq!(audit["amount"]["total"], 3000);
@@ -394,7 +394,7 @@ async fn money_for_a_closed_order_is_refunded() {
     // The sandbox confirms the refund by notification; the payment ends refunded.
     let mut state = String::new();
     for _ in 0..100 {
-        state = stored_payment(&shop, &number).await.state;
+        state = stored_payment(&shop, &number).await.state.to_string();
         if state == "REFUNDED" {
             break;
         }

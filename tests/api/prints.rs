@@ -569,7 +569,7 @@ async fn a_paid_print_order_is_refunded_and_an_unpaid_one_closes() {
     // An unpaid print order closes after the payment timeout, its WeChat trade with it.
     let unpaid = create(&shop, &s.token, input.clone()).await["printOrder"].clone();
     shop.app.clock.advance(chrono::TimeDelta::minutes(31));
-    let report = campus_photo::services::orders::sweeper::run_once(&shop.app.state)
+    let report = campus_photo::services::sweeper::run_once(&shop.app.state)
         .await
         .expect("sweep");
     assert!(report.print_orders_changed >= 1, "{report:?}");
@@ -747,14 +747,14 @@ async fn the_real_client_uploads_shipping_info_and_the_sweeper_retries_a_busy_we
 
     // WeChat back: the sweeper sends it again and records it.
     *fake.errcode.lock().expect("lock") = 0;
-    campus_photo::services::orders::sweeper::run_once(&shop.app.state)
+    campus_photo::services::sweeper::run_once(&shop.app.state)
         .await
         .expect("sweep");
     assert_eq!(fake.bodies.lock().expect("lock").len(), 2);
     let now = print_node(&shop, &staff.producer, &print["id"]).await;
     assert_eq!(now["shippingReported"], true, "{now}");
     // Reported is not sent again.
-    campus_photo::services::orders::sweeper::run_once(&shop.app.state)
+    campus_photo::services::sweeper::run_once(&shop.app.state)
         .await
         .expect("sweep");
     assert_eq!(fake.bodies.lock().expect("lock").len(), 2);
@@ -800,7 +800,7 @@ async fn prints_in_progress_keep_the_account_and_deletion_erases_the_address() {
     .await
     .expect("query")
     .expect("kept");
-    assert_eq!(row.status, "COMPLETED");
+    assert_eq!(row.status.as_str(), "COMPLETED");
     assert_eq!((row.account_id, row.address_sealed), (None, None));
     let staff_view = print_node(&shop, &staff.producer, &print["id"]).await;
     assert_eq!(staff_view["address"], Value::Null);

@@ -372,7 +372,7 @@ async fn a_batch_interrupted_mid_order_resumes_without_doing_anything_twice() {
         .await
         .expect("order query")
         .expect("order row");
-    assert_eq!(row.status, "PENDING_PRODUCTION");
+    assert_eq!(row.status.as_str(), "PENDING_PRODUCTION");
     let moved = transition::apply(
         &state.db,
         &row,
@@ -384,7 +384,7 @@ async fn a_batch_interrupted_mid_order_resumes_without_doing_anything_twice() {
     )
     .await
     .expect("start production");
-    assert_eq!(moved.status, "IN_PRODUCTION");
+    assert_eq!(moved.status.as_str(), "IN_PRODUCTION");
 
     // Restarted: the rest of the batch is done.
     let handled = production::run(state, id, None).await.expect("resume");
@@ -428,7 +428,10 @@ async fn a_batch_interrupted_mid_order_resumes_without_doing_anything_twice() {
         .await
         .expect("items");
     assert_eq!(items.len(), 3);
-    assert!(items.iter().all(|i| i.state == "DONE"), "{items:?}");
+    assert!(
+        items.iter().all(|i| i.state.as_str() == "DONE"),
+        "{items:?}"
+    );
 }
 
 #[tokio::test]

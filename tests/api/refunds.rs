@@ -63,7 +63,7 @@ async fn a_refund_is_confirmed_by_its_notification() {
     let rows = refunds_of(&shop, number).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].out_refund_no, format!("{number}-R1"));
-    assert_eq!(rows[0].state, "SUCCESS");
+    assert_eq!(rows[0].state.as_str(), "SUCCESS");
     assert_eq!(rows[0].amount_fen, 3000);
     assert!(rows[0].refund_id.is_some() && rows[0].notification.is_some());
     // Refunded is final.
@@ -104,7 +104,7 @@ async fn a_refused_refund_leaves_the_order_as_it_was_and_may_be_retried() {
     let states: Vec<_> = refunds_of(&shop, number)
         .await
         .into_iter()
-        .map(|r| (r.out_refund_no, r.state))
+        .map(|r| (r.out_refund_no, r.state.to_string()))
         .collect();
     assert_eq!(
         states,
@@ -139,7 +139,7 @@ async fn an_abnormal_refund_notification_reopens_the_order_for_another_try() {
         Some("REFUND_FAILED")
     );
     let rows = refunds_of(&shop, order["number"].as_str().unwrap_or_default()).await;
-    assert_eq!(rows[0].state, "FAILED");
+    assert_eq!(rows[0].state.as_str(), "FAILED");
     assert_eq!(rows[0].failure_reason.as_deref(), Some("ABNORMAL"));
 }
 

@@ -212,7 +212,7 @@ async fn tokens_are_stored_hashed() {
         .expect("accounts");
     let student = accounts
         .iter()
-        .find(|a| a.role == "STUDENT")
+        .find(|a| a.role.as_str() == "STUDENT")
         .expect("student");
     assert!(
         !student

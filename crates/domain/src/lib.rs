@@ -13,5 +13,6 @@ pub mod order_number;
 pub mod phone;
 pub mod print_order;
 pub mod reasons;
+pub mod records;
 
 pub use macros::ParseEnumError;

@@ -22,6 +22,9 @@ macro_rules! string_enum {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        // With the `sea-orm` feature the enum is a column type, stored as its text: entities hold
+        // `OrderStatus`, not a `String` parsed by hand, and filters take the enum itself.
+        #[cfg_attr(feature = "sea-orm", derive(::sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
         $vis enum $name {
             $( $(#[$vmeta])* $variant ),+
         }

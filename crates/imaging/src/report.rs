@@ -5,13 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::face::geometry::FaceGeometry;
 use crate::thresholds::Rule;
 
-/// Outcome of the preliminary check (初审).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Verdict {
-    Passed,
-    Failed,
-}
+/// Outcome of the preliminary check (初审): the domain's, since the photo row stores it.
+pub use campus_photo_domain::records::Verdict;
 
 /// An error fails the photo; a warning is shown but lets it through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -178,10 +178,7 @@ impl EnrollmentMutation {
     ) -> ApiResult<EnrollmentPayload> {
         let state = ctx.state();
         let viewer = ctx.viewer()?.clone();
-        let id = state
-            .ids
-            .decode_as(NodeType::Enrollment, &input.enrollment_id)
-            .ok_or(AppError::NotFound("找不到该采集信息"))?;
+        let id = ctx.decode_id(NodeType::Enrollment, &input.enrollment_id)?;
         enrollment_payload(enrollment::acknowledge_capture_guide(state, &viewer, id).await)
     }
 }

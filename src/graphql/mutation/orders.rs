@@ -3,7 +3,7 @@ use crate::services::limits::Action;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use crate::{
-    entities::print_order,
+    entities::{order, print_order},
     error::{ApiResult, AppError, AppResult, UserError, into_payload},
     graphql::{
         context::ContextExt,
@@ -17,8 +17,7 @@ use crate::{
     ids::NodeType,
     services::{
         orders::{self, NewOrder},
-        payments::{self, refunds},
-        prints,
+        payments::checkout,
     },
 };
 
@@ -111,16 +110,6 @@ fn target(ctx: &Context<'_>, id: &ID) -> AppResult<Target> {
     }
 }
 
-fn decode(ctx: &Context<'_>, node_type: NodeType, id: &ID) -> AppResult<uuid::Uuid> {
-    ctx.state()
-        .ids
-        .decode_as(node_type, id)
-        .ok_or(match node_type {
-            NodeType::Photo => AppError::NotFound("找不到该照片"),
-            _ => AppError::NotFound("找不到该订单"),
-        })
-}
-
 #[derive(Default)]
 pub struct OrderMutation;
 
@@ -136,7 +125,7 @@ impl OrderMutation {
         input: SubmitOrderInput,
     ) -> ApiResult<OrderPayload> {
         let viewer = ctx.viewer()?.clone();
-        let photo_id = decode(ctx, NodeType::Photo, &input.photo_id)?;
+        let photo_id = ctx.decode_id(NodeType::Photo, &input.photo_id)?;
         let new = NewOrder {
             photo_id,
             notification_consent: input.notification_consent,
@@ -153,8 +142,8 @@ impl OrderMutation {
         input: UpdatePendingOrderInput,
     ) -> ApiResult<OrderPayload> {
         let viewer = ctx.viewer()?.clone();
-        let order_id = decode(ctx, NodeType::Order, &input.order_id)?;
-        let photo_id = decode(ctx, NodeType::Photo, &input.photo_id)?;
+        let order_id = ctx.decode_id(NodeType::Order, &input.order_id)?;
+        let photo_id = ctx.decode_id(NodeType::Photo, &input.photo_id)?;
         order_payload(orders::update_pending(ctx.state(), &viewer, order_id, photo_id).await)
     }
 
@@ -167,9 +156,12 @@ impl OrderMutation {
     ) -> ApiResult<OrderPayload> {
         let viewer = ctx.viewer()?.clone();
         match target(ctx, &input.order_id)? {
-            Target::Order(id) => order_payload(orders::cancel(ctx.state(), &viewer, id).await),
+            Target::Order(id) => {
+                order_payload(checkout::cancel::<order::Model>(ctx.state(), &viewer, id).await)
+            }
             Target::Print(id) => {
-                print_payload(ctx, prints::cancel(ctx.state(), &viewer, id).await).await
+                let result = checkout::cancel::<print_order::Model>(ctx.state(), &viewer, id).await;
+                print_payload(ctx, result).await
             }
         }
     }
@@ -188,7 +180,7 @@ impl OrderMutation {
         let (order, print, pay_params, user_errors) = match target(ctx, &input.order_id)? {
             Target::Order(id) => {
                 let (result, errors) =
-                    into_payload(payments::create_payment(state, &viewer, id).await)?;
+                    into_payload(checkout::pay::<order::Model>(state, &viewer, id).await)?;
                 match result {
                     Some((order, params)) => (Some(order), None, Some(params), errors),
                     None => (None, None, None, errors),
@@ -196,7 +188,7 @@ impl OrderMutation {
             }
             Target::Print(id) => {
                 let (result, errors) =
-                    into_payload(payments::create_print_payment(state, &viewer, id).await)?;
+                    into_payload(checkout::pay::<print_order::Model>(state, &viewer, id).await)?;
                 match result {
                     Some((print, params)) => {
                         let order = load(ctx, OrderId(print.order_id)).await?;
@@ -224,10 +216,11 @@ impl OrderMutation {
         let viewer = ctx.viewer()?.clone();
         match target(ctx, &input.order_id)? {
             Target::Order(id) => {
-                order_payload(payments::sandbox_complete(ctx.state(), &viewer, id).await)
+                order_payload(checkout::sandbox_pay::<order::Model>(ctx.state(), &viewer, id).await)
             }
             Target::Print(id) => {
-                let result = payments::sandbox_complete_print(ctx.state(), &viewer, id).await;
+                let result =
+                    checkout::sandbox_pay::<print_order::Model>(ctx.state(), &viewer, id).await;
                 print_payload(ctx, result).await
             }
         }
@@ -244,10 +237,21 @@ impl OrderMutation {
         let viewer = ctx.viewer()?.clone();
         match target(ctx, &input.order_id)? {
             Target::Order(id) => {
-                order_payload(refunds::request(ctx.state(), &viewer, id, &input.reason).await)
+                let reason = &input.reason;
+                let result =
+                    checkout::request_refund::<order::Model>(ctx.state(), &viewer, id, reason)
+                        .await;
+                order_payload(result)
             }
             Target::Print(id) => {
-                let result = refunds::request_print(ctx.state(), &viewer, id, &input.reason).await;
+                let reason = &input.reason;
+                let result = checkout::request_refund::<print_order::Model>(
+                    ctx.state(),
+                    &viewer,
+                    id,
+                    reason,
+                )
+                .await;
                 print_payload(ctx, result).await
             }
         }
@@ -262,7 +266,7 @@ impl OrderMutation {
         input: OrderIdInput,
     ) -> ApiResult<RevealContactPhonePayload> {
         let viewer = ctx.viewer()?.clone();
-        let order_id = decode(ctx, NodeType::Order, &input.order_id)?;
+        let order_id = ctx.decode_id(NodeType::Order, &input.order_id)?;
         let result = orders::reveal_contact_phone(ctx.state(), &viewer, order_id).await;
         let (phone, user_errors) = into_payload(result)?;
         Ok(RevealContactPhonePayload { phone, user_errors })

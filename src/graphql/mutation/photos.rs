@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Upload};
 
 use super::read_upload;
 use crate::{
-    error::{ApiResult, AppError, UserError, into_payload},
+    error::{ApiResult, UserError, into_payload},
     graphql::{
         context::ContextExt,
         guards::{RoleGuard, STUDENT},
@@ -44,10 +44,7 @@ impl PhotoMutation {
         ctx.rate_limit(Action::Upload).await?;
         let state = ctx.state();
         let viewer = ctx.viewer()?.clone();
-        let id = state
-            .ids
-            .decode_as(NodeType::Enrollment, &input.enrollment_id)
-            .ok_or(AppError::NotFound("找不到该采集信息"))?;
+        let id = ctx.decode_id(NodeType::Enrollment, &input.enrollment_id)?;
         let result = match read_upload(ctx, &input.file, "file").await {
             Ok(bytes) => photos::upload(state, &viewer, id, input.source.into(), bytes).await,
             Err(e) => Err(e),

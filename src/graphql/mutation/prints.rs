@@ -4,7 +4,7 @@ use campus_photo_domain::print_order::Address;
 
 use crate::{
     entities::print_order,
-    error::{ApiResult, AppError, AppResult, UserError, into_payload},
+    error::{ApiResult, AppResult, UserError, into_payload},
     graphql::{
         context::ContextExt,
         guards::{RoleGuard, STAFF, STUDENT},
@@ -60,16 +60,6 @@ fn payload(result: AppResult<print_order::Model>) -> ApiResult<PrintOrderPayload
     })
 }
 
-fn decode(ctx: &Context<'_>, node_type: NodeType, id: &ID) -> AppResult<uuid::Uuid> {
-    ctx.state()
-        .ids
-        .decode_as(node_type, id)
-        .ok_or(match node_type {
-            NodeType::PrintOrder => AppError::NotFound("找不到该加洗订单"),
-            _ => AppError::NotFound("找不到该订单"),
-        })
-}
-
 #[derive(Default)]
 pub struct PrintMutation;
 
@@ -84,7 +74,7 @@ impl PrintMutation {
         input: CreatePrintOrderInput,
     ) -> ApiResult<PrintOrderPayload> {
         let viewer = ctx.viewer()?.clone();
-        let order_id = decode(ctx, NodeType::Order, &input.order_id)?;
+        let order_id = ctx.decode_id(NodeType::Order, &input.order_id)?;
         let new = NewPrintOrder {
             order_id,
             layout_code: input.layout_code,
@@ -110,7 +100,7 @@ impl PrintMutation {
         input: MarkPrintOrderShippedInput,
     ) -> ApiResult<PrintOrderPayload> {
         let viewer = ctx.viewer()?.clone();
-        let id = decode(ctx, NodeType::PrintOrder, &input.print_order_id)?;
+        let id = ctx.decode_id(NodeType::PrintOrder, &input.print_order_id)?;
         payload(
             prints::mark_shipped(
                 ctx.state(),
@@ -131,7 +121,7 @@ impl PrintMutation {
         input: PrintOrderIdInput,
     ) -> ApiResult<PrintOrderPayload> {
         let viewer = ctx.viewer()?.clone();
-        let id = decode(ctx, NodeType::PrintOrder, &input.print_order_id)?;
+        let id = ctx.decode_id(NodeType::PrintOrder, &input.print_order_id)?;
         payload(prints::confirm_received(ctx.state(), &viewer, id).await)
     }
 }

@@ -3,7 +3,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 
 use super::orders::{OrderPayload, order_payload};
 use crate::{
-    error::{ApiResult, AppError, AppResult, UserError, into_payload},
+    error::{ApiResult, AppResult, UserError, into_payload},
     graphql::{
         context::ContextExt,
         guards::{RoleGuard, STAFF, STUDENT},
@@ -76,13 +76,6 @@ pub struct RegistryExportPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn order_id(ctx: &Context<'_>, id: &ID) -> AppResult<uuid::Uuid> {
-    ctx.state()
-        .ids
-        .decode_as(NodeType::Order, id)
-        .ok_or(AppError::NotFound("找不到该订单"))
-}
-
 #[derive(Default)]
 pub struct ReviewMutation;
 
@@ -123,7 +116,7 @@ impl ReviewMutation {
         input: ReviewOrderInput,
     ) -> ApiResult<OrderPayload> {
         let viewer = ctx.viewer()?.clone();
-        let id = order_id(ctx, &input.order_id)?;
+        let id = ctx.decode_id(NodeType::Order, &input.order_id)?;
         let result = review::review(
             ctx.state(),
             &viewer,
@@ -149,12 +142,8 @@ impl ReviewMutation {
         input: ResubmitPhotoInput,
     ) -> ApiResult<OrderPayload> {
         let viewer = ctx.viewer()?.clone();
-        let id = order_id(ctx, &input.order_id)?;
-        let photo = ctx
-            .state()
-            .ids
-            .decode_as(NodeType::Photo, &input.photo_id)
-            .ok_or(AppError::NotFound("找不到该照片"))?;
+        let id = ctx.decode_id(NodeType::Order, &input.order_id)?;
+        let photo = ctx.decode_id(NodeType::Photo, &input.photo_id)?;
         order_payload(review::resubmit(ctx.state(), &viewer, id, photo).await)
     }
 
@@ -166,7 +155,7 @@ impl ReviewMutation {
         input: super::orders::OrderIdInput,
     ) -> ApiResult<OrderPayload> {
         let viewer = ctx.viewer()?.clone();
-        let id = order_id(ctx, &input.order_id)?;
+        let id = ctx.decode_id(NodeType::Order, &input.order_id)?;
         order_payload(review::withdraw(ctx.state(), &viewer, id).await)
     }
 
@@ -182,7 +171,7 @@ impl ReviewMutation {
         let ids = match input.order_ids {
             Some(list) => Some(
                 list.iter()
-                    .map(|id| order_id(ctx, id))
+                    .map(|id| ctx.decode_id(NodeType::Order, id))
                     .collect::<AppResult<Vec<_>>>()?,
             ),
             None => None,

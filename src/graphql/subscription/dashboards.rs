@@ -76,7 +76,7 @@ pub fn batch_progress(
         let mut live = state.bus.subscribe();
         let mut batch = production::batch_for(&state, &viewer, batch_id).await?;
         yield batch.clone();
-        while batch.state != "FINISHED" {
+        while batch.state != campus_photo_domain::records::BatchState::Finished {
             match tokio::time::timeout(Duration::from_secs(5), live.recv()).await {
                 Ok(Ok(BusMessage::BatchProgress { batch_id: id })) if id == batch_id => {}
                 Ok(Ok(BusMessage::Resync)) => {}

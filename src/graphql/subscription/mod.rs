@@ -46,10 +46,9 @@ impl SubscriptionRoot {
         let viewer = ctx.viewer().map_err(AppError::into_graphql)?.clone();
         let order_id = match order_id {
             Some(id) => {
-                let row = state
-                    .ids
-                    .decode_as(NodeType::Order, &id)
-                    .ok_or(AppError::NotFound("找不到该订单").into_graphql())?;
+                let row = ctx
+                    .decode_id(NodeType::Order, &id)
+                    .map_err(AppError::into_graphql)?;
                 // Unknown and not-yours look the same.
                 orders::readable(&state, &viewer, row)
                     .await
@@ -105,10 +104,9 @@ impl SubscriptionRoot {
     {
         let state = ctx.state().clone();
         let viewer = ctx.viewer().map_err(AppError::into_graphql)?.clone();
-        let id = state
-            .ids
-            .decode_as(NodeType::ProductionBatch, &batch_id)
-            .ok_or_else(|| AppError::NotFound("找不到该制作批次").into_graphql())?;
+        let id = ctx
+            .decode_id(NodeType::ProductionBatch, &batch_id)
+            .map_err(AppError::into_graphql)?;
         // Checked before the stream starts, so a stranger gets NOT_FOUND at once.
         crate::services::production::batch_for(&state, &viewer, id)
             .await

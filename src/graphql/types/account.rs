@@ -21,13 +21,8 @@ impl Account {
         ID(ctx.state().ids.encode(NodeType::Account, self.0.id))
     }
 
-    async fn role(&self) -> ApiResult<RoleGql> {
-        let role: campus_photo_domain::codes::Role = self
-            .0
-            .role
-            .parse()
-            .map_err(|_| crate::error::AppError::internal("stored role is unknown"))?;
-        Ok(role.into())
+    async fn role(&self) -> RoleGql {
+        self.0.role.into()
     }
 
     /// Masked (138****8000) for everyone but the account itself.

@@ -1,5 +1,5 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
-use campus_photo_domain::{codes::ProjectMode, order::OrderStatus};
+use campus_photo_domain::order::OrderStatus;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::FromQueryResult;
 use std::{collections::HashMap, sync::Arc};
@@ -24,7 +24,7 @@ use crate::{
 };
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "OrderStatus")]
+#[graphql(name = "OrderStatus", remote = "OrderStatus")]
 pub enum OrderStatusGql {
     /// 待支付
     PendingPayment,
@@ -44,43 +44,6 @@ pub enum OrderStatusGql {
     Closed,
     /// 已退款
     Refunded,
-}
-
-impl From<OrderStatus> for OrderStatusGql {
-    fn from(s: OrderStatus) -> Self {
-        match s {
-            OrderStatus::PendingPayment => Self::PendingPayment,
-            OrderStatus::Paid => Self::Paid,
-            OrderStatus::PendingReview => Self::PendingReview,
-            OrderStatus::Rejected => Self::Rejected,
-            OrderStatus::PendingProduction => Self::PendingProduction,
-            OrderStatus::InProduction => Self::InProduction,
-            OrderStatus::Completed => Self::Completed,
-            OrderStatus::Closed => Self::Closed,
-            OrderStatus::Refunded => Self::Refunded,
-        }
-    }
-}
-
-impl From<OrderStatusGql> for OrderStatus {
-    fn from(s: OrderStatusGql) -> Self {
-        match s {
-            OrderStatusGql::PendingPayment => Self::PendingPayment,
-            OrderStatusGql::Paid => Self::Paid,
-            OrderStatusGql::PendingReview => Self::PendingReview,
-            OrderStatusGql::Rejected => Self::Rejected,
-            OrderStatusGql::PendingProduction => Self::PendingProduction,
-            OrderStatusGql::InProduction => Self::InProduction,
-            OrderStatusGql::Completed => Self::Completed,
-            OrderStatusGql::Closed => Self::Closed,
-            OrderStatusGql::Refunded => Self::Refunded,
-        }
-    }
-}
-
-fn parse_status(text: &str) -> ApiResult<OrderStatus> {
-    text.parse()
-        .map_err(|_| AppError::internal(format!("unknown order status {text}")).into())
 }
 
 #[derive(SimpleObject)]
@@ -151,21 +114,18 @@ impl Order {
         &self.0.number
     }
 
-    async fn status(&self) -> ApiResult<OrderStatusGql> {
-        Ok(parse_status(&self.0.status)?.into())
+    async fn status(&self) -> OrderStatusGql {
+        self.0.status.into()
     }
 
     /// 待支付 已支付 待审核 被驳回 待制作 制作中 已完成 订单关闭 已退款
-    async fn status_label(&self) -> ApiResult<&'static str> {
-        Ok(parse_status(&self.0.status)?.label())
+    async fn status_label(&self) -> &'static str {
+        self.0.status.label()
     }
 
     /// 集采 / 散拍 / 新生
     async fn kind_label(&self) -> &'static str {
-        self.0
-            .kind
-            .parse::<ProjectMode>()
-            .map_or("", ProjectMode::label)
+        self.0.kind.label()
     }
 
     async fn enrollment(&self, ctx: &Context<'_>) -> ApiResult<Enrollment> {
@@ -212,7 +172,7 @@ impl Order {
             &self.0.rejection_message,
             self.0.rejected_at,
         ) {
-            (Some(code), Some(message), Some(at)) if self.0.status == "REJECTED" => {
+            (Some(code), Some(message), Some(at)) if self.0.status == OrderStatus::Rejected => {
                 Some(Rejection {
                     code: code.clone(),
                     message: message.clone(),
@@ -253,8 +213,8 @@ impl Order {
 
     /// Signed URL of the standard 480×640 photo once COMPLETED (下载电子照片).
     async fn deliverable_url(&self, ctx: &Context<'_>) -> Option<String> {
-        match (&self.0.deliverable_key, self.0.status.as_str()) {
-            (Some(key), "COMPLETED") => Some(signed_download_url(
+        match (&self.0.deliverable_key, self.0.status) {
+            (Some(key), OrderStatus::Completed) => Some(signed_download_url(
                 ctx.state(),
                 key,
                 &format!("{}.jpg", self.0.number),
@@ -285,7 +245,7 @@ impl Order {
 
     /// While PENDING_PAYMENT: when the order closes unless paid (for the countdown).
     async fn pay_before(&self, ctx: &Context<'_>) -> Option<DateTime<Utc>> {
-        (self.0.status == "PENDING_PAYMENT")
+        (self.0.status == OrderStatus::PendingPayment)
             .then(|| TimeDelta::from_std(ctx.state().config.order_payment_timeout).ok())
             .flatten()
             .map(|t| self.0.created_at + t)
@@ -339,7 +299,7 @@ pub enum OrderEventKind {
 
 /// Who caused an entry of an order's audit trail.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "OrderEventActor")]
+#[graphql(name = "OrderEventActor", remote = "campus_photo_domain::order::Actor")]
 pub enum ActorGql {
     Student,
     Reviewer,
@@ -388,15 +348,12 @@ impl OrderEvent {
         self.0.sequence
     }
 
-    async fn from_status(&self) -> ApiResult<Option<OrderStatusGql>> {
-        match &self.0.from_status {
-            Some(s) => Ok(Some(parse_status(s)?.into())),
-            None => Ok(None),
-        }
+    async fn from_status(&self) -> Option<OrderStatusGql> {
+        self.0.from_status.map(Into::into)
     }
 
-    async fn to_status(&self) -> ApiResult<OrderStatusGql> {
-        Ok(parse_status(&self.0.to_status)?.into())
+    async fn to_status(&self) -> OrderStatusGql {
+        self.0.to_status.into()
     }
 
     /// What happened, e.g. SUBMIT, PAYMENT_CONFIRMED, REJECT, REFUND_REQUESTED.
@@ -405,8 +362,8 @@ impl OrderEvent {
     }
 
     /// Who made it happen.
-    async fn actor(&self) -> ApiResult<ActorGql> {
-        stored_enum(&self.0.actor, "actor")
+    async fn actor(&self) -> ActorGql {
+        self.0.actor.into()
     }
 
     /// e.g. a REJECT reason code, PAYMENT_TIMEOUT
@@ -430,7 +387,7 @@ impl OrderEvent {
         let Some(id) = self.0.print_order_id else {
             return Ok(None);
         };
-        let row = crate::services::prints::by_system(ctx.state(), id).await?;
+        let row = crate::entities::print_order::find(&ctx.state().db, id).await?;
         Ok(Some(super::print_order::PrintOrder::listed(row)))
     }
 }
@@ -529,7 +486,7 @@ struct LeanPhoto {
     height: i32,
     byte_size: i64,
     content_type: String,
-    verdict: String,
+    verdict: campus_photo_domain::records::Verdict,
     preview_key: Option<String>,
     created_at: DateTime<Utc>,
 }
@@ -562,10 +519,10 @@ struct LeanEvent {
     id: Uuid,
     order_id: Uuid,
     sequence: i32,
-    from_status: Option<String>,
-    to_status: String,
+    from_status: Option<OrderStatus>,
+    to_status: OrderStatus,
     event: String,
-    actor: String,
+    actor: campus_photo_domain::order::Actor,
     actor_account_id: Option<Uuid>,
     reason_code: Option<String>,
     message: Option<String>,
@@ -758,12 +715,9 @@ pub fn with_statuses(
 ) -> sea_orm::Select<order::Entity> {
     use sea_orm::{ColumnTrait, QueryFilter};
     match statuses {
-        Some(list) if !list.is_empty() => select.filter(
-            order::Column::Status.is_in(
-                list.into_iter()
-                    .map(|s| OrderStatus::from(s).as_str().to_string()),
-            ),
-        ),
+        Some(list) if !list.is_empty() => {
+            select.filter(order::Column::Status.is_in(list.into_iter().map(OrderStatus::from)))
+        }
         _ => select,
     }
 }

@@ -16,7 +16,7 @@ use crate::{
 };
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "PhotoSource")]
+#[graphql(name = "PhotoSource", remote = "PhotoSource")]
 pub enum PhotoSourceGql {
     /// Taken with the camera in the mini-program.
     Camera,
@@ -24,16 +24,8 @@ pub enum PhotoSourceGql {
     Album,
 }
 
-impl From<PhotoSourceGql> for PhotoSource {
-    fn from(s: PhotoSourceGql) -> Self {
-        match s {
-            PhotoSourceGql::Camera => Self::Camera,
-            PhotoSourceGql::Album => Self::Album,
-        }
-    }
-}
-
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "campus_photo_domain::records::Verdict")]
 pub enum CheckVerdict {
     /// 初审合格
     Passed,
@@ -50,21 +42,13 @@ pub enum Severity {
 
 /// Whether a fault of the preliminary check can be overruled by a reviewer.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "campus_photo_domain::reasons::IssueKind")]
 pub enum IssueKind {
     /// An objective fault: unreadable file, too few pixels, no face, several faces.
     Hard,
     /// A measured judgement (pose, light, sharpness, background, framing, expression,
     /// overlays): a photo failed only for these may be submitted with `manualReview`.
     Soft,
-}
-
-impl From<campus_photo_domain::reasons::IssueKind> for IssueKind {
-    fn from(k: campus_photo_domain::reasons::IssueKind) -> Self {
-        match k {
-            campus_photo_domain::reasons::IssueKind::Hard => Self::Hard,
-            campus_photo_domain::reasons::IssueKind::Soft => Self::Soft,
-        }
-    }
 }
 
 #[derive(SimpleObject)]
@@ -182,11 +166,7 @@ impl Photo {
             }
         };
         Ok(PhotoCheck {
-            verdict: if stored.verdict == "PASSED" {
-                CheckVerdict::Passed
-            } else {
-                CheckVerdict::Failed
-            },
+            verdict: stored.verdict.into(),
             issues: stored
                 .issues
                 .into_iter()

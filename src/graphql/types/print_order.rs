@@ -16,7 +16,7 @@ use crate::{
 };
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "PrintOrderStatus")]
+#[graphql(name = "PrintOrderStatus", remote = "PrintOrderStatus")]
 pub enum PrintOrderStatusGql {
     /// 待支付
     PendingPayment,
@@ -30,32 +30,6 @@ pub enum PrintOrderStatusGql {
     Closed,
     /// 已退款
     Refunded,
-}
-
-impl From<PrintOrderStatus> for PrintOrderStatusGql {
-    fn from(s: PrintOrderStatus) -> Self {
-        match s {
-            PrintOrderStatus::PendingPayment => Self::PendingPayment,
-            PrintOrderStatus::Paid => Self::Paid,
-            PrintOrderStatus::Shipped => Self::Shipped,
-            PrintOrderStatus::Completed => Self::Completed,
-            PrintOrderStatus::Closed => Self::Closed,
-            PrintOrderStatus::Refunded => Self::Refunded,
-        }
-    }
-}
-
-impl From<PrintOrderStatusGql> for PrintOrderStatus {
-    fn from(s: PrintOrderStatusGql) -> Self {
-        match s {
-            PrintOrderStatusGql::PendingPayment => Self::PendingPayment,
-            PrintOrderStatusGql::Paid => Self::Paid,
-            PrintOrderStatusGql::Shipped => Self::Shipped,
-            PrintOrderStatusGql::Completed => Self::Completed,
-            PrintOrderStatusGql::Closed => Self::Closed,
-            PrintOrderStatusGql::Refunded => Self::Refunded,
-        }
-    }
 }
 
 /// A shipping address.
@@ -98,10 +72,6 @@ impl PrintOrder {
     pub fn whole(row: print_order::Model) -> Self {
         Self { row, reveal: true }
     }
-
-    fn status_value(&self) -> ApiResult<PrintOrderStatus> {
-        Ok(prints::transition::status_of(&self.row)?)
-    }
 }
 
 #[Object]
@@ -115,13 +85,13 @@ impl PrintOrder {
         &self.row.number
     }
 
-    async fn status(&self) -> ApiResult<PrintOrderStatusGql> {
-        Ok(self.status_value()?.into())
+    async fn status(&self) -> PrintOrderStatusGql {
+        self.row.status.into()
     }
 
     /// 待支付 / 已支付 / 已发货 / 已完成 / 订单关闭 / 已退款
-    async fn status_label(&self) -> ApiResult<&'static str> {
-        Ok(self.status_value()?.label())
+    async fn status_label(&self) -> &'static str {
+        self.row.status.label()
     }
 
     /// The photo order whose standard photo is printed.

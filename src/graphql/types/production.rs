@@ -1,4 +1,5 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
+use campus_photo_domain::{order::OrderStatus, records::BatchState};
 use chrono::{DateTime, Utc};
 
 use crate::{
@@ -32,7 +33,7 @@ impl ProductionBatch {
     }
 
     async fn finished(&self) -> bool {
-        self.0.state == "FINISHED"
+        self.0.state == BatchState::Finished
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
@@ -96,21 +97,21 @@ impl QueueStats {
         counts: &crate::services::review::Counts,
         at: DateTime<Utc>,
     ) -> Self {
-        let n = |s: &str| {
+        let n = |s: OrderStatus| {
             counts
                 .by_status
-                .get(s)
+                .get(&s)
                 .map_or(0, |v| i32::try_from(*v).unwrap_or(i32::MAX))
         };
         Self {
             school_code,
-            pending_payment: n("PENDING_PAYMENT"),
-            pending_review: n("PENDING_REVIEW"),
+            pending_payment: n(OrderStatus::PendingPayment),
+            pending_review: n(OrderStatus::PendingReview),
             claimed: i32::try_from(counts.claimed).unwrap_or(i32::MAX),
-            rejected: n("REJECTED"),
-            pending_production: n("PENDING_PRODUCTION"),
-            in_production: n("IN_PRODUCTION"),
-            completed: n("COMPLETED"),
+            rejected: n(OrderStatus::Rejected),
+            pending_production: n(OrderStatus::PendingProduction),
+            in_production: n(OrderStatus::InProduction),
+            completed: n(OrderStatus::Completed),
             at,
         }
     }

@@ -1,6 +1,5 @@
 use crate::error::ApiResult;
 use async_graphql::{Context, ID, Object, SimpleObject};
-use campus_photo_domain::codes::{BackgroundColor, ProjectMode};
 use chrono::{DateTime, Utc};
 
 use super::{
@@ -30,15 +29,6 @@ pub struct PrintLayout {
     pub price: Money,
 }
 
-impl Project {
-    fn mode_value(&self) -> ApiResult<ProjectMode> {
-        self.0
-            .mode
-            .parse()
-            .map_err(|_| AppError::internal("stored project mode is unknown").into())
-    }
-}
-
 #[Object]
 impl Project {
     pub async fn id(&self, ctx: &Context<'_>) -> ID {
@@ -62,13 +52,13 @@ impl Project {
             .ok_or_else(|| AppError::internal("project without school").into())
     }
 
-    async fn mode(&self) -> ApiResult<ProjectModeGql> {
-        Ok(self.mode_value()?.into())
+    async fn mode(&self) -> ProjectModeGql {
+        self.0.mode.into()
     }
 
     /// 集采 / 散拍 / 新生
-    async fn mode_label(&self) -> ApiResult<&'static str> {
-        Ok(self.mode_value()?.label())
+    async fn mode_label(&self) -> &'static str {
+        self.0.mode.label()
     }
 
     async fn price(&self) -> Money {
@@ -94,13 +84,8 @@ impl Project {
     }
 
     /// Background colour of the standard photo.
-    async fn background(&self) -> ApiResult<BackgroundColorGql> {
-        let b: BackgroundColor = self
-            .0
-            .background
-            .parse()
-            .map_err(|_| AppError::internal("stored background is unknown"))?;
-        Ok(b.into())
+    async fn background(&self) -> BackgroundColorGql {
+        self.0.background.into()
     }
 
     async fn print_layouts(&self) -> Vec<PrintLayout> {

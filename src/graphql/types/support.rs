@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{enums::RoleGql, order::Order};
 use crate::{
     entities::{support_message, support_ticket},
-    error::{ApiResult, AppError},
+    error::ApiResult,
     graphql::{
         context::ContextExt,
         loaders::{MessagesOfTicket, OrderId, load},
@@ -61,13 +61,8 @@ pub struct SupportMessage(pub support_message::Model);
 
 #[Object]
 impl SupportMessage {
-    async fn author_role(&self) -> ApiResult<RoleGql> {
-        let role: campus_photo_domain::codes::Role = self
-            .0
-            .author_role
-            .parse()
-            .map_err(|_| AppError::internal("stored role is unknown"))?;
-        Ok(role.into())
+    async fn author_role(&self) -> RoleGql {
+        self.0.author_role.into()
     }
 
     async fn text(&self) -> &str {

@@ -1,15 +1,15 @@
 //! 提交照片 / 订单: creating orders, changing the photo while unpaid, cancelling, and reading
 //! orders with the viewer's permissions.
-pub mod sweeper;
+pub mod payable;
 pub mod transition;
 
 use campus_photo_domain::{
-    codes::Role,
-    order::{self as rules, Actor, OrderEvent, OrderStatus},
+    order::{self as rules, Actor, OrderEvent},
     order_number,
+    records::Verdict,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -17,10 +17,9 @@ use self::transition::{By, Detail};
 use super::{enrollment, sessions::Viewer};
 use crate::{
     AppState,
-    entities::{order, photo, project},
+    entities::{account, order, photo, project},
     error::{AppError, AppResult, is_unique_violation},
-    services::payments,
-    services::scope::in_school_scope,
+    services::{payments::checkout, scope::in_school_scope},
 };
 
 /// How many later milliseconds to try when an order number is taken.
@@ -30,19 +29,15 @@ pub fn not_found() -> AppError {
     AppError::NotFound("找不到该订单")
 }
 
-pub fn status_of(row: &order::Model) -> AppResult<OrderStatus> {
-    row.status
-        .parse()
-        .map_err(|_| AppError::internal(format!("order {} has status {}", row.id, row.status)))
+/// The order by id, whoever asks (the system, and services that checked access already).
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<order::Model> {
+    order::find(db, id).await
 }
 
 /// The order, if the viewer may read it: its student, or staff in its school's scope. Anyone
 /// else gets NOT_FOUND, so order ids reveal nothing.
 pub async fn readable(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<order::Model> {
-    let row = order::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(not_found)?;
+    let row = find(&state.db, id).await?;
     if may_read(viewer, &row) {
         Ok(row)
     } else {
@@ -57,15 +52,7 @@ pub fn may_read(viewer: &Viewer, row: &order::Model) -> bool {
 
 /// The viewer's own order (students acting on their orders).
 pub async fn own(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<order::Model> {
-    let row = order::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(not_found)?;
-    if row.account_id == Some(viewer.account_id) {
-        Ok(row)
-    } else {
-        Err(not_found())
-    }
+    checkout::own(state, viewer, id).await
 }
 
 /// A photo of the viewer's that passed the preliminary check.
@@ -85,14 +72,11 @@ async fn submittable_photo(
     photo_id: Uuid,
     manual_review: bool,
 ) -> AppResult<(photo::Model, crate::entities::enrollment::Model)> {
-    let found = photo::Entity::find_by_id(photo_id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound("找不到该照片"))?;
+    let found = photo::find(&state.db, photo_id).await?;
     let owner = enrollment::own(state, viewer, found.enrollment_id)
         .await
         .map_err(|_| AppError::NotFound("找不到该照片"))?;
-    if found.verdict != "PASSED" {
+    if found.verdict != Verdict::Passed {
         let check = crate::services::photos::stored_check(&found)?;
         if check.manual_review_allowed() {
             if !manual_review {
@@ -126,7 +110,7 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: NewOrder) -> AppRe
         submittable_photo(state, viewer, input.photo_id, input.manual_review).await?;
     // Flagged only when a person really has to overrule the check: asking for it with a photo
     // that passed changes nothing.
-    let manual_review = photo.verdict != "PASSED";
+    let manual_review = photo.verdict != Verdict::Passed;
     let project = project::Entity::find_by_id(enrollment.project_id)
         .one(&state.db)
         .await?
@@ -142,19 +126,13 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: NewOrder) -> AppRe
     if let Some(open) = open_order_of(state, &enrollment.identity_key).await? {
         return Err(order_exists(&open.number));
     }
-    let kind: campus_photo_domain::codes::ProjectMode = project
-        .mode
-        .parse()
-        .map_err(|_| AppError::internal("project with unknown mode"))?;
     let (mut number, mut at) = (
         order_number::format(&project.order_number_prefix, now).map_err(AppError::internal)?,
         now,
     );
     for _ in 0..NUMBER_ATTEMPTS {
-        let id = Uuid::now_v7();
-        let txn = state.db.begin().await?;
-        let inserted = order::ActiveModel {
-            id: Set(id),
+        let row = order::ActiveModel {
+            id: Set(Uuid::now_v7()),
             number: Set(number.clone()),
             account_id: Set(Some(viewer.account_id)),
             enrollment_id: Set(enrollment.id),
@@ -162,8 +140,8 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: NewOrder) -> AppRe
             school_id: Set(enrollment.school_id),
             identity_key: Set(enrollment.identity_key.clone()),
             open_identity_key: Set(Some(enrollment.identity_key.clone())),
-            kind: Set(kind.as_str().into()),
-            status: Set(rules::INITIAL.as_str().into()),
+            kind: Set(project.mode),
+            status: Set(rules::INITIAL),
             amount_fen: Set(project.price_fen),
             photo_id: Set(photo.id),
             notification_consent: Set(input.notification_consent),
@@ -182,28 +160,20 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: NewOrder) -> AppRe
             completed_at: Set(None),
             closed_at: Set(None),
             refunded_at: Set(None),
-        }
-        .insert(&txn)
-        .await;
+        };
+        let by = By::account(Actor::Student, viewer.account_id);
+        let inserted = state
+            .write(async |txn| {
+                let row = row.insert(txn).await?;
+                let (initial, detail) = (rules::INITIAL, Detail::default());
+                transition::write_event(txn, row.id, None, initial, "SUBMIT", by, now, detail)
+                    .await?;
+                Ok(row)
+            })
+            .await;
         match inserted {
-            Ok(row) => {
-                transition::write_event(
-                    &txn,
-                    row.id,
-                    None,
-                    rules::INITIAL,
-                    "SUBMIT",
-                    By::account(Actor::Student, viewer.account_id),
-                    now,
-                    Detail::default(),
-                )
-                .await?;
-                txn.commit().await?;
-                state.relay.wake();
-                return Ok(row);
-            }
-            Err(e) if is_unique_violation(&e) => {
-                txn.rollback().await?;
+            Ok(row) => return Ok(row),
+            Err(AppError::Database(e)) if is_unique_violation(&e) => {
                 // Either the student already has an open order (a concurrent submit won), or the
                 // number is taken: try the next millisecond.
                 if let Some(open) = open_order_of(state, &enrollment.identity_key).await? {
@@ -212,7 +182,7 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: NewOrder) -> AppRe
                 (number, at) = order_number::next_candidate(&project.order_number_prefix, at)
                     .map_err(AppError::internal)?;
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
     Err(AppError::internal("no free order number"))
@@ -261,80 +231,18 @@ pub async fn update_pending(
     let row = own(state, viewer, order_id).await?;
     let photo = passed_photo_of_order(state, viewer, &row, photo_id).await?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
-    let updated = transition::apply(
-        &txn,
-        &row,
-        OrderEvent::UpdatePending,
-        By::account(Actor::Student, viewer.account_id),
-        now,
-        // The new photo passed the check, so no reviewer has to overrule it any more.
-        vec![
-            (order::Column::PhotoId, Expr::value(photo.id)),
-            (order::Column::ManualReview, Expr::value(false)),
-        ],
-        Detail::default(),
-    )
-    .await?;
-    txn.commit().await?;
-    state.relay.wake();
-    Ok(updated)
-}
-
-/// 取消订单: closes an unpaid order, at WeChat first so it can no longer be paid. If WeChat says
-/// it was paid meanwhile, the payment is applied instead and the cancel refused.
-pub async fn cancel(state: &AppState, viewer: &Viewer, order_id: Uuid) -> AppResult<order::Model> {
-    let row = if viewer.role == Role::Admin {
-        order::Entity::find_by_id(order_id)
-            .one(&state.db)
-            .await?
-            .ok_or_else(not_found)?
-    } else {
-        own(state, viewer, order_id).await?
-    };
-    let by = By::account(Actor::from(viewer.role), viewer.account_id);
-    close_unpaid(state, row, OrderEvent::Cancel, by, Detail::default()).await
-}
-
-/// Closes an unpaid order (cancel or payment timeout).
-pub async fn close_unpaid(
-    state: &AppState,
-    row: order::Model,
-    event: OrderEvent,
-    by: By,
-    detail: Detail,
-) -> AppResult<order::Model> {
-    let status = status_of(&row)?;
-    if status != OrderStatus::PendingPayment {
-        return Err(transition::invalid_state(status));
-    }
-    if payments::close_at_wechat(state, &row.number).await? == payments::Closed::AlreadyPaid {
-        let current = readable_by_system(state, row.id).await?;
-        return Err(transition::invalid_state(status_of(&current)?));
-    }
-    let now = state.clock.now();
-    let txn = state.db.begin().await?;
-    let closed = transition::apply(
-        &txn,
-        &row,
-        event,
-        by,
-        now,
-        vec![(order::Column::ClosedAt, Expr::value(now))],
-        detail,
-    )
-    .await?;
-    payments::mark_closed(&txn, &row.number, now).await?;
-    txn.commit().await?;
-    state.relay.wake();
-    Ok(closed)
-}
-
-pub async fn readable_by_system(state: &AppState, id: Uuid) -> AppResult<order::Model> {
-    order::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(not_found)
+    let by = By::account(Actor::Student, viewer.account_id);
+    // The new photo passed the check, so no reviewer has to overrule it any more.
+    let changes = vec![
+        (order::Column::PhotoId, Expr::value(photo.id)),
+        (order::Column::ManualReview, Expr::value(false)),
+    ];
+    let event = OrderEvent::UpdatePending;
+    state
+        .write(async |txn| {
+            transition::apply(txn, &row, event, by, now, changes, Detail::default()).await
+        })
+        .await
 }
 
 /// 联系学生: staff in the order's scope read the student's full phone number once, and the
@@ -349,11 +257,7 @@ pub async fn reveal_contact_phone(
     }
     let row = readable(state, viewer, order_id).await?;
     let account = match row.account_id {
-        Some(id) => {
-            crate::entities::account::Entity::find_by_id(id)
-                .one(&state.db)
-                .await?
-        }
+        Some(id) => account::Entity::find_by_id(id).one(&state.db).await?,
         None => None,
     };
     let phone = account
@@ -367,18 +271,12 @@ pub async fn reveal_contact_phone(
                 "该订单没有可联系的手机号（学生可能已注销账号）",
             )
         })?;
-    let txn = state.db.begin().await?;
-    transition::note(
-        &txn,
-        &row,
-        rules::OrderNote::ContactPhoneRevealed,
-        By::account(Actor::from(viewer.role), viewer.account_id),
-        state.clock.now(),
-        Vec::new(),
-        Detail::default(),
-    )
-    .await?;
-    txn.commit().await?;
-    state.relay.wake();
+    let by = By::account(Actor::from(viewer.role), viewer.account_id);
+    let (note, now) = (rules::OrderNote::ContactPhoneRevealed, state.clock.now());
+    state
+        .write(async |txn| {
+            transition::note(txn, &row, note, by, now, Vec::new(), Detail::default()).await
+        })
+        .await?;
     Ok(phone)
 }

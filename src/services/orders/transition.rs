@@ -1,6 +1,6 @@
 //! The one way an order changes: the pure transition table, then a compare-and-set on
 //! `(id, version, status)`, then the OrderEvent row — all inside the caller's transaction.
-use campus_photo_domain::order::{self as rules, Actor, OrderEvent, OrderNote, OrderStatus};
+use campus_photo_domain::order::{self as rules, OrderEvent, OrderNote, OrderStatus};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -8,56 +8,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+pub use crate::services::trail::{By, Detail};
 use crate::{
     entities::{order, order_event},
     error::{AppError, AppResult},
 };
-
-/// Who caused a change: the actor kind and, for people, their account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct By {
-    pub actor: Actor,
-    pub account_id: Option<Uuid>,
-}
-
-impl By {
-    pub const SYSTEM: By = By {
-        actor: Actor::System,
-        account_id: None,
-    };
-    pub const WECHATPAY: By = By {
-        actor: Actor::WeChatPay,
-        account_id: None,
-    };
-
-    pub fn account(actor: Actor, account_id: Uuid) -> Self {
-        Self {
-            actor,
-            account_id: Some(account_id),
-        }
-    }
-}
-
-/// What the event row says beside the statuses.
-#[derive(Debug, Clone, Default)]
-pub struct Detail {
-    pub reason_code: Option<String>,
-    pub message: Option<String>,
-    pub payload: Option<serde_json::Value>,
-    /// The print order the event is about, for 加洗 events on the photo order's trail.
-    pub print_order_id: Option<Uuid>,
-}
-
-impl Detail {
-    pub fn reason(code: &str, message: impl Into<String>) -> Self {
-        Self {
-            reason_code: Some(code.to_string()),
-            message: Some(message.into()),
-            payload: None,
-            print_order_id: None,
-        }
-    }
-}
 
 /// Column changes that go with a transition (timestamps, the new photo, the rejection …).
 pub type Changes = Vec<(order::Column, sea_orm::sea_query::SimpleExpr)>;
@@ -68,12 +23,6 @@ pub fn invalid_state(status: OrderStatus) -> AppError {
         "orderId",
         format!("订单当前状态为「{}」，不能进行此操作", status.label()),
     )
-}
-
-fn status_of(row: &order::Model) -> AppResult<OrderStatus> {
-    row.status
-        .parse()
-        .map_err(|_| AppError::internal(format!("order {} has status {}", row.id, row.status)))
 }
 
 /// Moves `row` by `event`. Refused by the table → INVALID_STATE; lost the race (someone changed
@@ -87,10 +36,10 @@ pub async fn apply(
     changes: Changes,
     detail: Detail,
 ) -> AppResult<order::Model> {
-    let from = status_of(row)?;
+    let from = row.status;
     let to = rules::transition(from, event, by.actor).map_err(|_| invalid_state(from))?;
     let mut changes = changes;
-    changes.push((order::Column::Status, Expr::value(to.as_str())));
+    changes.push((order::Column::Status, Expr::value(to)));
     if !to.is_open() {
         changes.push((
             order::Column::OpenIdentityKey,
@@ -113,7 +62,7 @@ pub async fn record(
     now: DateTime<Utc>,
     detail: Detail,
 ) -> AppResult<order_event::Model> {
-    let status = status_of(row)?;
+    let status = row.status;
     compare_and_set(db, row, Vec::new(), now).await?;
     write_event(db, row.id, Some(status), status, event, by, now, detail).await
 }
@@ -129,7 +78,7 @@ pub async fn note(
     changes: Changes,
     detail: Detail,
 ) -> AppResult<order::Model> {
-    let status = status_of(row)?;
+    let status = row.status;
     compare_and_set(db, row, changes, now).await?;
     write_event(
         db,
@@ -160,7 +109,7 @@ async fn compare_and_set(
     let done = update
         .filter(order::Column::Id.eq(row.id))
         .filter(order::Column::Version.eq(row.version))
-        .filter(order::Column::Status.eq(row.status.clone()))
+        .filter(order::Column::Status.eq(row.status))
         .exec(db)
         .await?;
     if done.rows_affected == 1 {
@@ -168,15 +117,12 @@ async fn compare_and_set(
     } else {
         // Someone else moved the order first; report the state it is in now.
         let current = reload(db, row.id).await?;
-        Err(invalid_state(status_of(&current)?))
+        Err(invalid_state(current.status))
     }
 }
 
 async fn reload(db: &impl ConnectionTrait, id: Uuid) -> AppResult<order::Model> {
-    order::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound("找不到该订单"))
+    order::find(db, id).await
 }
 
 /// Appends the event row. The caller holds the order's version, so the sequence cannot race.
@@ -203,10 +149,10 @@ pub async fn write_event(
         id: Set(Uuid::now_v7()),
         order_id: Set(order_id),
         sequence: Set(last.unwrap_or(0) + 1),
-        from_status: Set(from.map(|s| s.as_str().to_string())),
-        to_status: Set(to.as_str().to_string()),
+        from_status: Set(from),
+        to_status: Set(to),
         event: Set(event.to_string()),
-        actor: Set(by.actor.as_str().to_string()),
+        actor: Set(by.actor),
         actor_account_id: Set(by.account_id),
         reason_code: Set(detail.reason_code),
         message: Set(detail.message),

@@ -1,24 +1,26 @@
-//! 支付订单: opening WeChat Pay transactions, closing them, and the sandbox's "pay now".
-//! An order becomes PAID only from a verified notification ([`notify`]) or a verified query.
+//! 支付订单: WeChat Pay transactions — opening, closing, the sandbox's "pay now" — beneath the
+//! money flow of [`checkout`], which owns the order-side sequence for photo and print orders
+//! alike. An order becomes PAID only from a verified notification ([`notify`]) or a verified
+//! query.
 pub mod apply;
+pub mod checkout;
 pub mod nonces;
 pub mod notify;
 pub mod refunds;
 
-use campus_photo_domain::{order::OrderStatus, print_order::PrintOrderStatus};
+use campus_photo_domain::records::PaymentState;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
-use super::{orders, prints, sessions::Viewer};
+use super::sessions::Viewer;
 use crate::{
     AppState,
-    entities::{account, order, payment, print_order, project},
+    entities::{account, payment},
     error::{AppError, AppResult},
     integrations::wechat_pay::{CloseOutcome, PayError, PayOrder, PayParams, SandboxWeChatPay},
-    services::orders::transition::invalid_state,
 };
 
 /// WeChat keeps a prepay_id usable for two hours; renew it a little earlier.
@@ -35,69 +37,24 @@ pub fn pay_error(e: PayError, code: &str, what: &str) -> AppError {
     }
 }
 
-/// What a payment is for: a photo order or a print order (加洗), each its own out_trade_no.
-struct Payable {
-    out_trade_no: String,
-    amount_fen: i64,
-    created_at: DateTime<Utc>,
-    description: String,
-    order_id: Option<Uuid>,
-    print_order_id: Option<Uuid>,
+/// A WeChat Pay transaction to open: a photo order or a print order (加洗), each its own
+/// out_trade_no.
+pub(super) struct Opening {
+    pub out_trade_no: String,
+    pub amount_fen: i64,
+    pub created_at: DateTime<Utc>,
+    pub description: String,
+    pub order_id: Option<Uuid>,
+    pub print_order_id: Option<Uuid>,
 }
 
-/// 去支付: opens (or reuses) the WeChat Pay transaction for an unpaid order and returns the
-/// `wx.requestPayment` parameters.
-pub async fn create_payment(
+/// Opens (or reuses, while its prepay_id is fresh) the transaction and signs the parameters of
+/// `wx.requestPayment`.
+pub(super) async fn open(
     state: &AppState,
     viewer: &Viewer,
-    order_id: Uuid,
-) -> AppResult<(order::Model, PayParams)> {
-    let row = orders::own(state, viewer, order_id).await?;
-    let status = orders::status_of(&row)?;
-    if status != OrderStatus::PendingPayment {
-        return Err(invalid_state(status));
-    }
-    let project_name = project::Entity::find_by_id(row.project_id)
-        .one(&state.db)
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
-    let payable = Payable {
-        out_trade_no: row.number.clone(),
-        amount_fen: row.amount_fen,
-        created_at: row.created_at,
-        description: format!("学历图像采集-{project_name}"),
-        order_id: Some(row.id),
-        print_order_id: None,
-    };
-    let params = open(state, viewer, payable).await?;
-    Ok((row, params))
-}
-
-/// 去支付 for a print order (加洗照片).
-pub async fn create_print_payment(
-    state: &AppState,
-    viewer: &Viewer,
-    print_order_id: Uuid,
-) -> AppResult<(print_order::Model, PayParams)> {
-    let row = prints::own(state, viewer, print_order_id).await?;
-    let status = prints::transition::status_of(&row)?;
-    if status != PrintOrderStatus::PendingPayment {
-        return Err(prints::transition::invalid_state(status));
-    }
-    let payable = Payable {
-        out_trade_no: row.number.clone(),
-        amount_fen: row.amount_fen,
-        created_at: row.created_at,
-        description: format!("学历照片加洗-{}×{}", row.layout_name, row.quantity),
-        order_id: None,
-        print_order_id: Some(row.id),
-    };
-    let params = open(state, viewer, payable).await?;
-    Ok((row, params))
-}
-
-async fn open(state: &AppState, viewer: &Viewer, payable: Payable) -> AppResult<PayParams> {
+    payable: Opening,
+) -> AppResult<PayParams> {
     let now = state.clock.now();
     let timeout =
         TimeDelta::from_std(state.config.order_payment_timeout).map_err(AppError::internal)?;
@@ -159,7 +116,7 @@ async fn open(state: &AppState, viewer: &Viewer, payable: Payable) -> AppResult<
                 transaction_id: Set(None),
                 amount_fen: Set(payable.amount_fen),
                 payer_openid: Set(Some(openid)),
-                state: Set("CREATED".into()),
+                state: Set(PaymentState::Created),
                 notification: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
@@ -186,41 +143,8 @@ fn truncate_bytes(text: &str, max: usize) -> String {
     out
 }
 
-/// Sandbox only: the sandbox pays the order and posts its signed notification to
-/// `/payments/wechat/notify`, which decides as it would for WeChat.
-pub async fn sandbox_complete(
-    state: &AppState,
-    viewer: &Viewer,
-    order_id: Uuid,
-) -> AppResult<order::Model> {
-    require_sandbox(state)?;
-    let row = orders::own(state, viewer, order_id).await?;
-    let status = orders::status_of(&row)?;
-    if status != OrderStatus::PendingPayment {
-        return Err(invalid_state(status));
-    }
-    sandbox_pay(state, &row.number).await?;
-    orders::readable_by_system(state, row.id).await
-}
-
-/// Sandbox only: pays a print order the same way.
-pub async fn sandbox_complete_print(
-    state: &AppState,
-    viewer: &Viewer,
-    print_order_id: Uuid,
-) -> AppResult<print_order::Model> {
-    require_sandbox(state)?;
-    let row = prints::own(state, viewer, print_order_id).await?;
-    let status = prints::transition::status_of(&row)?;
-    if status != PrintOrderStatus::PendingPayment {
-        return Err(prints::transition::invalid_state(status));
-    }
-    sandbox_pay(state, &row.number).await?;
-    prints::by_system(state, row.id).await
-}
-
 /// With a real merchant the sandbox cannot pay; said before anything is looked up.
-fn require_sandbox(state: &AppState) -> AppResult<&SandboxWeChatPay> {
+pub(super) fn require_sandbox(state: &AppState) -> AppResult<&SandboxWeChatPay> {
     state.wechat_pay.as_sandbox().ok_or_else(|| {
         AppError::user(
             "SANDBOX_ONLY",
@@ -230,7 +154,7 @@ fn require_sandbox(state: &AppState) -> AppResult<&SandboxWeChatPay> {
     })
 }
 
-async fn sandbox_pay(state: &AppState, out_trade_no: &str) -> AppResult<()> {
+pub(super) async fn sandbox_pay(state: &AppState, out_trade_no: &str) -> AppResult<()> {
     require_sandbox(state)?
         .complete_payment(out_trade_no)
         .await
@@ -287,10 +211,10 @@ pub async fn mark_closed(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     payment::Entity::update_many()
-        .col_expr(payment::Column::State, Expr::value("CLOSED"))
+        .col_expr(payment::Column::State, Expr::value(PaymentState::Closed))
         .col_expr(payment::Column::UpdatedAt, Expr::value(now))
         .filter(payment::Column::OutTradeNo.eq(out_trade_no))
-        .filter(payment::Column::State.eq("CREATED"))
+        .filter(payment::Column::State.eq(PaymentState::Created))
         .exec(db)
         .await?;
     Ok(())

@@ -1,98 +1,29 @@
-//! 退款: refunds through WeChat Pay with an idempotent out_refund_no. The order moves to REFUNDED
-//! only when the verified refund notification says the money went back.
-use campus_photo_domain::{
-    codes::Role,
-    order::{Actor, OrderNote, refundable},
-    print_order::{PrintEvent, PrintOrderStatus},
-};
+//! 退款: refunds through WeChat Pay with an idempotent out_refund_no — writing, sending, resending
+//! and recording refusals. Asking for one is [`checkout::request_refund`]; the order moves to
+//! REFUNDED only when the verified refund notification says the money went back.
+use campus_photo_domain::records::RefundState;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
-use super::pay_error;
+use super::{
+    checkout::{self, RefundSettled},
+    pay_error,
+};
 use crate::{
     AppState,
     entities::{order, payment, print_order, refund},
     error::{AppError, AppResult},
     integrations::wechat_pay::{PayError, RefundCall},
-    services::{
-        orders::{
-            self,
-            transition::{self, By, Detail, invalid_state},
-        },
-        prints,
-        sessions::Viewer,
-    },
 };
 
 /// WeChat limits a refund reason to 80 characters.
 const MAX_REASON_CHARS: usize = 80;
 /// A refund WeChat never acknowledged is sent again after this long (same out_refund_no).
 const RESEND_AFTER: TimeDelta = TimeDelta::seconds(60);
-
-/// 申请退款 (PAID, PENDING_REVIEW or REJECTED): by the student for their order, or an admin.
-pub async fn request(
-    state: &AppState,
-    viewer: &Viewer,
-    order_id: Uuid,
-    reason: &str,
-) -> AppResult<order::Model> {
-    let row = if viewer.role == Role::Admin {
-        orders::readable_by_system(state, order_id).await?
-    } else {
-        orders::own(state, viewer, order_id).await?
-    };
-    let reason = valid_reason(reason)?;
-    let status = orders::status_of(&row)?;
-    if !refundable(status) {
-        return Err(invalid_state(status));
-    }
-    if row.refund_pending {
-        return Err(AppError::user(
-            "REFUND_PENDING",
-            "orderId",
-            "退款正在处理中，请耐心等待",
-        ));
-    }
-    let pay = payment::Entity::find()
-        .filter(payment::Column::OrderId.eq(row.id))
-        .filter(payment::Column::State.eq("SUCCESS"))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| AppError::internal("paid order without a successful payment"))?;
-    let now = state.clock.now();
-    let by = By::account(Actor::from(viewer.role), viewer.account_id);
-    let txn = state.db.begin().await?;
-    transition::note(
-        &txn,
-        &row,
-        OrderNote::RefundRequested,
-        by,
-        now,
-        vec![(order::Column::RefundPending, Expr::value(true))],
-        Detail {
-            message: Some(reason.to_string()),
-            ..Detail::default()
-        },
-    )
-    .await?;
-    let pending = insert_refund(
-        &txn,
-        &pay,
-        RefundOf::Order(row.id),
-        reason,
-        Some(viewer.account_id),
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    state.relay.wake();
-    send_new(state, &pending).await?;
-    orders::readable_by_system(state, row.id).await
-}
 
 /// What a refund gives money back for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,9 +32,19 @@ pub enum RefundOf {
     Print(Uuid),
 }
 
+impl RefundOf {
+    /// The column of `refunds` that points at it.
+    pub fn column(self) -> refund::Column {
+        match self {
+            Self::Order(_) => refund::Column::OrderId,
+            Self::Print(_) => refund::Column::PrintOrderId,
+        }
+    }
+}
+
 /// Sends a refund just written. WeChat refusing it is the requester's error; WeChat not
 /// answering is not: the sweeper sends it again with the same out_refund_no.
-async fn send_new(state: &AppState, pending: &refund::Model) -> AppResult<()> {
+pub(super) async fn send_new(state: &AppState, pending: &refund::Model) -> AppResult<()> {
     match send(state, pending).await {
         Ok(()) => Ok(()),
         Err(PayError::Rejected { code, message }) => {
@@ -121,7 +62,7 @@ async fn send_new(state: &AppState, pending: &refund::Model) -> AppResult<()> {
     }
 }
 
-fn valid_reason(reason: &str) -> AppResult<&str> {
+pub(super) fn valid_reason(reason: &str) -> AppResult<&str> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
         return Err(AppError::user(
@@ -131,59 +72,6 @@ fn valid_reason(reason: &str) -> AppResult<&str> {
         ));
     }
     Ok(reason)
-}
-
-/// 申请退款 of a print order: PAID (not shipped yet), by its student or an admin.
-pub async fn request_print(
-    state: &AppState,
-    viewer: &Viewer,
-    print_order_id: Uuid,
-    reason: &str,
-) -> AppResult<print_order::Model> {
-    let row = if viewer.role == Role::Admin {
-        prints::by_system(state, print_order_id).await?
-    } else {
-        prints::own(state, viewer, print_order_id).await?
-    };
-    let reason = valid_reason(reason)?;
-    if row.refund_pending {
-        return Err(AppError::user(
-            "REFUND_PENDING",
-            "orderId",
-            "退款正在处理中，请耐心等待",
-        ));
-    }
-    let pay = payment::Entity::find()
-        .filter(payment::Column::PrintOrderId.eq(row.id))
-        .filter(payment::Column::State.eq("SUCCESS"))
-        .one(&state.db)
-        .await?;
-    let status = prints::transition::status_of(&row)?;
-    let Some(pay) = pay.filter(|_| status == PrintOrderStatus::Paid) else {
-        return Err(prints::transition::invalid_state(status));
-    };
-    let now = state.clock.now();
-    let by = By::account(Actor::from(viewer.role), viewer.account_id);
-    let txn = state.db.begin().await?;
-    prints::transition::apply(
-        &txn,
-        &row,
-        PrintEvent::RefundRequested,
-        by,
-        now,
-        vec![(print_order::Column::RefundPending, Expr::value(true))],
-        Detail {
-            message: Some(reason.to_string()),
-            ..Detail::default()
-        },
-    )
-    .await?;
-    let target = RefundOf::Print(row.id);
-    let pending = insert_refund(&txn, &pay, target, reason, Some(viewer.account_id), now).await?;
-    txn.commit().await?;
-    state.relay.wake();
-    send_new(state, &pending).await?;
-    prints::by_system(state, row.id).await
 }
 
 /// Writes a PROCESSING refund of the whole payment. Its out_refund_no counts the payment's
@@ -215,7 +103,7 @@ pub(crate) async fn insert_refund(
         refund_id: Set(None),
         amount_fen: Set(pay.amount_fen),
         reason: Set(reason.to_string()),
-        state: Set("PROCESSING".into()),
+        state: Set(RefundState::Processing),
         requested_by: Set(requested_by),
         failure_reason: Set(None),
         notification: Set(None),
@@ -258,46 +146,36 @@ async fn send(state: &AppState, pending: &refund::Model) -> Result<(), PayError>
 /// WeChat refused the refund: it is FAILED and the order may be refunded again later.
 async fn record_failure(state: &AppState, pending: &refund::Model, why: &str) -> AppResult<()> {
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
-    refund::Entity::update_many()
-        .col_expr(refund::Column::State, Expr::value("FAILED"))
-        .col_expr(refund::Column::FailureReason, Expr::value(why.to_string()))
-        .col_expr(refund::Column::UpdatedAt, Expr::value(now))
-        .filter(refund::Column::Id.eq(pending.id))
-        .filter(refund::Column::State.eq("PROCESSING"))
-        .exec(&txn)
-        .await?;
-    if let Some(order_id) = pending.order_id {
-        let row = order::Entity::find_by_id(order_id)
-            .one(&txn)
-            .await?
-            .ok_or_else(orders::not_found)?;
-        transition::note(
-            &txn,
-            &row,
-            OrderNote::RefundFailed,
-            By::WECHATPAY,
-            now,
-            vec![(order::Column::RefundPending, Expr::value(false))],
-            Detail::reason("REFUND_FAILED", "退款申请未被受理，请稍后重试或联系客服"),
-        )
-        .await?;
+    state
+        .write(async |txn| {
+            refund::Entity::update_many()
+                .col_expr(refund::Column::State, Expr::value(RefundState::Failed))
+                .col_expr(refund::Column::FailureReason, Expr::value(why.to_string()))
+                .col_expr(refund::Column::UpdatedAt, Expr::value(now))
+                .filter(refund::Column::Id.eq(pending.id))
+                .filter(refund::Column::State.eq(RefundState::Processing))
+                .exec(txn)
+                .await?;
+            let outcome =
+                RefundSettled::Failed("退款申请未被受理，请稍后重试或联系客服".to_string());
+            settle(txn, pending, outcome, now).await
+        })
+        .await
+}
+
+/// Settles the refund on whatever it refunded (a photo order or a print order).
+pub(super) async fn settle(
+    txn: &DatabaseTransaction,
+    r: &refund::Model,
+    outcome: RefundSettled,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if let Some(order_id) = r.order_id {
+        checkout::settle_refund::<order::Model>(txn, order_id, outcome.clone(), now).await?;
     }
-    if let Some(print_id) = pending.print_order_id {
-        let row = prints::transition::reload(&txn, print_id).await?;
-        prints::transition::apply(
-            &txn,
-            &row,
-            PrintEvent::RefundFailed,
-            By::WECHATPAY,
-            now,
-            vec![(print_order::Column::RefundPending, Expr::value(false))],
-            Detail::reason("REFUND_FAILED", "退款申请未被受理，请稍后重试或联系客服"),
-        )
-        .await?;
+    if let Some(print_id) = r.print_order_id {
+        checkout::settle_refund::<print_order::Model>(txn, print_id, outcome, now).await?;
     }
-    txn.commit().await?;
-    state.relay.wake();
     Ok(())
 }
 
@@ -306,7 +184,7 @@ async fn record_failure(state: &AppState, pending: &refund::Model, why: &str) ->
 pub async fn send_pending(state: &AppState, of: refund::Column, id: Uuid) {
     let pending = refund::Entity::find()
         .filter(of.eq(id))
-        .filter(refund::Column::State.eq("PROCESSING"))
+        .filter(refund::Column::State.eq(RefundState::Processing))
         .filter(refund::Column::RefundId.is_null())
         .all(&state.db)
         .await;
@@ -336,7 +214,7 @@ async fn send_or_record(state: &AppState, r: &refund::Model) {
 pub async fn resend_unacknowledged(state: &AppState) -> AppResult<usize> {
     let cutoff = state.clock.now() - RESEND_AFTER;
     let stale = refund::Entity::find()
-        .filter(refund::Column::State.eq("PROCESSING"))
+        .filter(refund::Column::State.eq(RefundState::Processing))
         .filter(refund::Column::RefundId.is_null())
         .filter(refund::Column::UpdatedAt.lte(cutoff))
         .order_by_asc(refund::Column::CreatedAt)

@@ -1,23 +1,25 @@
 //! 加洗照片: print orders of a completed photo — created by the student, paid through the same
 //! WeChat Pay flow as photo orders (their own out_trade_no), shipped by staff (the shipping
 //! information goes to WeChat), received, or closed and refunded.
+pub mod payable;
 pub mod shipping;
 pub mod transition;
 
 use campus_photo_domain::{
-    codes::{ProjectMode, Role},
+    codes::ProjectMode,
     order::{Actor, OrderStatus},
     print_order::{self as rules, Address, PrintEvent, PrintOrderStatus},
 };
 use chrono::TimeDelta;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait, sea_query::Expr,
+    QuerySelect, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
-use self::transition::{invalid_state, status_of};
-use super::{orders, payments, sessions::Viewer};
+use crate::services::scope::{self, Duty};
+
+use super::{orders, payments::checkout, sessions::Viewer};
 use crate::{
     AppState,
     entities::{print_order, project},
@@ -45,11 +47,6 @@ pub struct NewPrintOrder {
     pub address: Option<Address>,
 }
 
-/// Roles that ship prints (and so see them): producers, school admins, admins.
-pub fn may_ship(role: Role) -> bool {
-    matches!(role, Role::Producer | Role::SchoolAdmin | Role::Admin)
-}
-
 /// The print order if the viewer may read it: its student, or shipping staff in its school's
 /// scope. Anyone else gets NOT_FOUND, so ids reveal nothing.
 pub async fn readable(
@@ -57,10 +54,7 @@ pub async fn readable(
     viewer: &Viewer,
     id: Uuid,
 ) -> AppResult<print_order::Model> {
-    let row = print_order::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(not_found)?;
+    let row = print_order::find(&state.db, id).await?;
     if may_read(viewer, &row) {
         Ok(row)
     } else {
@@ -70,24 +64,12 @@ pub async fn readable(
 
 pub fn may_read(viewer: &Viewer, row: &print_order::Model) -> bool {
     row.account_id == Some(viewer.account_id)
-        || (may_ship(viewer.role) && in_school_scope(viewer, row.school_id).is_ok())
+        || (scope::may(viewer, Duty::Ship) && in_school_scope(viewer, row.school_id).is_ok())
 }
 
 /// The viewer's own print order.
 pub async fn own(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<print_order::Model> {
-    let row = print_order::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(not_found)?;
-    if row.account_id == Some(viewer.account_id) {
-        Ok(row)
-    } else {
-        Err(not_found())
-    }
-}
-
-pub async fn by_system(state: &AppState, id: Uuid) -> AppResult<print_order::Model> {
-    transition::reload(&state.db, id).await
+    checkout::own(state, viewer, id).await
 }
 
 /// 加洗照片: a print order for one of the student's COMPLETED photo orders, in PENDING_PAYMENT.
@@ -97,7 +79,7 @@ pub async fn create(
     input: NewPrintOrder,
 ) -> AppResult<print_order::Model> {
     let parent = orders::own(state, viewer, input.order_id).await?;
-    let parent_status = orders::status_of(&parent)?;
+    let parent_status = parent.status;
     if parent_status != OrderStatus::Completed {
         return Err(AppError::user(
             "ORDER_NOT_COMPLETED",
@@ -124,8 +106,7 @@ pub async fn create(
         })?;
     let amount = rules::amount_fen(layout.price_fen, input.quantity)
         .map_err(|e| AppError::user("INVALID_QUANTITY", "quantity", format!("加洗{e}")))?;
-    let to_school = project.prints_to_school
-        && project.mode.parse::<ProjectMode>().ok() == Some(ProjectMode::Central);
+    let to_school = project.prints_to_school && project.mode == ProjectMode::Central;
     let address_sealed = if to_school {
         // The school receives the prints; an address given anyway is not kept.
         None
@@ -145,14 +126,13 @@ pub async fn create(
             .filter(print_order::Column::OrderId.eq(parent.id))
             .count(&state.db)
             .await?;
-        let txn = state.db.begin().await?;
-        let inserted = print_order::ActiveModel {
+        let row = print_order::ActiveModel {
             id: Set(Uuid::now_v7()),
             order_id: Set(parent.id),
             account_id: Set(Some(viewer.account_id)),
             school_id: Set(parent.school_id),
             number: Set(rules::number(&parent.number, earlier + 1)),
-            status: Set(PrintOrderStatus::PendingPayment.as_str().into()),
+            status: Set(PrintOrderStatus::PendingPayment),
             layout_code: Set(layout.code.clone()),
             layout_name: Set(layout.name.clone()),
             unit_price_fen: Set(layout.price_fen),
@@ -172,11 +152,10 @@ pub async fn create(
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await;
-        match inserted {
-            Ok(row) => {
+        };
+        let inserted = state
+            .write(async |txn| {
+                let row = row.insert(txn).await?;
                 let detail = Detail {
                     payload: Some(serde_json::json!({
                         "layout": row.layout_code, "quantity": row.quantity,
@@ -184,14 +163,15 @@ pub async fn create(
                     })),
                     ..Detail::default()
                 };
-                transition::record(&txn, &row, PrintEvent::Create, by, now, detail).await?;
-                txn.commit().await?;
-                state.relay.wake();
-                return Ok(row);
-            }
+                transition::record(txn, &row, PrintEvent::Create, by, now, detail).await?;
+                Ok(row)
+            })
+            .await;
+        match inserted {
+            Ok(row) => return Ok(row),
             // Two print orders of one order created at once took the same number: count again.
-            Err(e) if is_unique_violation(&e) => txn.rollback().await?,
-            Err(e) => return Err(e.into()),
+            Err(AppError::Database(e)) if is_unique_violation(&e) => {}
+            Err(e) => return Err(e),
         }
     }
     Err(AppError::internal("no free print order number"))
@@ -232,14 +212,14 @@ pub async fn for_staff(
     school_id: Option<Uuid>,
     args: &crate::services::paging::PageArgs,
 ) -> AppResult<crate::services::paging::Page<print_order::Model>> {
-    if !may_ship(viewer.role) {
+    if !scope::may(viewer, Duty::Ship) {
         return Err(AppError::Forbidden);
     }
     let mut query = print_order::Entity::find();
-    let wanted: Vec<&str> = if statuses.is_empty() {
-        vec![PrintOrderStatus::Paid.as_str()]
+    let wanted: Vec<PrintOrderStatus> = if statuses.is_empty() {
+        vec![PrintOrderStatus::Paid]
     } else {
-        statuses.iter().map(|s| s.as_str()).collect()
+        statuses.to_vec()
     };
     query = query.filter(print_order::Column::Status.is_in(wanted));
     // `school_id` comes from `scope::school_filter`: already within the viewer's scope.
@@ -268,7 +248,7 @@ pub async fn mark_shipped(
     carrier: &str,
     tracking: &str,
 ) -> AppResult<print_order::Model> {
-    if !may_ship(viewer.role) {
+    if !scope::may(viewer, Duty::Ship) {
         return Err(AppError::Forbidden);
     }
     let row = readable(state, viewer, id).await?;
@@ -296,35 +276,29 @@ pub async fn mark_shipped(
     }
     let now = state.clock.now();
     let by = By::account(Actor::from(viewer.role), viewer.account_id);
-    let txn = state.db.begin().await?;
-    let shipped = transition::apply(
-        &txn,
-        &row,
-        PrintEvent::Ship,
-        by,
-        now,
-        vec![
-            (print_order::Column::Carrier, Expr::value(carrier)),
-            (
-                print_order::Column::TrackingNumber,
-                Expr::value(tracking.clone()),
-            ),
-            (print_order::Column::ShippedAt, Expr::value(now)),
-            (
-                print_order::Column::ShippedBy,
-                Expr::value(viewer.account_id),
-            ),
-        ],
-        Detail {
-            payload: Some(serde_json::json!({ "carrier": carrier, "trackingNumber": tracking })),
-            ..Detail::default()
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    state.relay.wake();
+    let changes = vec![
+        (print_order::Column::Carrier, Expr::value(carrier)),
+        (
+            print_order::Column::TrackingNumber,
+            Expr::value(tracking.clone()),
+        ),
+        (print_order::Column::ShippedAt, Expr::value(now)),
+        (
+            print_order::Column::ShippedBy,
+            Expr::value(viewer.account_id),
+        ),
+    ];
+    let detail = Detail {
+        payload: Some(serde_json::json!({ "carrier": carrier, "trackingNumber": tracking })),
+        ..Detail::default()
+    };
+    let shipped = state
+        .write(async |txn| {
+            transition::apply(txn, &row, PrintEvent::Ship, by, now, changes, detail).await
+        })
+        .await?;
     shipping::upload(state, &shipped).await;
-    by_system(state, shipped.id).await
+    print_order::find(&state.db, shipped.id).await
 }
 
 /// 确认收货 by the student (the sweeper does it after [`AUTO_RECEIPT_AFTER`]).
@@ -343,64 +317,21 @@ async fn receive(
     by: By,
 ) -> AppResult<print_order::Model> {
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
-    let done = transition::apply(
-        &txn,
-        row,
-        PrintEvent::ConfirmReceipt,
-        by,
-        now,
-        vec![(print_order::Column::CompletedAt, Expr::value(now))],
-        Detail::default(),
-    )
-    .await?;
-    txn.commit().await?;
-    state.relay.wake();
-    Ok(done)
-}
-
-/// 取消: closes an unpaid print order (the student's own; admins any), closing its WeChat
-/// transaction first so it cannot be paid after.
-pub async fn cancel(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<print_order::Model> {
-    let row = if viewer.role == Role::Admin {
-        by_system(state, id).await?
-    } else {
-        own(state, viewer, id).await?
-    };
-    let by = By::account(Actor::from(viewer.role), viewer.account_id);
-    close_unpaid(state, row, PrintEvent::Cancel, by, Detail::default()).await
-}
-
-pub async fn close_unpaid(
-    state: &AppState,
-    row: print_order::Model,
-    event: PrintEvent,
-    by: By,
-    detail: Detail,
-) -> AppResult<print_order::Model> {
-    let status = status_of(&row)?;
-    if status != PrintOrderStatus::PendingPayment {
-        return Err(invalid_state(status));
-    }
-    if payments::close_at_wechat(state, &row.number).await? == payments::Closed::AlreadyPaid {
-        let current = by_system(state, row.id).await?;
-        return Err(invalid_state(status_of(&current)?));
-    }
-    let now = state.clock.now();
-    let txn = state.db.begin().await?;
-    let closed = transition::apply(&txn, &row, event, by, now, Vec::new(), detail).await?;
-    payments::mark_closed(&txn, &row.number, now).await?;
-    txn.commit().await?;
-    state.relay.wake();
-    Ok(closed)
+    let completed_at = vec![(print_order::Column::CompletedAt, Expr::value(now))];
+    let event = PrintEvent::ConfirmReceipt;
+    state
+        .write(async |txn| {
+            transition::apply(txn, row, event, by, now, completed_at, Detail::default()).await
+        })
+        .await
 }
 
 /// Whether the account has print orders still being paid, made or delivered.
 pub async fn in_progress_count(state: &AppState, account_id: Uuid) -> AppResult<u64> {
-    let open: Vec<&str> = PrintOrderStatus::ALL
+    let open: Vec<PrintOrderStatus> = PrintOrderStatus::ALL
         .iter()
+        .copied()
         .filter(|s| s.is_in_progress())
-        .map(|s| s.as_str())
         .collect();
     Ok(print_order::Entity::find()
         .filter(print_order::Column::AccountId.eq(account_id))
@@ -413,29 +344,13 @@ pub async fn in_progress_count(state: &AppState, account_id: Uuid) -> AppResult<
         .await?)
 }
 
-/// Sweeper work: closes print orders unpaid past the payment timeout, confirms receipt of those
-/// shipped long ago, and sends shipping information WeChat has not taken yet.
+/// Sweeper work: confirms receipt of prints shipped long ago, and sends shipping information
+/// WeChat has not taken yet. (Unpaid print orders close through [`checkout::close_expired`].)
 pub async fn sweep(state: &AppState) -> AppResult<usize> {
-    let timeout =
-        TimeDelta::from_std(state.config.order_payment_timeout).map_err(AppError::internal)?;
     let now = state.clock.now();
     let mut changed = 0;
-    let expired = print_order::Entity::find()
-        .filter(print_order::Column::Status.eq(PrintOrderStatus::PendingPayment.as_str()))
-        .filter(print_order::Column::CreatedAt.lte(now - timeout))
-        .limit(200)
-        .all(&state.db)
-        .await?;
-    for row in expired {
-        let detail = Detail::reason("PAYMENT_TIMEOUT", "超时未支付，加洗订单已自动关闭");
-        match close_unpaid(state, row, PrintEvent::PaymentTimeout, By::SYSTEM, detail).await {
-            Ok(_) => changed += 1,
-            Err(AppError::User(_)) => {}
-            Err(e) => tracing::warn!(error = %e, "closing an unpaid print order failed"),
-        }
-    }
     let delivered = print_order::Entity::find()
-        .filter(print_order::Column::Status.eq(PrintOrderStatus::Shipped.as_str()))
+        .filter(print_order::Column::Status.eq(PrintOrderStatus::Shipped))
         .filter(print_order::Column::ShippedAt.lte(now - AUTO_RECEIPT_AFTER))
         .limit(200)
         .all(&state.db)

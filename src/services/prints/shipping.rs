@@ -1,6 +1,9 @@
 //! Reporting a shipped print order to WeChat (发货信息录入). The shipment is recorded first;
 //! the upload follows, and the sweeper sends again what WeChat could not take.
-use campus_photo_domain::print_order::{PrintOrderStatus, carrier_name};
+use campus_photo_domain::{
+    print_order::{PrintOrderStatus, carrier_name},
+    records::PaymentState,
+};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr};
 
 use crate::{
@@ -14,7 +17,7 @@ use crate::{
 pub async fn info_for(state: &AppState, row: &print_order::Model) -> AppResult<ShippingInfo> {
     let pay = payment::Entity::find()
         .filter(payment::Column::PrintOrderId.eq(row.id))
-        .filter(payment::Column::State.eq("SUCCESS"))
+        .filter(payment::Column::State.eq(PaymentState::Success))
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::internal("shipped print order without a payment"))?;
@@ -72,10 +75,10 @@ pub async fn upload(state: &AppState, row: &print_order::Model) {
 /// needs a person to look at the tracking number). Returns how many were tried.
 pub async fn upload_pending(state: &AppState) -> AppResult<usize> {
     let pending = print_order::Entity::find()
-        .filter(print_order::Column::Status.is_in([
-            PrintOrderStatus::Shipped.as_str(),
-            PrintOrderStatus::Completed.as_str(),
-        ]))
+        .filter(
+            print_order::Column::Status
+                .is_in([PrintOrderStatus::Shipped, PrintOrderStatus::Completed]),
+        )
         .filter(print_order::Column::ShippedAt.is_not_null())
         .filter(print_order::Column::ShippingUploadedAt.is_null())
         .limit(50)

@@ -5,19 +5,14 @@ use campus_photo_domain::print_order::{self as rules, PrintEvent, PrintOrderStat
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
+pub use crate::services::trail::{By, Detail};
 use crate::{
     entities::{order, print_order},
     error::{AppError, AppResult},
-    services::orders::transition::{self as order_transition, By, Detail},
+    services::orders::transition as order_transition,
 };
 
 pub type Changes = Vec<(print_order::Column, sea_orm::sea_query::SimpleExpr)>;
-
-pub fn status_of(row: &print_order::Model) -> AppResult<PrintOrderStatus> {
-    row.status.parse().map_err(|_| {
-        AppError::internal(format!("print order {} has status {}", row.id, row.status))
-    })
-}
 
 pub fn invalid_state(status: PrintOrderStatus) -> AppError {
     AppError::user(
@@ -38,24 +33,24 @@ pub async fn apply(
     changes: Changes,
     detail: Detail,
 ) -> AppResult<print_order::Model> {
-    let from = status_of(row)?;
+    let from = row.status;
     let to = rules::transition(from, event, by.actor).ok_or_else(|| invalid_state(from))?;
     let mut update = print_order::Entity::update_many()
         .col_expr(print_order::Column::Version, Expr::value(row.version + 1))
         .col_expr(print_order::Column::UpdatedAt, Expr::value(now))
-        .col_expr(print_order::Column::Status, Expr::value(to.as_str()));
+        .col_expr(print_order::Column::Status, Expr::value(to));
     for (column, value) in changes {
         update = update.col_expr(column, value);
     }
     let done = update
         .filter(print_order::Column::Id.eq(row.id))
         .filter(print_order::Column::Version.eq(row.version))
-        .filter(print_order::Column::Status.eq(row.status.clone()))
+        .filter(print_order::Column::Status.eq(row.status))
         .exec(db)
         .await?;
     if done.rows_affected != 1 {
         let current = reload(db, row.id).await?;
-        return Err(invalid_state(status_of(&current)?));
+        return Err(invalid_state(current.status));
     }
     record(db, row, event, by, now, detail).await?;
     reload(db, row.id).await
@@ -75,7 +70,7 @@ pub async fn record(
         .one(db)
         .await?
         .ok_or_else(|| AppError::internal("print order without its order"))?;
-    let from = status_of(row)?;
+    let from = row.status;
     let to = rules::transition(from, event, by.actor).unwrap_or(from);
     let mut payload = detail.payload.unwrap_or_else(|| serde_json::json!({}));
     if let Some(map) = payload.as_object_mut() {
@@ -100,8 +95,5 @@ pub async fn record(
 }
 
 pub async fn reload(db: &impl ConnectionTrait, id: uuid::Uuid) -> AppResult<print_order::Model> {
-    print_order::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound("找不到该加洗订单"))
+    print_order::find(db, id).await
 }

@@ -3,18 +3,22 @@
 //! close is a compare-and-set, so of two sweepers racing for one order exactly one closes it.
 use std::time::Duration;
 
-use campus_photo_domain::order::{OrderEvent, OrderStatus};
-use chrono::TimeDelta;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-
-use super::transition::{By, Detail};
-use crate::{AppState, entities::order, error::AppError, error::AppResult, services::payments};
+use crate::{
+    AppState,
+    entities::{order, print_order},
+    error::AppResult,
+    services::{
+        payments::{self, checkout},
+        prints, production,
+    },
+};
 
 /// Orders handled per pass; the next pass takes the rest.
 const BATCH: u64 = 200;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SweepReport {
+    /// Photo orders closed unpaid.
     pub closed: usize,
     /// Orders another instance (or the student) changed first.
     pub skipped: usize,
@@ -28,32 +32,14 @@ pub struct SweepReport {
 
 pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
     let mut report = SweepReport::default();
-    let timeout =
-        TimeDelta::from_std(state.config.order_payment_timeout).map_err(AppError::internal)?;
-    let cutoff = state.clock.now() - timeout;
-    let expired = order::Entity::find()
-        .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
-        .filter(order::Column::CreatedAt.lte(cutoff))
-        .order_by_asc(order::Column::CreatedAt)
-        .limit(BATCH)
-        .all(&state.db)
-        .await?;
-    for row in expired {
-        let detail = Detail::reason("PAYMENT_TIMEOUT", "超时未支付，订单已自动关闭");
-        match super::close_unpaid(state, row, OrderEvent::PaymentTimeout, By::SYSTEM, detail).await
-        {
-            Ok(_) => report.closed += 1,
-            Err(AppError::User(_)) => report.skipped += 1,
-            Err(e) => {
-                tracing::warn!(error = %e, "closing an unpaid order failed; next pass retries")
-            }
-        }
-    }
+    let photo_orders = checkout::close_expired::<order::Model>(state, BATCH).await?;
+    let print_orders = checkout::close_expired::<print_order::Model>(state, BATCH).await?;
+    report.closed = photo_orders.closed;
+    report.skipped = photo_orders.skipped + print_orders.skipped;
     report.refunds_resent = payments::refunds::resend_unacknowledged(state).await?;
-    report.print_orders_changed = crate::services::prints::sweep(state).await?;
+    report.print_orders_changed = print_orders.closed + prints::sweep(state).await?;
     if state.run_jobs {
-        report.batches_resumed =
-            crate::services::production::resume_unfinished(state, false).await?;
+        report.batches_resumed = production::resume_unfinished(state, false).await?;
     }
     payments::nonces::forget_old(state).await?;
     Ok(report)
