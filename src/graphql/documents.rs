@@ -19,7 +19,6 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::{
     ErrorExtensionValues, Pos, Request, ServerError, ServerResult, Value,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
     parser::types::ExecutableDocument,
 };
 
@@ -155,7 +154,12 @@ pub async fn resolve(state: &AppState, request: &mut Request) -> ServerResult<Re
     })
 }
 
-/// The schema extension; it runs first, before the shape checks see the text.
+/// The cache of parsed documents by hash, shared by every request of the schema. The shape
+/// extension (`request_shape::RequestShape`) calls [`Documents::before`] first, so that a document
+/// sent by hash has its text (and its parsed form, when cached) before the shape checks, and
+/// [`Documents::after`] once they passed. (One extension rather than two: each extension in the
+/// chain costs every field a hop.)
+#[derive(Clone)]
 pub struct Documents {
     parsed: Arc<Mutex<Lru<ExecutableDocument>>>,
 }
@@ -168,53 +172,65 @@ impl Default for Documents {
     }
 }
 
-impl ExtensionFactory for Documents {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DocumentsCheck {
-            parsed: self.parsed.clone(),
-        })
-    }
+/// A request whose document is known by hash.
+pub struct Known {
+    hash: String,
+    /// Its parsed form came from the cache.
+    cached: bool,
+    store: bool,
 }
 
-struct DocumentsCheck {
-    parsed: Arc<Mutex<Lru<ExecutableDocument>>>,
-}
-
-#[async_trait::async_trait]
-impl Extension for DocumentsCheck {
-    async fn prepare_request(
+impl Documents {
+    /// Gives a request sent by hash its text (refusing what the mode does not allow), and its
+    /// parsed form when the cache has it.
+    pub async fn before(
         &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let state = ctx.data_unchecked::<AppState>();
+        state: &AppState,
+        request: &mut Request,
+    ) -> ServerResult<Option<Known>> {
         if state.config.trusted_documents.is_none()
             && !request.extensions.contains_key("persistedQuery")
         {
-            return next.run(ctx, request).await;
+            return Ok(None);
         }
-        let resolved = resolve(state, &mut request).await?;
+        let resolved = resolve(state, request).await?;
         let Some(hash) = resolved.hash else {
-            return next.run(ctx, request).await;
+            return Ok(None);
         };
         let cached = self.parsed.lock().ok().and_then(|mut p| p.get(&hash));
         let was_cached = cached.is_some();
         if let Some(document) = cached {
             request.set_parsed_query(document);
         }
-        // The shape checks (and the parse, when not cached) run here.
-        let mut request = next.run(ctx, request).await?;
-        state.metrics.count_document(!was_cached);
-        if !was_cached {
-            let document = request.parsed_query()?.clone();
-            if let Ok(mut parsed) = self.parsed.lock() {
-                parsed.put(hash.clone(), document);
-            }
-            if resolved.store {
-                state.persisted_queries.put(&hash, &request.query).await;
-            }
+        Ok(Some(Known {
+            hash,
+            cached: was_cached,
+            store: resolved.store,
+        }))
+    }
+
+    /// Once the document parsed and passed the shape checks: keeps its parsed form, and stores a
+    /// new persisted query.
+    pub async fn after(
+        &self,
+        state: &AppState,
+        known: Known,
+        request: &mut Request,
+    ) -> ServerResult<()> {
+        state.metrics.count_document(!known.cached);
+        if known.cached {
+            return Ok(());
         }
-        Ok(request)
+        let document = request.parsed_query()?.clone();
+        if let Ok(mut parsed) = self.parsed.lock() {
+            parsed.put(known.hash.clone(), document);
+        }
+        if known.store {
+            state
+                .persisted_queries
+                .put(&known.hash, &request.query)
+                .await;
+        }
+        Ok(())
     }
 }

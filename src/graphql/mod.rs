@@ -45,10 +45,9 @@ pub fn build_schema(state: AppState) -> AppSchema {
         // Depth and complexity are held by `cost::QueryCost`, which lets introspection through.
         .limit_recursive_depth(32)
         .limit_directives(20)
-        // First: a document sent by hash gets its text (and its parsed form, when cached) here.
-        .extension(documents::Documents::default())
-        // Next, so that nothing else sees a document before its shape is checked.
-        .extension(request_shape::RequestShape)
+        // First, so that nothing else sees a document before its shape is checked (a document
+        // sent by hash gets its text, and its parsed form when cached, there too).
+        .extension(request_shape::RequestShape::default())
         .extension(crate::metrics::GraphqlMetrics(state.metrics.clone()))
         .extension(subscription_limit::SubscriptionLimit)
         .extension(cost::QueryCost {
