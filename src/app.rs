@@ -57,6 +57,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Rate limits (Redis-counted when Redis is configured).
     pub limiter: Arc<services::limits::Limiter>,
+    /// Automatic persisted queries by hash (in Redis when configured).
+    pub persisted_queries: Arc<services::persisted_queries::PersistedQueries>,
     /// Whether background jobs (production batches) start on their own; tests that stop a job
     /// half-way turn this off and drive it by hand.
     pub run_jobs: bool,
@@ -130,20 +132,26 @@ impl AppState {
             Arc<dyn NonceStore>,
             Arc<dyn events::bus::EventBus>,
             Arc<dyn services::limits::Counter>,
+            services::persisted_queries::PersistedQueries,
         );
-        let (nonces, bus, counter): Shared = match &config.redis_url {
+        let (nonces, bus, counter, persisted_queries): Shared = match &config.redis_url {
             Some(url) => {
                 let client = redis::Client::open(url.as_str())?;
                 (
                     Arc::new(RedisNonces::new(client.clone())),
                     events::bus::RedisBus::start(client.clone()),
-                    Arc::new(services::limits::RedisCounter::new(client)),
+                    Arc::new(services::limits::RedisCounter::new(client.clone())),
+                    services::persisted_queries::PersistedQueries::redis(
+                        client,
+                        &config.rate_limit_namespace,
+                    ),
                 )
             }
             None => (
                 Arc::new(DbNonces(db.clone())),
                 Arc::new(events::bus::LocalBus::new()),
                 Arc::new(services::limits::LocalCounter::default()),
+                services::persisted_queries::PersistedQueries::local(),
             ),
         };
         let limiter = Arc::new(services::limits::Limiter::new(
@@ -169,6 +177,7 @@ impl AppState {
             pay_trust: Arc::new(pay_trust),
             nonces,
             limiter,
+            persisted_queries: Arc::new(persisted_queries),
             metrics,
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             run_jobs: !overrides.defer_jobs,

@@ -2,7 +2,7 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use campus_photo_domain::codes::{ProjectMode, Role};
 use clap::{Parser, Subcommand};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::{
     AppState, Overrides,
@@ -25,19 +25,91 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Serve the GraphQL API (the default).
-    Serve,
+    /// Serve the GraphQL API (the default). Every setting is an environment variable (also read
+    /// from `.env`), or the flag of the same name.
+    Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Create a demo school, project and staff accounts, and print how to sign in.
     Demo,
+    /// Print (or write) the manifest of trusted documents made of the playground's example
+    /// operations: `{ "<sha256>": "<document>" }`, for `GRAPHQL_TRUSTED_DOCUMENTS`.
+    TrustedDocuments {
+        /// Write it here instead of printing it.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Development collection codes (图像采集码).
     CollectionCode {
         #[command(subcommand)]
         command: Box<CollectionCodeCommand>,
     },
+}
+
+/// The settings of `serve`: one flag per environment variable (`--campus-photo-bind` for
+/// `CAMPUS_PHOTO_BIND`), listed with its default by `serve --help`. Holds what was given (flag or
+/// environment), not the defaults, which the configuration applies.
+#[derive(Debug, Clone, Default)]
+pub struct ServeArgs {
+    pub given: std::collections::HashMap<String, String>,
+}
+
+fn flag_of(name: &str) -> &'static str {
+    Box::leak(name.to_ascii_lowercase().replace('_', "-").into_boxed_str())
+}
+
+impl clap::FromArgMatches for ServeArgs {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut args = Self::default();
+        args.update_from_arg_matches(matches)?;
+        Ok(args)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        for variable in crate::config::variables::VARIABLES {
+            if matches.value_source(variable.name) == Some(clap::parser::ValueSource::DefaultValue)
+            {
+                continue;
+            }
+            if let Some(value) = matches.get_one::<String>(variable.name) {
+                self.given.insert(variable.name.to_string(), value.clone());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl clap::Args for ServeArgs {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        command.args(crate::config::variables::VARIABLES.iter().map(|variable| {
+            let mut arg = clap::Arg::new(variable.name)
+                .long(flag_of(variable.name))
+                .env(variable.name)
+                .value_name("VALUE")
+                .help(variable.help)
+                .hide_env_values(variable.secret);
+            if let Some(default) = variable.default {
+                arg = arg.default_value(default);
+            }
+            arg
+        }))
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
+}
+
+impl ServeArgs {
+    /// The configuration: the environment, with the flags given on top.
+    pub fn config(&self) -> Result<Config, crate::config::ConfigError> {
+        let _ = dotenvy::dotenv();
+        let mut vars: std::collections::HashMap<String, String> = std::env::vars().collect();
+        vars.extend(self.given.clone());
+        Config::from_vars(&vars, true)
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -182,9 +254,12 @@ fn issue_code(args: &IssueArgs) -> anyhow::Result<()> {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let state = crate::start(Config::from_env()?, Overrides::default()).await?;
+    match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::default()))
+    {
+        Command::Serve(args) => {
+            let state = crate::start(args.config()?, Overrides::default()).await?;
             crate::serve(state).await
         }
         Command::Migrate => {
@@ -208,10 +283,47 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = crate::start(Config::from_env()?, Overrides::default()).await?;
             demo(&state).await
         }
+        Command::TrustedDocuments { out } => {
+            let manifest = trusted_documents_manifest();
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, manifest)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    eprintln!("manifest written to {}", path.display());
+                }
+                None => println!("{manifest}"),
+            }
+            Ok(())
+        }
         Command::CollectionCode { command } => match *command {
             CollectionCodeCommand::Issue(args) => issue_code(&args),
         },
     }
+}
+
+/// The playground's example operations as a manifest of trusted documents (hash → document).
+pub fn trusted_documents_manifest() -> String {
+    let documents: std::collections::BTreeMap<String, &str> = crate::http::playground::EXAMPLES
+        .iter()
+        .map(|(_, text)| (crate::services::persisted_queries::sha256_hex(text), *text))
+        .collect();
+    serde_json::to_string_pretty(&documents).unwrap_or_default()
+}
+
+/// Where the service will be reached with this configuration: `CAMPUS_PHOTO_PUBLIC_URL`, else
+/// the listen address (loopback when it listens on every address, which no browser can open).
+pub fn served_at(config: &Config) -> String {
+    if let Some(url) = &config.public_url {
+        return url.clone();
+    }
+    let mut addr = config.bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr.ip() {
+            std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("http://{addr}")
 }
 
 /// The demo school matches the fixture collection codes (院校代码 10027).
@@ -236,9 +348,11 @@ async fn demo_staff(
         .await?;
     match existing {
         Some(found) => {
-            let mut active: account::ActiveModel = found.into();
-            active.password_hash = Set(Some(accounts::hash_password(password.clone()).await?));
-            active.update(&state.db).await?;
+            // The old password is gone: so are the sessions opened with it.
+            let ended = accounts::reset_staff_password(state, found, password.clone()).await?;
+            if ended > 0 {
+                println!("{username}: new password; {ended} open session(s) ended");
+            }
         }
         None => {
             accounts::create_staff(
@@ -349,8 +463,8 @@ Sign in as a student in the sandbox (any code; the phone code is the phone numbe
 Staff:
   mutation {{ signInStaff(input: {{username: \"demo-admin\", password: \"{admin}\"}}) {{ token userErrors {{ code message }} }} }}
 Then send the token as the header  Authorization: Bearer <token>  (the playground has a headers tab).
-Serve with `cargo run --release` and open http://{bind}/playground",
-        bind = state.config.bind
+Serve with `campus-photo serve` (from the source tree: `cargo run --release`) and open {url}/playground",
+        url = served_at(&state.config)
     );
     Ok(())
 }

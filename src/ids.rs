@@ -25,10 +25,12 @@ pub enum NodeType {
     RegistryExport = 9,
     PrintOrder = 10,
     SupportTicket = 11,
+    /// Not a node: only the cursors of `wechatMessages` carry it.
+    WeChatMessage = 12,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 11] = [
+    const ALL: [NodeType; 12] = [
         Self::Account,
         Self::School,
         Self::Project,
@@ -40,6 +42,7 @@ impl NodeType {
         Self::RegistryExport,
         Self::PrintOrder,
         Self::SupportTicket,
+        Self::WeChatMessage,
     ];
 
     fn from_tag(tag: u8) -> Option<Self> {
@@ -60,6 +63,7 @@ impl NodeType {
             Self::RegistryExport => "找不到该报送包",
             Self::PrintOrder => "找不到该加洗订单",
             Self::SupportTicket => "找不到该工单",
+            Self::WeChatMessage => "找不到该消息",
         }
     }
 
@@ -76,6 +80,7 @@ impl NodeType {
             Self::RegistryExport => "RegistryExport",
             Self::PrintOrder => "PrintOrder",
             Self::SupportTicket => "SupportTicket",
+            Self::WeChatMessage => "WeChatMessage",
         }
     }
 }

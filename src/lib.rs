@@ -23,4 +23,4 @@ pub mod telemetry;
 
 pub use app::{AppState, Overrides};
 pub use server::{app, serve, start};
-pub use telemetry::init_tracing;
+pub use telemetry::{init_tracing, init_tracing_with};

@@ -38,6 +38,11 @@ pub struct Outcome {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Source {
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Queue {
     pub queue: String,
 }
@@ -57,6 +62,9 @@ pub struct Metrics {
     pub render_seconds: Histogram,
     pub payment_notifications: Family<Outcome, Counter>,
     pub queues: Family<Queue, Gauge>,
+    /// Persisted and trusted documents, by where their parsed form came from (`parsed`: the
+    /// parser; `cached`: the cache of parsed documents by hash).
+    pub documents: Family<Source, Counter>,
     /// Also read directly (statement counts in tests and benchmarks).
     sql_statements: Counter,
     /// Operation names that may become a label: the schema's root fields and the operations of
@@ -72,6 +80,26 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Counts a persisted or trusted document: `parsed` by the parser, or else from the cache.
+    pub fn count_document(&self, parsed: bool) {
+        let source = if parsed { "parsed" } else { "cached" };
+        self.documents
+            .get_or_create(&Source {
+                source: source.into(),
+            })
+            .inc();
+    }
+
+    /// How many persisted or trusted documents were parsed (`true`) or came from the cache.
+    pub fn documents_counted(&self, parsed: bool) -> u64 {
+        let source = if parsed { "parsed" } else { "cached" };
+        self.documents
+            .get_or_create(&Source {
+                source: source.into(),
+            })
+            .get()
+    }
+
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("campus_photo");
         let requests = Family::<OperationLabels, Counter>::default();
@@ -119,6 +147,12 @@ impl Metrics {
             "Orders waiting, by queue (read when scraped)",
             queues.clone(),
         );
+        let documents = Family::<Source, Counter>::default();
+        registry.register(
+            "graphql_documents",
+            "Persisted and trusted documents served, by where their parsed form came from",
+            documents.clone(),
+        );
         let sql_statements = Counter::default();
         registry.register(
             "sql_statements",
@@ -134,6 +168,7 @@ impl Metrics {
             render_seconds,
             payment_notifications,
             queues,
+            documents,
             sql_statements,
             known_operations: std::sync::OnceLock::new(),
         }

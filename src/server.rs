@@ -39,7 +39,17 @@ const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let listener = TcpListener::bind(state.config.bind)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.config.bind))?;
+        .map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+                " (another process holds it: stop it, or set CAMPUS_PHOTO_BIND / --campus-photo-bind to another address)"
+            } else {
+                ""
+            };
+            anyhow::anyhow!(
+                "cannot listen on {} (CAMPUS_PHOTO_BIND): {e}{hint}",
+                state.config.bind
+            )
+        })?;
     if let Some(addr) = state.config.metrics_bind {
         let metrics = TcpListener::bind(addr).await.map_err(|e| {
             anyhow::anyhow!("cannot listen on {addr} for /metrics (CAMPUS_PHOTO_METRICS_BIND): {e}")

@@ -135,15 +135,53 @@ pub mod links {
     /// How long a signed link stays valid.
     pub const LINK_TTL_SECS: i64 = 15 * 60;
 
-    pub(crate) fn message(key: &str, exp: i64) -> Vec<u8> {
-        format!("files\n{key}\n{exp}").into_bytes()
+    pub(crate) fn message(key: &str, exp: i64, name: Option<&str>) -> Vec<u8> {
+        match name {
+            None => format!("files\n{key}\n{exp}").into_bytes(),
+            Some(name) => format!("files\n{key}\n{exp}\n{name}").into_bytes(),
+        }
+    }
+
+    /// `CAMPUS_PHOTO_PUBLIC_URL` in front of a path, when configured: links work from anywhere
+    /// (the mini-program, a mail), not only relative to the API's own address.
+    fn absolute(state: &AppState, path: String) -> String {
+        match &state.config.public_url {
+            Some(base) => format!("{base}{path}"),
+            None => path,
+        }
+    }
+
+    /// Percent-encodes everything but RFC 3986's unreserved characters (for a query value and
+    /// for RFC 5987's `filename*`).
+    pub fn percent_encode(text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for byte in text.bytes() {
+            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+                out.push(byte as char);
+            } else {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        out
     }
 
     /// A link to `key` that works for `LINK_TTL_SECS`.
     pub fn signed_url(state: &AppState, key: &str) -> String {
         let exp = state.clock.now().timestamp() + LINK_TTL_SECS;
-        let sig = state.crypto.sign(&message(key, exp));
-        format!("/files/{key}?exp={exp}&sig={sig}")
+        let sig = state.crypto.sign(&message(key, exp, None));
+        absolute(state, format!("/files/{key}?exp={exp}&sig={sig}"))
+    }
+
+    /// A link to `key` that downloads as a file named `name` (e.g. the order number), which the
+    /// signature covers too.
+    pub fn signed_download_url(state: &AppState, key: &str, name: &str) -> String {
+        let exp = state.clock.now().timestamp() + LINK_TTL_SECS;
+        let sig = state.crypto.sign(&message(key, exp, Some(name)));
+        let name = percent_encode(name);
+        absolute(
+            state,
+            format!("/files/{key}?exp={exp}&name={name}&sig={sig}"),
+        )
     }
 
     pub(crate) fn preview_message(photo: &str, exp: i64) -> Vec<u8> {
@@ -154,6 +192,6 @@ pub mod links {
     pub fn signed_preview_url(state: &AppState, photo: &str) -> String {
         let exp = state.clock.now().timestamp() + LINK_TTL_SECS;
         let sig = state.crypto.sign(&preview_message(photo, exp));
-        format!("/previews/{photo}.jpg?exp={exp}&sig={sig}")
+        absolute(state, format!("/previews/{photo}.jpg?exp={exp}&sig={sig}"))
     }
 }

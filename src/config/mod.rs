@@ -5,10 +5,12 @@ use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
 
 use thiserror::Error;
 
+pub mod documents;
 pub mod limits;
 pub mod network;
 mod secret;
 mod service_info;
+pub mod variables;
 mod wechat;
 
 pub use limits::Limits;
@@ -53,6 +55,11 @@ pub struct Config {
     pub trusted_proxies: network::TrustedProxies,
     /// Where `/metrics` is served, apart from the public port; `None` when switched off.
     pub metrics_bind: Option<SocketAddr>,
+    /// `GRAPHQL_TRUSTED_DOCUMENTS`: when set, the only documents answered.
+    pub trusted_documents: Option<documents::TrustedDocuments>,
+    /// `CAMPUS_PHOTO_PUBLIC_URL`: the service's address as clients reach it; links are absolute
+    /// under it. `None`: links are paths on this host.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Error)]
@@ -217,6 +224,9 @@ impl Config {
             None => Some(SocketAddr::from(([127, 0, 0, 1], 9090))),
         };
 
+        let trusted_documents = documents::read_trusted(get("GRAPHQL_TRUSTED_DOCUMENTS"))?;
+        let public_url = documents::read_public_url(get("CAMPUS_PHOTO_PUBLIC_URL"))?;
+
         Ok(Self {
             bind,
             database_url,
@@ -241,6 +251,8 @@ impl Config {
             introspection,
             trusted_proxies,
             metrics_bind,
+            trusted_documents,
+            public_url,
         })
     }
 }
@@ -301,6 +313,8 @@ mod tests {
             ("COLLECTION_CODE_KEYS", "iss:kid:notbase64!"),
             ("CAMPUS_PHOTO_TRUSTED_PROXIES", "10.0.0.0/40"),
             ("CAMPUS_PHOTO_METRICS_BIND", "everywhere"),
+            ("GRAPHQL_TRUSTED_DOCUMENTS", "/nonexistent/manifest.json"),
+            ("CAMPUS_PHOTO_PUBLIC_URL", "photo.example.edu.cn"),
         ] {
             let err = Config::from_vars(&vars(&[(k, v)]), false).expect_err(k);
             let text = err.to_string();
@@ -340,6 +354,34 @@ mod tests {
         assert_eq!(c.metrics_bind, Some("127.0.0.1:9090".parse().unwrap()));
         let off = Config::from_vars(&vars(&[("CAMPUS_PHOTO_METRICS_BIND", "off")]), false);
         assert_eq!(off.expect("off").metrics_bind, None);
+    }
+
+    /// The defaults `serve --help` shows are the ones applied: setting each to its shown default
+    /// changes nothing.
+    #[test]
+    fn the_documented_defaults_are_the_applied_ones() {
+        let defaults = Config::from_vars(&vars(&[]), false).expect("defaults");
+        let shown: Vec<(&str, &str)> = variables::VARIABLES
+            .iter()
+            .filter_map(|v| v.default.map(|d| (v.name, d)))
+            .filter(|(name, _)| !matches!(*name, "RUST_LOG" | "LOG_FORMAT"))
+            .collect();
+        let mut explicit = Config::from_vars(&vars(&shown), false).expect("shown defaults");
+        let mut defaults = defaults;
+        assert!(defaults.rate_limits == explicit.rate_limits);
+        defaults.rate_limits.clear();
+        explicit.rate_limits.clear();
+        assert_eq!(format!("{defaults:?}"), format!("{explicit:?}"));
+        for name in [
+            "CAMPUS_PHOTO_BIND",
+            "GRAPHQL_TRUSTED_DOCUMENTS",
+            "REDIS_URL",
+        ] {
+            assert!(
+                variables::VARIABLES.iter().any(|v| v.name == name),
+                "{name}"
+            );
+        }
     }
 
     #[test]

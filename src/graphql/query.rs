@@ -242,14 +242,21 @@ impl Query {
     /// Shipping staff (producers, school admins, admins): print orders in scope, oldest first;
     /// by default the PAID ones waiting to be shipped. Addresses are masked here; read one
     /// print order by id for the label.
-    #[graphql(guard = "RoleGuard::new(STAFF)")]
+    #[graphql(
+        guard = "RoleGuard::new(STAFF)",
+        complexity = "super::connection::page_size(first.or(last)) * child_complexity + 1"
+    )]
+    #[allow(clippy::too_many_arguments)]
     async fn print_orders(
         &self,
         ctx: &Context<'_>,
         statuses: Option<Vec<super::types::print_order::PrintOrderStatusGql>>,
         school_code: Option<String>,
-        #[graphql(default = 50, validator(minimum = 1, maximum = 200))] first: i32,
-    ) -> ApiResult<Vec<super::types::print_order::PrintOrder>> {
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Connection<String, super::types::print_order::PrintOrder, TotalCount>> {
         let state = ctx.state();
         let school_id = scope::school_filter(state, ctx.viewer()?, school_code.as_deref()).await?;
         let statuses: Vec<_> = statuses
@@ -257,58 +264,106 @@ impl Query {
             .into_iter()
             .map(Into::into)
             .collect();
-        let first = u64::try_from(first).unwrap_or(50);
-        let rows =
-            crate::services::prints::for_staff(state, ctx.viewer()?, &statuses, school_id, first)
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let page =
+            crate::services::prints::for_staff(state, ctx.viewer()?, &statuses, school_id, &args)
                 .await?;
-        Ok(rows
-            .into_iter()
-            .map(super::types::print_order::PrintOrder::listed)
-            .collect())
+        Ok(into_connection(
+            page,
+            &state.ids,
+            NodeType::PrintOrder,
+            |m| m.id,
+            super::types::print_order::PrintOrder::listed,
+        ))
     }
 
     /// Staff: support tickets in scope waiting for an answer (with `includeClosed`, closed ones
     /// too), oldest first; tickets about no order are for admins.
-    #[graphql(guard = "RoleGuard::new(STAFF)")]
+    #[graphql(
+        guard = "RoleGuard::new(STAFF)",
+        complexity = "super::connection::page_size(first.or(last)) * child_complexity + 1"
+    )]
     async fn support_tickets(
         &self,
         ctx: &Context<'_>,
         include_closed: Option<bool>,
-    ) -> ApiResult<Vec<super::types::support::SupportTicket>> {
-        let rows = crate::services::support::for_staff(
-            ctx.state(),
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Connection<String, super::types::support::SupportTicket, TotalCount>> {
+        let state = ctx.state();
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let page = crate::services::support::for_staff(
+            state,
             ctx.viewer()?,
             include_closed.unwrap_or(false),
+            &args,
         )
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(super::types::support::SupportTicket)
-            .collect())
+        Ok(into_connection(
+            page,
+            &state.ids,
+            NodeType::SupportTicket,
+            |m| m.id,
+            super::types::support::SupportTicket,
+        ))
     }
 
-    /// Admins: the latest WeChat subscription messages (what the sandbox would have sent, too).
-    #[graphql(guard = "RoleGuard::new(ADMIN)")]
+    /// Admins: the WeChat subscription messages (what the sandbox would have sent, too), newest
+    /// first.
+    #[graphql(
+        guard = "RoleGuard::new(ADMIN)",
+        complexity = "super::connection::page_size(first.or(last)) * child_complexity + 1"
+    )]
     async fn wechat_messages(
         &self,
         ctx: &Context<'_>,
         order_id: Option<ID>,
         first: Option<i32>,
-    ) -> ApiResult<Vec<WeChatMessage>> {
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Connection<String, WeChatMessage, TotalCount>> {
         use crate::entities::outbound_message;
-        use sea_orm::{QueryOrder, QuerySelect};
         let state = ctx.state();
-        let mut select = outbound_message::Entity::find()
-            .order_by_desc(outbound_message::Column::Id)
-            .limit(super::connection::page_size(first) as u64);
+        let mut select = outbound_message::Entity::find();
         if let Some(id) = order_id {
             let row = ctx.decode_id(NodeType::Order, &id)?;
             select = select.filter(outbound_message::Column::OrderId.eq(row));
         }
-        let rows = select.all(&state.db).await?;
-        Ok(rows
-            .into_iter()
-            .map(|m| WeChatMessage {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let page = page_by_id(
+            &state.db,
+            select,
+            outbound_message::Column::Id,
+            true,
+            &args,
+            &state.ids,
+            NodeType::WeChatMessage,
+        )
+        .await?;
+        Ok(into_connection(
+            page,
+            &state.ids,
+            NodeType::WeChatMessage,
+            |m| m.id,
+            |m| WeChatMessage {
                 order_id: ID(state.ids.encode(NodeType::Order, m.order_id)),
                 provider: m.provider,
                 template_id: m.template_id,
@@ -320,7 +375,7 @@ impl Query {
                 error: m.error,
                 created_at: m.created_at,
                 sent_at: m.sent_at,
-            })
-            .collect())
+            },
+        ))
     }
 }

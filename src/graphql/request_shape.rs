@@ -305,15 +305,25 @@ fn document_has_nul(document: &ExecutableDocument) -> bool {
 /// again) and its fragment expansion and string literals are checked before anything walks it.
 /// (async-graphql's own recursion-depth check runs inside parsing and follows every spread, so
 /// a check after parsing would come too late for a fragment bomb.)
-pub struct RequestShape;
+///
+/// A document sent by hash (a persisted query, a trusted document) gets its text, and its parsed
+/// form when cached, before these checks (`documents.rs`).
+#[derive(Default)]
+pub struct RequestShape {
+    pub documents: super::documents::Documents,
+}
 
 impl ExtensionFactory for RequestShape {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestShapeCheck)
+        Arc::new(RequestShapeCheck {
+            documents: self.documents.clone(),
+        })
     }
 }
 
-struct RequestShapeCheck;
+struct RequestShapeCheck {
+    documents: super::documents::Documents,
+}
 
 #[async_trait::async_trait]
 impl Extension for RequestShapeCheck {
@@ -323,9 +333,18 @@ impl Extension for RequestShapeCheck {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
+        let state = ctx.data_unchecked::<crate::AppState>();
+        let known = self.documents.before(state, &mut request).await?;
         check_request(&request.query, &request.variables).map_err(Refusal::into_server_error)?;
         check_nul_in_variables(&request.variables).map_err(Refusal::into_server_error)?;
-        check_document(request.parsed_query()?).map_err(Refusal::into_server_error)?;
+        let document = request.parsed_query().map_err(|mut error| {
+            super::errors::set_code(&mut error, super::errors::GRAPHQL_PARSE_FAILED);
+            error
+        })?;
+        check_document(document).map_err(Refusal::into_server_error)?;
+        if let Some(known) = known {
+            self.documents.after(state, known, &mut request).await?;
+        }
         next.run(ctx, request).await
     }
 }

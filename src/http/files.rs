@@ -47,6 +47,10 @@ fn jpeg_response(bytes: bytes::Bytes) -> Response {
             (header::CONTENT_TYPE, "image/jpeg"),
             (header::CACHE_CONTROL, "private, max-age=600"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (
+                header::CONTENT_DISPOSITION,
+                "inline; filename=\"preview.jpg\"",
+            ),
         ],
         Body::from(bytes),
     )
@@ -57,6 +61,42 @@ fn jpeg_response(bytes: bytes::Bytes) -> Response {
 pub struct LinkParams {
     exp: i64,
     sig: String,
+    /// The download's file name (signed with the link).
+    name: Option<String>,
+}
+
+/// `Content-Disposition` (RFC 6266): a download named `name` — an ASCII `filename` for old
+/// clients and the exact UTF-8 name in `filename*` — or, without one, shown in place under the
+/// last part of its key.
+fn disposition(key: &str, name: Option<&str>) -> header::HeaderValue {
+    let value = match name {
+        Some(name) => {
+            let ascii: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_graphic() && !matches!(c, '"' | '\\' | ';' | '%') || c == ' ' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            format!(
+                "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+                crate::storage::links::percent_encode(name)
+            )
+        }
+        None => {
+            let last = key.rsplit('/').next().unwrap_or(key);
+            let last: String = last
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+                .collect();
+            format!("inline; filename=\"{last}\"")
+        }
+    };
+    header::HeaderValue::from_str(&value)
+        .unwrap_or_else(|_| header::HeaderValue::from_static("attachment"))
 }
 
 fn content_type(key: &str) -> &'static str {
@@ -75,7 +115,10 @@ pub async fn serve(
     Query(link): Query<LinkParams>,
 ) -> Response {
     let app = &state.app;
-    if !app.crypto.verify(&message(&key, link.exp), &link.sig) {
+    if !app
+        .crypto
+        .verify(&message(&key, link.exp, link.name.as_deref()), &link.sig)
+    {
         return (StatusCode::FORBIDDEN, "invalid link").into_response();
     }
     if link.exp < app.clock.now().timestamp() {
@@ -84,9 +127,22 @@ pub async fn serve(
     match app.storage.get(&key).await {
         Ok(Some(bytes)) => (
             [
-                (header::CONTENT_TYPE, content_type(&key)),
-                (header::CACHE_CONTROL, "private, max-age=600"),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                (
+                    header::CONTENT_TYPE,
+                    header::HeaderValue::from_static(content_type(&key)),
+                ),
+                (
+                    header::CACHE_CONTROL,
+                    header::HeaderValue::from_static("private, max-age=600"),
+                ),
+                (
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    header::HeaderValue::from_static("nosniff"),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    disposition(&key, link.name.as_deref()),
+                ),
             ],
             Body::from(bytes),
         )

@@ -2,8 +2,12 @@
 //! `connection_init` as `{"authorization": "Bearer <token>"}` or `{"token": "<token>"}`.
 use std::{sync::Arc, time::Duration};
 
-use async_graphql::{Data, http::ALL_WEBSOCKET_PROTOCOLS};
+use async_graphql::{
+    Data,
+    http::{ALL_WEBSOCKET_PROTOCOLS, WebSocketProtocols},
+};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::http::{HeaderMap, header::SEC_WEBSOCKET_PROTOCOL};
 use axum::{
     extract::{
         State, WebSocketUpgrade,
@@ -11,7 +15,7 @@ use axum::{
     },
     response::Response,
 };
-use futures::{SinkExt, StreamExt};
+use futures::{Sink, SinkExt, StreamExt};
 use tokio::sync::Notify;
 
 use super::HttpState;
@@ -21,25 +25,31 @@ use crate::{
     services::sessions::{self, Auth},
 };
 
-fn token_from_payload(payload: &serde_json::Value) -> Option<String> {
-    let from_header = |v: &serde_json::Value| {
-        v.as_str().and_then(|s| {
-            let (scheme, token) = s.split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| token.trim().to_string())
-        })
+/// The token of `connection_init`'s payload: `Ok(None)` when it carries none, `Err` when its
+/// `authorization` is not `Bearer <token>`.
+fn token_from_payload(
+    payload: Option<&serde_json::Value>,
+) -> Result<Option<String>, sessions::Rejection> {
+    let malformed = sessions::Rejection::Malformed;
+    let Some(payload) = payload else {
+        return Ok(None);
     };
-    payload
+    if let Some(header) = payload
         .get("authorization")
         .or_else(|| payload.get("Authorization"))
-        .and_then(from_header)
-        .or_else(|| {
-            payload
-                .get("token")
-                .and_then(|t| t.as_str())
-                .map(str::to_string)
-        })
+    {
+        let text = header.as_str().ok_or(malformed)?;
+        let (scheme, token) = text.trim().split_once(' ').ok_or(malformed)?;
+        let token = token.trim();
+        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+            return Err(malformed);
+        }
+        return Ok(Some(token.to_string()));
+    }
+    match payload.get("token") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(token) => token.as_str().map(|t| Some(t.to_string())).ok_or(malformed),
+    }
 }
 
 /// How long a client may take to send `connection_init`.
@@ -57,12 +67,28 @@ const FORBIDDEN: u16 = 4403;
 const INIT_TIMED_OUT: u16 = 4408;
 /// RFC 6455: the server is going away.
 const GOING_AWAY: u16 = 1001;
+/// RFC 6455: try again later (the database could not check the token).
+const TRY_AGAIN_LATER: u16 = 1013;
+
+/// Whether the client speaks graphql-transport-ws (the protocol `GraphQLProtocol` picks: the first
+/// one of the client's list that is known) rather than the legacy graphql-ws.
+fn speaks_transport_ws(headers: &HeaderMap) -> bool {
+    headers
+        .get(SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .find_map(|p| p.trim().parse::<WebSocketProtocols>().ok())
+        .is_some_and(|p| p.sec_websocket_protocol() == "graphql-transport-ws")
+}
 
 pub async fn upgrade(
     State(state): State<HttpState>,
     protocol: GraphQLProtocol,
+    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let transport_ws = speaks_transport_ws(&headers);
     // Clients send only small control messages; axum's 128 KiB default read buffer would be most
     // of an idle subscriber's memory (measured: 149 KiB each at 10 000 subscribers). Larger
     // messages still arrive whole: the buffer grows for them.
@@ -70,7 +96,7 @@ pub async fn upgrade(
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve_socket(state, protocol, socket))
+        .on_upgrade(move |socket| serve_socket(state, protocol, transport_ws, socket))
 }
 
 async fn close(mut socket: WebSocket, code: u16, reason: &str) {
@@ -87,7 +113,12 @@ async fn close(mut socket: WebSocket, code: u16, reason: &str) {
 /// with the `connection_init` it was not shown replayed to it. The session is checked again
 /// before every operation and whenever it may have ended (sign-out anywhere, account deletion,
 /// expiry): an ended session closes the socket with 4403.
-async fn serve_socket(state: HttpState, protocol: GraphQLProtocol, mut socket: WebSocket) {
+async fn serve_socket(
+    state: HttpState,
+    protocol: GraphQLProtocol,
+    transport_ws: bool,
+    mut socket: WebSocket,
+) {
     let first = match tokio::time::timeout(INIT_TIMEOUT, socket.recv()).await {
         Err(_) => return close(socket, INIT_TIMED_OUT, "Connection initialisation timeout").await,
         Ok(None | Some(Err(_))) => return,
@@ -128,7 +159,7 @@ async fn serve_socket(state: HttpState, protocol: GraphQLProtocol, mut socket: W
     let ending = {
         // Borrowed halves, so that the sink is ours again to say goodbye.
         let served = GraphQLWebSocket::new_with_pair(
-            &mut sink,
+            RequestErrors::new(&mut sink, transport_ws),
             &mut checked,
             state.schema.clone(),
             protocol,
@@ -150,6 +181,100 @@ async fn serve_socket(state: HttpState, protocol: GraphQLProtocol, mut socket: W
                 reason: reason.into(),
             })))
             .await;
+    }
+}
+
+/// The socket's outgoing half, turning a `subscribe` refused before it ran (a document that does
+/// not parse or validate, variables that do not fit, a refused shape) into graphql-transport-ws's
+/// `error` message, as the protocol asks, instead of async-graphql's `next` + `complete`. A
+/// refusal is an answer without data whose errors have no path; the `complete` that follows it is
+/// dropped (an `error` ends the operation). Other messages pass as they are: only a text holding
+/// `"errors"` is parsed at all.
+struct RequestErrors<S> {
+    inner: S,
+    enabled: bool,
+    /// Operations answered with `error`, whose `complete` is not sent.
+    ended: Vec<String>,
+}
+
+impl<S> RequestErrors<S> {
+    fn new(inner: S, transport_ws: bool) -> Self {
+        Self {
+            inner,
+            enabled: transport_ws,
+            ended: Vec::new(),
+        }
+    }
+
+    /// What to send instead of `message`; `None` to send nothing.
+    fn rewrite(&mut self, message: Message) -> Option<Message> {
+        let Message::Text(text) = &message else {
+            return Some(message);
+        };
+        if !self.enabled {
+            return Some(message);
+        }
+        if !self.ended.is_empty() && text.as_str().contains("\"complete\"") {
+            let value: serde_json::Value = serde_json::from_str(text.as_str()).ok()?;
+            if value["type"] == "complete"
+                && let Some(id) = value["id"].as_str()
+                && let Some(at) = self.ended.iter().position(|e| e == id)
+            {
+                self.ended.swap_remove(at);
+                return None;
+            }
+            return Some(message);
+        }
+        if !text.as_str().contains("\"errors\"") {
+            return Some(message);
+        }
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(text.as_str()) else {
+            return Some(message);
+        };
+        let payload = &value["payload"];
+        let refused = value["type"] == "next"
+            && payload.get("data").is_none_or(serde_json::Value::is_null)
+            && payload["errors"]
+                .as_array()
+                .is_some_and(|errors| errors.iter().all(|e| e.get("path").is_none()));
+        let Some(id) = value["id"].as_str().filter(|_| refused) else {
+            return Some(message);
+        };
+        self.ended.push(id.to_string());
+        let error = serde_json::json!({ "type": "error", "id": id, "payload": payload["errors"] });
+        Some(Message::Text(error.to_string().into()))
+    }
+}
+
+impl<S: Sink<Message> + Unpin> Sink<Message> for RequestErrors<S> {
+    type Error = S::Error;
+
+    fn poll_ready(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::pin::Pin::new(&mut self.inner).poll_ready(cx)
+    }
+
+    fn start_send(mut self: std::pin::Pin<&mut Self>, item: Message) -> Result<(), Self::Error> {
+        match self.rewrite(item) {
+            Some(message) => std::pin::Pin::new(&mut self.inner).start_send(message),
+            None => Ok(()),
+        }
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::pin::Pin::new(&mut self.inner).poll_close(cx)
     }
 }
 
@@ -236,10 +361,37 @@ async fn handshake(
         Some("subscribe" | "start") => return Err((UNAUTHORIZED, "Unauthorized")),
         _ => return Err((BAD_REQUEST, "expected connection_init")),
     }
-    let token = message.get("payload").and_then(token_from_payload);
-    match sessions::authenticate(&state.app, token.as_deref()).await {
-        Ok(Auth::SignedIn(viewer)) => Ok((viewer, token.unwrap_or_default())),
-        _ => Err((FORBIDDEN, "Forbidden")),
+    let token = match token_from_payload(message.get("payload")) {
+        Ok(Some(token)) => token,
+        Ok(None) => return Err((FORBIDDEN, NO_TOKEN)),
+        Err(why) => return Err(refused(why)),
+    };
+    match sessions::authenticate(&state.app, Some(&token)).await {
+        Ok(Auth::SignedIn(viewer)) => Ok((viewer, token)),
+        Ok(Auth::Rejected(why)) => Err(refused(why)),
+        Ok(Auth::Anonymous) => Err((FORBIDDEN, NO_TOKEN)),
+        Err(e) => {
+            tracing::error!(error = %e, "authenticating a WebSocket");
+            Err((
+                TRY_AGAIN_LATER,
+                "Try again later: sessions cannot be checked",
+            ))
+        }
+    }
+}
+
+/// Close reasons of the handshake: one per cause, all with 4403, so that a client tells a token
+/// to renew (expired) from one to drop (invalid) and from a payload it got wrong.
+const NO_TOKEN: &str = "Forbidden: connection_init carries no token";
+
+fn refused(why: sessions::Rejection) -> (u16, &'static str) {
+    match why {
+        sessions::Rejection::Malformed => (
+            FORBIDDEN,
+            "Forbidden: malformed authorization, expected \"Bearer <token>\"",
+        ),
+        sessions::Rejection::Invalid => (FORBIDDEN, "Forbidden: invalid token"),
+        sessions::Rejection::Expired => (FORBIDDEN, "Forbidden: token expired"),
     }
 }
 
@@ -249,18 +401,20 @@ mod tests {
 
     #[test]
     fn token_is_read_from_either_form() {
+        let read = |v: serde_json::Value| token_from_payload(Some(&v));
         assert_eq!(
-            token_from_payload(&serde_json::json!({"authorization": "Bearer abc"})).as_deref(),
-            Some("abc")
+            read(serde_json::json!({"authorization": "Bearer abc"})),
+            Ok(Some("abc".into()))
         );
         assert_eq!(
-            token_from_payload(&serde_json::json!({"token": "xyz"})).as_deref(),
-            Some("xyz")
+            read(serde_json::json!({"token": "xyz"})),
+            Ok(Some("xyz".into()))
         );
         assert_eq!(
-            token_from_payload(&serde_json::json!({"authorization": "Basic abc"})),
-            None
+            read(serde_json::json!({"authorization": "Basic abc"})),
+            Err(sessions::Rejection::Malformed)
         );
-        assert_eq!(token_from_payload(&serde_json::json!({})), None);
+        assert_eq!(read(serde_json::json!({})), Ok(None));
+        assert_eq!(token_from_payload(None), Ok(None));
     }
 }

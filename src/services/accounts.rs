@@ -329,6 +329,28 @@ async fn insert_staff(
     })
 }
 
+/// Gives a staff account a new password and ends every session it has open (its sockets close
+/// on every instance that hears the bus): whoever held the old password is signed out. Returns
+/// how many sessions ended.
+pub async fn reset_staff_password(
+    state: &AppState,
+    staff: account::Model,
+    password: String,
+) -> AppResult<u64> {
+    use sea_orm::TransactionTrait;
+    let account_id = staff.id;
+    let hash = hash_password(password).await?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let mut active: account::ActiveModel = staff.into();
+    active.password_hash = Set(Some(hash));
+    active.update(&txn).await?;
+    let ended = super::sessions::revoke_all(&txn, account_id, now).await?;
+    txn.commit().await?;
+    crate::events::sockets::announce_ended(state, account_id, None).await;
+    Ok(ended)
+}
+
 /// Creates the configured first admin when no account has that username yet.
 pub async fn ensure_bootstrap_admin(state: &AppState) -> AppResult<bool> {
     let Some((username, password)) = state.config.bootstrap_admin.clone() else {

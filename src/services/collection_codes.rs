@@ -48,7 +48,7 @@ pub async fn decode_image(state: &AppState, bytes: Vec<u8>) -> AppResult<CodeInf
     let limits = state.decode_limits();
     let text = cpu::run(state, move || {
         let decoded = campus_photo_imaging::decode_upload(&bytes, &limits)
-            .map_err(|e| AppError::user("FMT_FILE", "image", e.message()))?;
+            .map_err(|e| AppError::user("FMT_FILE", "image", e.user_message()))?;
         let image = image::DynamicImage::ImageRgb8(decoded.image);
         campus_photo_codes::read_qr(&image, QR_BUDGET).map_err(|e: QrReadError| {
             tracing::debug!(reason = %e, "no collection code found");

@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod orders;
 pub mod paging;
 pub mod payments;
+pub mod persisted_queries;
 pub mod photos;
 pub mod prints;
 pub mod production;

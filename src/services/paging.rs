@@ -1,5 +1,6 @@
-//! Keyset pages over time-ordered (UUIDv7) ids: `first`/`last` clamped to 1..=100, opaque
-//! cursors (global ids) and the total count. The GraphQL layer turns a page into a connection.
+//! Keyset pages over time-ordered (UUIDv7) ids: `first`/`last` within 1..=100 (anything else is
+//! BAD_USER_INPUT naming the bounds, never cut silently), opaque cursors (global ids) and the
+//! total count. The GraphQL layer turns a page into a connection.
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
     QueryFilter, QueryOrder, QueryResult, QuerySelect, Select, sea_query::Expr,
@@ -23,9 +24,22 @@ pub struct PageArgs {
     pub before: Option<String>,
 }
 
-/// The page size a `first`/`last` argument asks for, clamped to 1..=100. Complexity uses it too.
+/// The page size a `first`/`last` argument asks for, clamped to 1..=100, for the complexity
+/// estimate (which runs before the arguments are checked); paging itself uses [`checked_size`].
 pub fn page_size(n: Option<i32>) -> usize {
     n.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize
+}
+
+/// The page size `argument` (`first` or `last`) asks for: the default when absent, and
+/// BAD_USER_INPUT naming the bounds when outside 1..=100.
+pub fn checked_size(argument: &str, n: Option<i32>) -> AppResult<usize> {
+    match n {
+        None => Ok(DEFAULT_PAGE as usize),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n as usize),
+        Some(n) => Err(AppError::BadUserInput(format!(
+            "{argument} 须在 1 到 {MAX_PAGE} 之间（收到 {n}；每页最多 {MAX_PAGE} 条）"
+        ))),
+    }
 }
 
 /// The column a first page carries its total count in (`COUNT(*) OVER ()`).
@@ -85,7 +99,11 @@ where
 
     // "Forward" walks in the display order; "backward" (last/before) walks against it.
     let backward = args.last.is_some() || (before.is_some() && args.first.is_none());
-    let size = page_size(if backward { args.last } else { args.first });
+    let size = if backward {
+        checked_size("last", args.last)?
+    } else {
+        checked_size("first", args.first)?
+    };
     let first_page = after.is_none() && before.is_none();
     let select_count = (!first_page).then(|| select.clone());
     let mut query = select;
@@ -144,6 +162,17 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_sizes_outside_the_bounds_are_refused_naming_them() {
+        assert_eq!(checked_size("first", None).unwrap(), 20);
+        assert_eq!(checked_size("first", Some(100)).unwrap(), 100);
+        for n in [0, -1, 101, 10_000] {
+            let e = checked_size("first", Some(n)).unwrap_err();
+            assert_eq!(e.code(), "BAD_USER_INPUT");
+            assert!(e.to_string().contains("first") && e.to_string().contains("100"));
+        }
+    }
 
     #[test]
     fn page_sizes_are_clamped() {

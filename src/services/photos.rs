@@ -66,7 +66,7 @@ pub async fn upload(
     let checked = cpu::run(state, move || {
         let started = std::time::Instant::now();
         let decoded = campus_photo_imaging::decode_upload(&input, &limits)
-            .map_err(|e| AppError::user("FMT_FILE", "file", e.message()))?;
+            .map_err(|e| AppError::user("FMT_FILE", "file", e.user_message()))?;
         let report = campus_photo_imaging::check(&decoded.image, &CheckSpec::default());
         metrics
             .check_seconds

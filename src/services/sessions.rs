@@ -32,18 +32,46 @@ impl Viewer {
 /// The outcome of reading the Authorization header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Auth {
+    /// No credentials at all.
     Anonymous,
-    /// A token was presented but is unknown, expired or revoked.
-    Rejected,
+    /// Credentials were presented but open no session.
+    Rejected(Rejection),
     SignedIn(Viewer),
 }
+
+/// Why presented credentials open no session; each says so in its own words (HTTP) and its own
+/// close reason (WebSocket), so a client can tell a header it got wrong from a session to renew.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// The Authorization header (or the `connection_init` authorization) is not `Bearer <token>`.
+    Malformed,
+    /// The token is unknown, revoked, or its account deleted.
+    Invalid,
+    /// The token's session has expired.
+    Expired,
+}
+
+impl Rejection {
+    pub fn message(self) -> &'static str {
+        match self {
+            Rejection::Malformed => {
+                "Authorization 请求头格式不正确，应为 `Authorization: Bearer <token>`"
+            }
+            Rejection::Invalid => "登录凭证无效或已退出，请重新登录",
+            Rejection::Expired => "登录已过期，请重新登录",
+        }
+    }
+}
+
+/// What an operation that needs a viewer answers when no credentials were sent.
+pub const NOT_SIGNED_IN: &str = "请先登录：请求未带 `Authorization: Bearer <token>` 请求头";
 
 impl Auth {
     pub fn viewer(&self) -> AppResult<&Viewer> {
         match self {
             Auth::SignedIn(v) => Ok(v),
-            Auth::Anonymous => Err(AppError::Unauthenticated("请先登录")),
-            Auth::Rejected => Err(AppError::Unauthenticated("登录已过期，请重新登录")),
+            Auth::Anonymous => Err(AppError::Unauthenticated(NOT_SIGNED_IN)),
+            Auth::Rejected(why) => Err(AppError::Unauthenticated(why.message())),
         }
     }
 }
@@ -80,7 +108,8 @@ pub async fn open(
     Ok((token, expires_at))
 }
 
-/// Resolves a bearer token to the viewer. Unknown, expired and revoked tokens are all `Rejected`.
+/// Resolves a bearer token to the viewer. Unknown, revoked and expired tokens are `Rejected`
+/// (expired ones saying so).
 pub async fn authenticate(state: &AppState, token: Option<&str>) -> AppResult<Auth> {
     let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(Auth::Anonymous);
@@ -92,10 +121,13 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> AppResult<Au
         .one(&state.db)
         .await?;
     let Some((session, Some(account))) = found else {
-        return Ok(Auth::Rejected);
+        return Ok(Auth::Rejected(Rejection::Invalid));
     };
-    if session.revoked_at.is_some() || session.expires_at <= now || account.deleted_at.is_some() {
-        return Ok(Auth::Rejected);
+    if session.revoked_at.is_some() || account.deleted_at.is_some() {
+        return Ok(Auth::Rejected(Rejection::Invalid));
+    }
+    if session.expires_at <= now {
+        return Ok(Auth::Rejected(Rejection::Expired));
     }
     let role = account.role;
     Ok(Auth::SignedIn(Viewer {

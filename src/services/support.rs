@@ -4,8 +4,7 @@
 //! student's `supportTicketUpdates` subscription shows the answer at once.
 use bytes::Bytes;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -178,7 +177,7 @@ async fn store_picture(state: &AppState, bytes: Vec<u8>) -> AppResult<String> {
     let content_type = cpu::run(state, move || {
         campus_photo_imaging::decode_upload(&input, &limits)
             .map(|d| d.content_type)
-            .map_err(|e| AppError::user("FMT_FILE", "picture", e.message()))
+            .map_err(|e| AppError::user("FMT_FILE", "picture", e.user_message()))
     })
     .await?;
     let extension = crate::services::photos::extension_of(content_type);
@@ -217,7 +216,8 @@ pub async fn for_staff(
     state: &AppState,
     viewer: &Viewer,
     include_closed: bool,
-) -> AppResult<Vec<support_ticket::Model>> {
+    args: &crate::services::paging::PageArgs,
+) -> AppResult<crate::services::paging::Page<support_ticket::Model>> {
     if !viewer.is_staff() {
         return Err(AppError::Forbidden);
     }
@@ -228,9 +228,14 @@ pub async fn for_staff(
     if let Some(school) = scope::Scope::of(viewer).only_school() {
         query = query.filter(support_ticket::Column::SchoolId.eq(school));
     }
-    Ok(query
-        .order_by_asc(support_ticket::Column::Id)
-        .limit(200)
-        .all(&state.db)
-        .await?)
+    crate::services::paging::page_by_id(
+        &state.db,
+        query,
+        support_ticket::Column::Id,
+        false,
+        args,
+        &state.ids,
+        crate::ids::NodeType::SupportTicket,
+    )
+    .await
 }

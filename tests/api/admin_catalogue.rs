@@ -194,7 +194,7 @@ async fn unknown_and_foreign_global_ids_are_not_found() {
 }
 
 #[tokio::test]
-async fn connections_page_with_cursors_and_clamp_sizes() {
+async fn connections_page_with_cursors_and_refuse_sizes_past_the_bounds() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     for i in 0..5 {
@@ -253,10 +253,21 @@ async fn connections_page_with_cursors_and_clamp_sizes() {
     assert_eq!(codes(&oldest), ["10001", "10000"]);
     assert_eq!(oldest["totalCount"], 5);
 
-    let clamped = app.data(Some(&admin), q, json!({ "first": 100000 })).await["schools"].clone();
-    assert_eq!(codes(&clamped).len(), 5);
-    let tiny = app.data(Some(&admin), q, json!({ "first": 0 })).await["schools"].clone();
-    assert_eq!(codes(&tiny).len(), 1, "first is clamped up to 1");
+    // A size outside 1..=100 is refused, naming the bounds, never cut silently.
+    for (first, last) in [
+        (json!(100000), json!(null)),
+        (json!(0), json!(null)),
+        (json!(null), json!(101)),
+    ] {
+        let refused = app
+            .gql(Some(&admin), q, json!({ "first": first, "last": last }))
+            .await;
+        assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+        let message = refused["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(message.contains("1 到 100"), "{refused}");
+    }
+    let most = app.data(Some(&admin), q, json!({ "first": 100 })).await["schools"].clone();
+    assert_eq!(codes(&most).len(), 5);
     let bad_cursor = app
         .gql(Some(&admin), q, json!({ "first": 2, "after": "nope" }))
         .await;

@@ -704,7 +704,7 @@ fn table(w: &World) -> Vec<Row> {
         row(
             "Query.printOrders",
             "addresses masked in the list",
-            "{ printOrders(schoolCode: \"10027\", statuses: [PENDING_PAYMENT, PAID, SHIPPED, COMPLETED, CLOSED, REFUNDED]) { id address { name phone detail } } }",
+            "{ printOrders(schoolCode: \"10027\", statuses: [PENDING_PAYMENT, PAID, SHIPPED, COMPLETED, CLOSED, REFUNDED]) { totalCount nodes { id address { name phone detail } } } }",
             json!({}),
             [Unauth, Forbid, Forbid, Forbid, Blind, Forbid, Blind],
         )
@@ -780,28 +780,28 @@ fn table(w: &World) -> Vec<Row> {
         row(
             "Query.printOrders",
             "schoolCode 10027, every status",
-            "{ printOrders(schoolCode: \"10027\", statuses: [PENDING_PAYMENT, PAID, SHIPPED, COMPLETED, CLOSED, REFUNDED]) { id number } }",
+            "{ printOrders(schoolCode: \"10027\", statuses: [PENDING_PAYMENT, PAID, SHIPPED, COMPLETED, CLOSED, REFUNDED]) { totalCount nodes { id number } } }",
             json!({}),
             [Unauth, Forbid, Forbid, Forbid, Sees, Forbid, Sees],
         ),
         row(
             "Query.printOrders",
             "own scope, every status",
-            "{ printOrders(statuses: [PENDING_PAYMENT, PAID, SHIPPED, COMPLETED, CLOSED, REFUNDED]) { id number } }",
+            "{ printOrders(statuses: [PENDING_PAYMENT, PAID, SHIPPED, COMPLETED, CLOSED, REFUNDED]) { totalCount nodes { id number } } }",
             json!({}),
             [Unauth, Forbid, Forbid, Forbid, Sees, Blind, Sees],
         ),
         row(
             "Query.supportTickets",
             "includeClosed",
-            "{ supportTickets(includeClosed: true) { id } }",
+            "{ supportTickets(includeClosed: true) { totalCount nodes { id } } }",
             json!({}),
             [Unauth, Forbid, Forbid, Sees, Sees, Blind, Sees],
         ),
         row(
             "Query.wechatMessages",
             "about A's order",
-            "query($o: ID) { wechatMessages(orderId: $o, first: 20) { orderId state } }",
+            "query($o: ID) { wechatMessages(orderId: $o, first: 20) { totalCount nodes { orderId state } } }",
             json!({ "o": w.a_order }),
             [Unauth, Forbid, Forbid, Forbid, Forbid, Forbid, Allowed],
         ),

@@ -397,6 +397,41 @@ async fn playground_and_dashboard_in_chromium() {
             json!([]),
         )
         .await;
+    // The Docs pane: GraphiQL's own standard introspection is answered, so the schema loads
+    // and the root types are listed (it used to say "Error fetching schema").
+    let docs = student_browser
+        .wait_for(
+            "the Docs pane with the root types",
+            "const pane = document.querySelector('.graphiql-doc-explorer');
+             if (!pane) {
+                 const show = document.querySelector('[aria-label=\"Show Documentation Explorer\"]');
+                 if (show) show.click();
+                 return false;
+             }
+             const text = pane.textContent;
+             return text.includes('Root Types') && text.includes('Query')
+                 && text.includes('Mutation') && text.includes('Subscription') && text;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        !docs
+            .as_str()
+            .unwrap_or_default()
+            .contains("Error fetching schema"),
+        "{docs}"
+    );
+    student_browser
+        .screenshot(&out.join("playground-docs.png"))
+        .await;
+    // Back to the editor's own panel, so the Examples panel opens as before.
+    student_browser
+        .js(
+            "const show = document.querySelector('[aria-label=\"Hide Documentation Explorer\"]');
+             if (show) show.click(); return true;",
+            json!([]),
+        )
+        .await;
     // Example 01 signs in (a mutation); the token lands in the Headers tab.
     run_example(&student_browser, "01-student-sign-in.graphql").await;
     let response = student_browser

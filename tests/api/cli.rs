@@ -380,3 +380,209 @@ fn postgres_without_an_explicit_secret_key_is_refused() {
     // Nothing was written: no key file was invented.
     assert!(!dir.path().join("data/secret.key").exists());
 }
+
+#[test]
+fn serve_help_lists_every_variable_with_its_default_and_hides_secrets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = command(dir.path())
+        .args(["serve", "--help"])
+        .env(
+            "CAMPUS_PHOTO_SECRET_KEY",
+            "c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1ub3Qtc2hvdw==",
+        )
+        .env("REDIS_URL", "redis://shown.example:6379")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let help = String::from_utf8_lossy(&out.stdout);
+    for variable in campus_photo::config::variables::VARIABLES {
+        assert!(
+            help.contains(&format!("[env: {}", variable.name)),
+            "{} missing:\n{help}",
+            variable.name
+        );
+        if let Some(default) = variable.default {
+            assert!(
+                (help.contains(&format!("[default: {default}]"))
+                    || help.contains(&format!("[default: \"{default}\"]"))),
+                "{} default missing:\n{help}",
+                variable.name
+            );
+        }
+    }
+    assert!(help.contains("--campus-photo-bind <VALUE>"), "{help}");
+    assert!(help.contains("redis://shown.example:6379"), "{help}");
+    assert!(!help.contains("c2VjcmV0LXZhbHVl"), "{help}");
+}
+
+#[test]
+fn a_taken_port_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let out = command(dir.path())
+        .arg("serve")
+        .env("CAMPUS_PHOTO_BIND", &addr)
+        .env("CAMPUS_PHOTO_METRICS_BIND", "off")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&addr) && stderr.contains("CAMPUS_PHOTO_BIND"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("another process holds it"), "{stderr}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn password_of(demo_output: &str, user: &str) -> String {
+    demo_output
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix(user)
+                .map(|rest| rest.trim().to_string())
+        })
+        .filter(|p| !p.is_empty() && !p.contains(' '))
+        .unwrap_or_else(|| panic!("no password for {user} in\n{demo_output}"))
+}
+
+/// `demo` prints where the service is really served; running it again resets the staff
+/// passwords and ends the sessions opened with the old ones. Logs written to a pipe carry no
+/// colour codes.
+#[tokio::test]
+async fn demo_prints_the_real_url_and_a_rerun_ends_old_staff_sessions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let run_demo = |extra: &[(&str, &str)]| {
+        let mut c = command(dir.path());
+        c.arg("demo")
+            .env("CAMPUS_PHOTO_BIND", format!("0.0.0.0:{port}"))
+            .env("CAMPUS_PHOTO_METRICS_BIND", "off");
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        let out = c.output().expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let first = run_demo(&[]);
+    // Listening on every address: the URL a browser can open is loopback.
+    assert!(
+        first.contains(&format!("http://127.0.0.1:{port}/playground")),
+        "{first}"
+    );
+    let password = password_of(&first, "demo-admin");
+
+    let server = command(dir.path())
+        .arg("serve")
+        .env("CAMPUS_PHOTO_BIND", format!("127.0.0.1:{port}"))
+        .env("CAMPUS_PHOTO_METRICS_BIND", "off")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/graphql");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while http
+        .get(format!("http://127.0.0.1:{port}/health"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let sign_in = serde_json::json!({
+        "query": "mutation($u: String!, $p: String!) { signInStaff(input: {username: $u, password: $p}) { token userErrors { code } } }",
+        "variables": { "u": "demo-admin", "p": password },
+    });
+    let body: serde_json::Value = http
+        .post(&url)
+        .json(&sign_in)
+        .send()
+        .await
+        .expect("sign in")
+        .json()
+        .await
+        .expect("json");
+    let token = body["data"]["signInStaff"]["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let viewer = serde_json::json!({ "query": "{ viewer { account { username } } }" });
+    let before: serde_json::Value = http
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&viewer)
+        .send()
+        .await
+        .expect("viewer")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        before["data"]["viewer"]["account"]["username"], "demo-admin",
+        "{before}"
+    );
+
+    let second = run_demo(&[("CAMPUS_PHOTO_PUBLIC_URL", "https://photo.example.edu.cn")]);
+    assert!(
+        second.contains("demo-admin: new password; 1 open session(s) ended"),
+        "{second}"
+    );
+    assert!(
+        second.contains("https://photo.example.edu.cn/playground"),
+        "{second}"
+    );
+    let after: serde_json::Value = http
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&viewer)
+        .send()
+        .await
+        .expect("viewer")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        after["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{after}"
+    );
+
+    let pid = server.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let out = tokio::task::spawn_blocking(move || server.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait");
+    let logs = String::from_utf8_lossy(&out.stdout);
+    assert!(logs.contains("serving"), "{logs}");
+    assert!(
+        !logs.contains('\u{1b}'),
+        "colour codes in piped logs: {logs:?}"
+    );
+}

@@ -180,13 +180,24 @@ async fn batches_run_and_are_capped() {
 async fn deep_queries_are_refused() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    // Each level of `school { ... }` inside `account` adds depth; 12 levels of nesting via
-    // fragments on the introspection schema go past the limit of 10.
-    let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } }";
+    // An order's events name their order, whose events name it again: 11 levels go past the
+    // limit of 10.
+    let deep = "{ viewer { orders(first: 1) { nodes { events { order { events { order { events { order { events { id } } } } } } } } } } }";
     let body = app.gql(Some(&admin), deep, json!({})).await;
     let message = body["errors"][0]["message"].as_str().unwrap_or("");
     assert!(message.contains("nested too deep"), "{body}");
+    assert!(message.contains("depth 11, at most 10"), "{body}");
+    assert_eq!(error_code(&body), "QUERY_TOO_DEEP", "{body}");
     assert!(body["data"].is_null());
+    // The cost says so too.
+    assert_eq!(body["extensions"]["cost"]["depth"], 11, "{body}");
+    // Introspection mixed with anything else is held to the same limit.
+    let mixed = format!(
+        "{{ __schema {{ queryType {{ name }} }} {} }}",
+        &deep[1..deep.len() - 1]
+    );
+    let body = app.gql(Some(&admin), &mixed, json!({})).await;
+    assert_eq!(error_code(&body), "QUERY_TOO_DEEP", "{body}");
 }
 
 #[tokio::test]
@@ -202,6 +213,7 @@ async fn expensive_queries_are_refused_by_complexity() {
         .await;
     let message = body["errors"][0]["message"].as_str().unwrap_or("");
     assert!(message.contains("too complex"), "{body}");
+    assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ mod database_outage;
 mod decode_collection_code;
 mod deployment;
 mod enrollment;
+mod graphql_tooling;
 mod http_basics;
 mod layering;
 mod observability;

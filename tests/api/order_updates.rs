@@ -173,7 +173,7 @@ async fn an_event_committed_late_with_a_smaller_id_reaches_a_resuming_client() {
         sequence: Set(3),
         from_status: Set(Some(campus_photo_domain::order::OrderStatus::Closed)),
         to_status: Set(campus_photo_domain::order::OrderStatus::Closed),
-        event: Set("LATE_COMMIT".into()),
+        event: Set("PAID_AFTER_CLOSE".into()),
         actor: Set(campus_photo_domain::order::Actor::System),
         actor_account_id: Set(None),
         reason_code: Set(None),
@@ -205,7 +205,7 @@ async fn an_event_committed_late_with_a_smaller_id_reaches_a_resuming_client() {
 
     let mut again = subscribe(&shop, &s.token, json!({ "a": cancel["id"] })).await;
     let replayed = next_event(&mut again).await;
-    assert_eq!(replayed["event"], "LATE_COMMIT");
+    assert_eq!(replayed["event"], "PAID_AFTER_CLOSE");
     silent(&mut again, Duration::from_millis(300)).await;
 }
 

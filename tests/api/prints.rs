@@ -221,10 +221,10 @@ async fn prints_are_ordered_paid_shipped_reported_to_wechat_and_received() {
         .app
         .data(
             Some(&staff.producer),
-            "{ printOrders { id status address { name phone } } }",
+            "{ printOrders { totalCount nodes { id status address { name phone } } } }",
             json!({}),
         )
-        .await["printOrders"]
+        .await["printOrders"]["nodes"]
         .clone();
     assert_eq!(to_ship.as_array().map(Vec::len), Some(1), "{to_ship}");
     assert_eq!(to_ship[0]["address"]["phone"], "139****5678");
@@ -466,9 +466,13 @@ async fn refused_print_orders() {
     assert_eq!(common::error_code(&body), "NOT_FOUND", "{body}");
     let list = shop
         .app
-        .data(Some(&elsewhere), "{ printOrders { id } }", json!({}))
+        .data(
+            Some(&elsewhere),
+            "{ printOrders { nodes { id } } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(list["printOrders"], json!([]));
+    assert_eq!(list["printOrders"]["nodes"], json!([]));
     // Carrier and tracking number are checked.
     let r = ship(&shop, &staff.producer, &print, "飞鸽传书", "SF1234567890").await;
     assert_eq!(

@@ -152,6 +152,17 @@ async fn approved_orders_are_produced_and_the_photo_downloads() {
                 .and_then(|v| v.to_str().ok()),
             Some("image/jpeg")
         );
+        // It downloads under the order number (RFC 6266, with the UTF-8 form too).
+        let number = seen["number"].as_str().expect("number");
+        assert_eq!(
+            resp.headers()
+                .get("content-disposition")
+                .and_then(|v| v.to_str().ok()),
+            Some(
+                format!("attachment; filename=\"{number}.jpg\"; filename*=UTF-8''{number}.jpg")
+                    .as_str()
+            )
+        );
         let bytes = resp.bytes().await.expect("body");
         let img =
             image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg).expect("a JPEG");

@@ -154,6 +154,22 @@ async fn completed_photos_are_exported_once_with_a_manifest() {
     assert_eq!(first["count"], 2, "{first}");
     let url = first["url"].as_str().expect("url");
     assert!(url.starts_with("/files/exports/10027/"), "{url}");
+    // The package downloads under a readable (Chinese) name: `filename*` carries it whole.
+    let resp = app.http.get(app.url(url)).send().await.expect("GET");
+    let disposition = resp
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment; filename=\""),
+        "{disposition}"
+    );
+    assert!(
+        disposition.contains("filename*=UTF-8''%E5%AD%A6%E4%BF%A1%E7%BD%91%E5%AF%BC%E5%87%BA-"),
+        "{disposition}"
+    );
     let (content_type, bytes) = download(app, url).await;
     assert_eq!(content_type.as_deref(), Some("application/zip"));
     let (files, manifest) = unzip(bytes);

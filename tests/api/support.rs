@@ -41,10 +41,10 @@ async fn staff_list(shop: &Shop, token: &str) -> Vec<Value> {
     shop.app
         .data(
             Some(token),
-            "{ supportTickets(includeClosed: true) { id subject } }",
+            "{ supportTickets(includeClosed: true) { nodes { id subject } } }",
             json!({}),
         )
-        .await["supportTickets"]
+        .await["supportTickets"]["nodes"]
         .as_array()
         .cloned()
         .unwrap_or_default()
@@ -266,7 +266,11 @@ async fn questions_about_no_order_go_to_admins() {
     // Students cannot read the staff list.
     let body = shop
         .app
-        .gql(Some(&s.token), "{ supportTickets { id } }", json!({}))
+        .gql(
+            Some(&s.token),
+            "{ supportTickets { nodes { id } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(common::error_code(&body), "FORBIDDEN", "{body}");
 }

@@ -162,6 +162,90 @@ async fn a_good_photo_passes_is_stored_and_downloads() {
 }
 
 #[tokio::test]
+async fn links_are_absolute_under_the_public_url() {
+    let w = world_with(|_| {}).await;
+    // The same deployment behind its public address.
+    let mut vars = w.app.vars.clone();
+    vars.insert(
+        "CAMPUS_PHOTO_PUBLIC_URL".into(),
+        "https://photo.example.edu.cn/api/".into(),
+    );
+    let public = campus_photo::config::Config::from_vars(&vars, false).expect("config");
+    assert_eq!(
+        public.public_url.as_deref(),
+        Some("https://photo.example.edu.cn/api")
+    );
+    let sibling = TestApp::spawn_with(
+        |v| {
+            v.insert("COLLECTION_CODE_KEYS".into(), fixture_code_keys());
+            v.insert(
+                "CAMPUS_PHOTO_PUBLIC_URL".into(),
+                "https://photo.example.edu.cn/api/".into(),
+            );
+        },
+        Default::default(),
+    )
+    .await;
+    let admin = sibling.admin_token().await;
+    sibling.create_school(&admin, "10027", "北京师范大学").await;
+    sibling
+        .create_project(&admin, project_input("10027", "BNU27", "000015"))
+        .await;
+    let student = sibling.sign_in_student("wx-public", "13800138000").await;
+    let r = sibling
+        .data(
+            Some(&student),
+            "mutation($i: AddEnrollmentInput!) { addEnrollment(input: $i) { enrollment { id } } }",
+            json!({ "i": { "collectionCode": mint_code(|_| {}), "idNumberLast4": "123X", "featureCode": "BNU27" } }),
+        )
+        .await;
+    let enrollment = r["addEnrollment"]["enrollment"]["id"].clone();
+    let r = sibling
+        .upload_data(
+            Some(&student),
+            UPLOAD,
+            json!({ "i": { "enrollmentId": enrollment, "file": null, "source": "CAMERA" } }),
+            "variables.i.file",
+            fixture("photos/obama_ok.jpg"),
+            "obama_ok.jpg",
+        )
+        .await["uploadPhoto"]
+        .clone();
+    for link in ["url", "previewUrl"] {
+        let url = r["photo"][link].as_str().unwrap_or_default();
+        assert!(
+            url.starts_with("https://photo.example.edu.cn/api/"),
+            "{link}: {r}"
+        );
+        // The path under it is what this server answers.
+        let path = url.trim_start_matches("https://photo.example.edu.cn/api");
+        let resp = sibling
+            .http
+            .get(sibling.url(path))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(resp.status(), 200, "{path}");
+        assert!(
+            resp.headers()["content-disposition"]
+                .to_str()
+                .unwrap_or_default()
+                .starts_with("inline"),
+            "{path}"
+        );
+    }
+    // Without it, links stay paths on this host.
+    let r = upload(&w, &w.student, "obama_ok.jpg", "CAMERA").await;
+    assert!(
+        r["photo"]["url"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("/files/"),
+        "{r}"
+    );
+}
+
+#[tokio::test]
 async fn signed_links_expire_and_cannot_be_forged() {
     let w = world_with(|_| {}).await;
     let r = upload(&w, &w.student, "obama_ok.jpg", "CAMERA").await;
@@ -236,21 +320,34 @@ async fn exif_rotated_photos_are_turned_upright() {
 #[tokio::test]
 async fn bad_files_are_refused_and_nothing_is_stored() {
     let w = world_with(|_| {}).await;
-    for name in [
-        "broken_empty.jpg",
-        "broken_truncated.jpg",
-        "broken_not_an_image.jpg",
-        "bomb_60000x60000.png",
+    // Each refusal is FMT_FILE on the file, and its message names the cause.
+    for (name, cause) in [
+        ("broken_empty.jpg", "为空"),
+        ("broken_truncated.jpg", "不完整"),
+        ("broken_not_an_image.jpg", "格式不支持"),
+        ("bomb_60000x60000.png", "像素过多"),
     ] {
         let r = upload(&w, &w.student, name, "CAMERA").await;
         assert_eq!(r["photo"], Value::Null, "{name}");
         assert_eq!(r["userErrors"][0]["code"], "FMT_FILE", "{name}: {r}");
         assert_eq!(r["userErrors"][0]["field"], json!(["input", "file"]));
+        let message = r["userErrors"][0]["message"].as_str().unwrap_or("");
+        assert!(message.contains(cause), "{name}: {r}");
     }
-    let mut big = fixture("photos/obama_ok.jpg");
-    big.resize(10 * 1024 * 1024 + 1, 0);
-    let r = upload_bytes(&w, &w.student, big, "big.jpg", "CAMERA").await;
-    assert_eq!(r["userErrors"][0]["code"], "FMT_FILE");
+    // Just over the size limit, and far over it (past the body limit, where the body is cut
+    // off): the same FMT_FILE on the file, naming the limit, not an HTTP 413.
+    for size in [10 * 1024 * 1024 + 1, 30 * 1024 * 1024] {
+        let mut big = fixture("photos/obama_ok.jpg");
+        big.resize(size, 0);
+        let r = upload_bytes(&w, &w.student, big, "big.jpg", "CAMERA").await;
+        assert_eq!(r["userErrors"][0]["code"], "FMT_FILE", "{size}: {r}");
+        assert_eq!(r["userErrors"][0]["field"], json!(["input", "file"]), "{r}");
+        let message = r["userErrors"][0]["message"].as_str().unwrap_or("");
+        assert!(
+            message.contains("过大") && message.contains("10 MB"),
+            "{size}: {r}"
+        );
+    }
     assert_eq!(stored_objects(&w).await, 0, "nothing stored");
     // Refused files do not use up checks.
     let left = w

@@ -15,7 +15,7 @@ use campus_photo::integrations::{
 use common::flow::{Shop, Student, shop, shop_with_overrides};
 use serde_json::{Value, json};
 
-const MESSAGES: &str = "query($o: ID) { wechatMessages(orderId: $o) { orderId provider templateId page data state attempts errorCode error } }";
+const MESSAGES: &str = "query($o: ID) { wechatMessages(orderId: $o) { totalCount nodes { orderId provider templateId page data state attempts errorCode error } } }";
 
 /// Pays, claims and rejects the student's order (POSE_PITCH); returns the order id.
 async fn rejected_order(shop: &Shop, s: &Student, consent: bool) -> Value {
@@ -65,7 +65,10 @@ async fn settled_messages(shop: &Shop, order: &Value) -> Vec<Value> {
             .app
             .data(Some(&shop.admin), MESSAGES, json!({ "o": order }))
             .await;
-        let list = r["wechatMessages"].as_array().cloned().unwrap_or_default();
+        let list = r["wechatMessages"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         if !list.is_empty() && list.iter().all(|m| m["state"] != "PENDING") {
             return list;
         }
@@ -119,7 +122,7 @@ async fn no_consent_no_message() {
         .app
         .data(Some(&shop.admin), MESSAGES, json!({ "o": order }))
         .await;
-    assert_eq!(r["wechatMessages"], json!([]));
+    assert_eq!(r["wechatMessages"]["nodes"], json!([]));
 }
 
 /// A result reviewed while no sender listened (every instance down, a Redis outage) is not
@@ -142,7 +145,7 @@ async fn a_result_no_sender_heard_is_sent_when_an_instance_starts() {
         .app
         .data(Some(&shop.admin), MESSAGES, json!({ "o": order }))
         .await;
-    assert_eq!(r["wechatMessages"], json!([]));
+    assert_eq!(r["wechatMessages"]["nodes"], json!([]));
 
     let _second = shop.app.spawn_sibling().await;
     let list = settled_messages(&shop, &order).await;

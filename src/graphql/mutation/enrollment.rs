@@ -96,7 +96,7 @@ impl EnrollmentMutation {
                 .map(str::trim)
                 .filter(|t| !t.is_empty()),
         ) {
-            (Some(upload), _) => match read_upload(ctx, upload).await {
+            (Some(upload), _) => match read_upload(ctx, upload, "image").await {
                 Ok(bytes) => collection_codes::decode_image(state, bytes).await,
                 Err(e) => Err(e),
             },

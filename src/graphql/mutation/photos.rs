@@ -45,7 +45,7 @@ impl PhotoMutation {
         let state = ctx.state();
         let viewer = ctx.viewer()?.clone();
         let id = ctx.decode_id(NodeType::Enrollment, &input.enrollment_id)?;
-        let result = match read_upload(ctx, &input.file).await {
+        let result = match read_upload(ctx, &input.file, "file").await {
             Ok(bytes) => photos::upload(state, &viewer, id, input.source.into(), bytes).await,
             Err(e) => Err(e),
         };

@@ -68,7 +68,7 @@ impl SupportMutation {
                 None => None,
             };
             let picture = match &input.picture {
-                Some(upload) => Some(super::read_upload(ctx, upload).await?),
+                Some(upload) => Some(super::read_upload(ctx, upload, "picture").await?),
                 None => None,
             };
             support::open(

@@ -20,7 +20,7 @@ use crate::{
     ids::NodeType,
     integrations::wechat_pay::PayParams,
     services::accounts::phone_for,
-    storage::links::signed_url,
+    storage::links::signed_download_url,
 };
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -214,7 +214,11 @@ impl Order {
     /// Signed URL of the standard 480×640 photo once COMPLETED (下载电子照片).
     async fn deliverable_url(&self, ctx: &Context<'_>) -> Option<String> {
         match (&self.0.deliverable_key, self.0.status) {
-            (Some(key), OrderStatus::Completed) => Some(signed_url(ctx.state(), key)),
+            (Some(key), OrderStatus::Completed) => Some(signed_download_url(
+                ctx.state(),
+                key,
+                &format!("{}.jpg", self.0.number),
+            )),
             _ => None,
         }
     }
@@ -253,6 +257,71 @@ impl Order {
     }
 }
 
+/// What an entry of an order's audit trail records: a status change, a note about the order, or
+/// an event of one of its print orders (加洗, `PRINT_…`).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum OrderEventKind {
+    /// The student submitted the order (it starts PENDING_PAYMENT).
+    Submit,
+    /// `updatePendingOrder`: new photo or details before paying.
+    UpdatePending,
+    Cancel,
+    /// Unpaid past the payment timeout.
+    PaymentTimeout,
+    PaymentConfirmed,
+    EnqueueForReview,
+    Approve,
+    Reject,
+    /// 撤回审核, recorded as REJECTED with reason WITHDRAWN.
+    Withdraw,
+    Resubmit,
+    StartProduction,
+    FinishProduction,
+    ProductionFailed,
+    RefundConfirmed,
+    RefundRequested,
+    RefundFailed,
+    /// Money arrived for an order that had already closed; it is refunded.
+    PaidAfterClose,
+    /// A member of staff read the student's full phone number.
+    ContactPhoneRevealed,
+    PrintCreated,
+    PrintCancel,
+    PrintPaymentTimeout,
+    PrintPaymentConfirmed,
+    PrintShipped,
+    PrintReceived,
+    PrintRefundRequested,
+    PrintRefundConfirmed,
+    PrintRefundFailed,
+    PrintPaidAfterClose,
+}
+
+/// Who caused an entry of an order's audit trail.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "OrderEventActor", remote = "campus_photo_domain::order::Actor")]
+pub enum ActorGql {
+    Student,
+    Reviewer,
+    Producer,
+    SchoolAdmin,
+    Admin,
+    /// Background work (timeouts, production, the sweeper).
+    System,
+    /// A verified WeChat Pay notification.
+    #[graphql(name = "WECHATPAY")]
+    WeChatPay,
+}
+
+/// The GraphQL value of a stored name (the enums' names are the stored texts).
+fn stored_enum<T: async_graphql::resolver_utils::EnumType>(text: &str, what: &str) -> ApiResult<T> {
+    T::items()
+        .iter()
+        .find(|item| item.name == text)
+        .map(|item| item.value)
+        .ok_or_else(|| AppError::internal(format!("stored {what} {text:?} is unknown")).into())
+}
+
 /// One entry of an order's audit trail; also what `orderUpdates` pushes.
 /// An order event; subscriptions hand it over with its order already loaded (the same for every
 /// subscriber), so fanning one event out to thousands of sockets reads the database once.
@@ -288,13 +357,13 @@ impl OrderEvent {
     }
 
     /// What happened, e.g. SUBMIT, PAYMENT_CONFIRMED, REJECT, REFUND_REQUESTED.
-    async fn event(&self) -> &str {
-        &self.0.event
+    async fn event(&self) -> ApiResult<OrderEventKind> {
+        stored_enum(&self.0.event, "order event")
     }
 
-    /// STUDENT, REVIEWER, PRODUCER, SCHOOL_ADMIN, ADMIN, SYSTEM or WECHATPAY.
-    async fn actor(&self) -> &'static str {
-        self.0.actor.as_str()
+    /// Who made it happen.
+    async fn actor(&self) -> ActorGql {
+        self.0.actor.into()
     }
 
     /// e.g. a REJECT reason code, PAYMENT_TIMEOUT
@@ -650,5 +719,40 @@ pub fn with_statuses(
             select.filter(order::Column::Status.is_in(list.into_iter().map(OrderStatus::from)))
         }
         _ => select,
+    }
+}
+
+#[cfg(test)]
+mod enum_tests {
+    use super::*;
+    use campus_photo_domain::{
+        order::{Actor, OrderEvent as DomainEvent, OrderNote},
+        print_order::PrintEvent,
+    };
+
+    /// Every name the services write into the audit trail has its GraphQL value, and no value
+    /// names nothing.
+    #[test]
+    fn every_stored_event_and_actor_has_its_enum_value() {
+        let mut stored: Vec<&str> = vec!["SUBMIT"];
+        stored.extend(DomainEvent::ALL.iter().map(|e| e.as_str()));
+        stored.extend(OrderNote::ALL.iter().map(|e| e.as_str()));
+        stored.extend(PrintEvent::ALL.iter().map(|e| e.as_str()));
+        for name in &stored {
+            assert!(
+                stored_enum::<OrderEventKind>(name, "event").is_ok(),
+                "{name}"
+            );
+        }
+        use async_graphql::resolver_utils::EnumType;
+        assert_eq!(OrderEventKind::items().len(), stored.len());
+        for actor in Actor::ALL {
+            assert!(
+                stored_enum::<ActorGql>(actor.as_str(), "actor").is_ok(),
+                "{actor}"
+            );
+        }
+        assert_eq!(ActorGql::items().len(), Actor::ALL.len());
+        assert!(stored_enum::<ActorGql>("NOBODY", "actor").is_err());
     }
 }

@@ -6,7 +6,7 @@ use crate::{
     entities::{production_batch, registry_export},
     graphql::context::ContextExt,
     ids::NodeType,
-    storage::links::signed_url,
+    storage::links::signed_download_url,
 };
 
 /// 制作批次: renders the standard photos of its orders in the background.
@@ -61,7 +61,14 @@ impl RegistryExport {
 
     /// Signed, expiring download link of the ZIP.
     async fn url(&self, ctx: &Context<'_>) -> String {
-        signed_url(ctx.state(), &self.0.object_key)
+        signed_download_url(
+            ctx.state(),
+            &self.0.object_key,
+            &format!(
+                "学信网导出-{}.zip",
+                self.0.created_at.format("%Y%m%d-%H%M%SZ")
+            ),
+        )
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

@@ -204,14 +204,14 @@ pub async fn of_student(state: &AppState, viewer: &Viewer) -> AppResult<Vec<prin
 }
 
 /// Staff list: print orders of the viewer's scope in the given statuses (default: PAID, the ones
-/// to ship), oldest first — the order they should go out in.
+/// to ship), oldest first — the order they should go out in — a page at a time.
 pub async fn for_staff(
     state: &AppState,
     viewer: &Viewer,
     statuses: &[PrintOrderStatus],
     school_id: Option<Uuid>,
-    first: u64,
-) -> AppResult<Vec<print_order::Model>> {
+    args: &crate::services::paging::PageArgs,
+) -> AppResult<crate::services::paging::Page<print_order::Model>> {
     if !scope::may(viewer, Duty::Ship) {
         return Err(AppError::Forbidden);
     }
@@ -226,11 +226,17 @@ pub async fn for_staff(
     if let Some(school) = school_id.or(crate::services::scope::Scope::of(viewer).only_school()) {
         query = query.filter(print_order::Column::SchoolId.eq(school));
     }
-    Ok(query
-        .order_by_asc(print_order::Column::CreatedAt)
-        .limit(first)
-        .all(&state.db)
-        .await?)
+    // Ids are UUIDv7: their order is the creation order.
+    crate::services::paging::page_by_id(
+        &state.db,
+        query,
+        print_order::Column::Id,
+        false,
+        args,
+        &state.ids,
+        crate::ids::NodeType::PrintOrder,
+    )
+    .await
 }
 
 /// 发货: staff enter the carrier and tracking number of a PAID print order; the shipping

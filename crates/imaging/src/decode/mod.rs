@@ -68,6 +68,25 @@ impl DecodeError {
     pub fn message(&self) -> &'static str {
         campus_photo_domain::reasons::message(self.code())
     }
+
+    /// What the student is told: the cause, in Chinese, and what to upload instead.
+    pub fn user_message(&self) -> String {
+        const MB: f64 = 1024.0 * 1024.0;
+        match self {
+            Self::Empty => "文件为空：请重新选择照片".into(),
+            Self::TooLarge { size, max } => format!(
+                "文件过大：{:.1} MB，上传不能超过 {} MB",
+                *size as f64 / MB,
+                max / (1024 * 1024)
+            ),
+            Self::UnknownFormat => "文件格式不支持：请上传 JPG、PNG 或 WebP 格式的图片".into(),
+            Self::TooManyPixels { width, height, max } => format!(
+                "图片像素过多：{width}×{height}，不能超过 {} 万像素",
+                max / 10_000
+            ),
+            Self::Corrupt(_) => "文件已损坏或不完整（可能上传中断）：请重新上传".into(),
+        }
+    }
 }
 
 /// Worst-case decoder memory per pixel: 16-bit RGBA output (8 bytes) plus the decoders' own
@@ -185,6 +204,37 @@ mod tests {
         let err = decode_upload(b"GIF89a......", &limits).err();
         assert!(matches!(err, Some(DecodeError::UnknownFormat)));
         assert_eq!(err.map(|e| e.code()), Some("FMT_FILE"));
+    }
+
+    #[test]
+    fn each_cause_is_named_for_the_student() {
+        let causes = [
+            (DecodeError::Empty, "为空"),
+            (
+                DecodeError::TooLarge {
+                    size: 12 * 1024 * 1024,
+                    max: 10 * 1024 * 1024,
+                },
+                "过大",
+            ),
+            (DecodeError::UnknownFormat, "JPG、PNG 或 WebP"),
+            (
+                DecodeError::TooManyPixels {
+                    width: 9000,
+                    height: 9000,
+                    max: 40_000_000,
+                },
+                "像素过多",
+            ),
+            (DecodeError::Corrupt("eof".into()), "不完整"),
+        ];
+        for (error, words) in causes {
+            assert!(
+                error.user_message().contains(words),
+                "{error}: {}",
+                error.user_message()
+            );
+        }
     }
 
     #[test]
