@@ -277,6 +277,10 @@ async fn the_dashboard_is_a_plain_page_over_the_public_api() {
             !body.contains("https://"),
             "{path} loads nothing from elsewhere"
         );
+        if path == "/dashboard" {
+            // The guides' and the API's word for REJECTED.
+            assert!(body.contains("被驳回") && !body.contains("已驳回"), "{path}");
+        }
         if path == "/dashboard/dashboard.js" {
             // Only the public API: GraphQL over HTTP and graphql-transport-ws.
             assert!(body.contains("'/graphql'") && body.contains("graphql-transport-ws"));
