@@ -135,10 +135,7 @@ impl MigrationTrait for Migration {
                 Accounts::Table.into_iden(),
                 Accounts::PrivacyVersion.into_iden(),
             ),
-            drop(
-                Projects::Table.into_iden(),
-                Projects::PayFirst.into_iden(),
-            ),
+            drop(Projects::Table.into_iden(), Projects::PayFirst.into_iden()),
             drop(
                 Enrollments::Table.into_iden(),
                 Enrollments::CaptureGuideVersion.into_iden(),

@@ -7,8 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub order_id: Uuid,
     pub export_id: Uuid,
-    /// The registry's answer: null until imported, then `ACCEPTED` (a rejected order's item is
-    /// removed, so the order is exported again after its re-take).
+    /// The registry's answer: null until imported, then `ACCEPTED` or `REJECTED` (with the
+    /// registry's words; the re-taken order moves to the next export).
     pub outcome: Option<String>,
     pub outcome_message: Option<String>,
     pub settled_at: Option<DateTimeUtc>,

@@ -15,7 +15,7 @@ use campus_photo_domain::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-    sea_query::{Expr, Query},
+    sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
 
@@ -39,6 +39,7 @@ pub const REGISTRY: &str = "REGISTRY";
 /// A school admin's copy of its own photos: marks nothing.
 pub const SCHOOL_DOWNLOAD: &str = "SCHOOL_DOWNLOAD";
 const ACCEPTED: &str = "ACCEPTED";
+const REJECTED: &str = "REJECTED";
 
 /// One student's line in the package.
 struct Entry {
@@ -67,9 +68,15 @@ pub async fn export(
         .filter(order::Column::SchoolId.eq(school.id))
         .filter(order::Column::Status.eq(OrderStatus::Completed));
     if purpose == REGISTRY {
+        // Exported, unless the registry refused it: then it was re-taken and goes again.
         let exported = Query::select()
             .column(registry_export_item::Column::OrderId)
             .from(registry_export_item::Entity)
+            .and_where(
+                registry_export_item::Column::Outcome
+                    .is_null()
+                    .or(registry_export_item::Column::Outcome.ne(REJECTED)),
+            )
             .to_owned();
         select = select.filter(order::Column::Id.not_in_subquery(exported));
     }
@@ -137,6 +144,28 @@ pub async fn export(
         return Ok(saved);
     }
     for (o, _) in &rows {
+        // An order the registry refused before moves to this export, its old answer cleared.
+        let moved = registry_export_item::Entity::update_many()
+            .col_expr(registry_export_item::Column::ExportId, Expr::value(id))
+            .col_expr(
+                registry_export_item::Column::Outcome,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                registry_export_item::Column::OutcomeMessage,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                registry_export_item::Column::SettledAt,
+                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            )
+            .filter(registry_export_item::Column::OrderId.eq(o.id))
+            .filter(registry_export_item::Column::Outcome.eq(REJECTED))
+            .exec(&txn)
+            .await?;
+        if moved.rows_affected == 1 {
+            continue;
+        }
         let marked = registry_export_item::ActiveModel {
             order_id: Set(o.id),
             export_id: Set(id),
@@ -383,7 +412,10 @@ pub async fn import_result(
     let mut matched = Vec::with_capacity(lines.len());
     let mut unknown = Vec::new();
     for line in &lines {
-        match orders.iter().find(|(_, e)| number_of(e) == line.student_number) {
+        match orders
+            .iter()
+            .find(|(_, e)| number_of(e) == line.student_number)
+        {
             Some((o, _)) => matched.push((line, o.clone())),
             None => unknown.push(
                 UserError::new(
@@ -394,8 +426,6 @@ pub async fn import_result(
             ),
         }
     }
-    // Orders rejected by an earlier import have left the export: the same line again is
-    // unchanged, not unknown.
     if !unknown.is_empty() {
         return Err(AppError::User(unknown));
     }
@@ -432,8 +462,15 @@ pub async fn import_result(
                         outcome.accepted += 1;
                     }
                     Some(words) => {
-                        // The order leaves this export: after the re-take it is exported again.
-                        registry_export_item::Entity::delete_by_id(row.id)
+                        // After the re-take the order goes in the next export.
+                        registry_export_item::Entity::update_many()
+                            .col_expr(registry_export_item::Column::Outcome, Expr::value(REJECTED))
+                            .col_expr(
+                                registry_export_item::Column::OutcomeMessage,
+                                Expr::value(words.clone()),
+                            )
+                            .col_expr(registry_export_item::Column::SettledAt, Expr::value(now))
+                            .filter(registry_export_item::Column::OrderId.eq(row.id))
                             .exec(txn)
                             .await?;
                         let changes = vec![
@@ -461,14 +498,6 @@ pub async fn import_result(
     Ok((export, outcome))
 }
 
-/// The registry's answer for an order: `ACCEPTED` once imported, none while it waits.
-pub async fn outcome_of(state: &AppState, order_id: Uuid) -> AppResult<Option<String>> {
-    Ok(registry_export_item::Entity::find_by_id(order_id)
-        .one(&state.db)
-        .await?
-        .and_then(|i| i.outcome))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -480,7 +509,10 @@ mod tests {
         assert_eq!(
             lines,
             [
-                RegistryLine { student_number: "2021001".into(), rejected: None },
+                RegistryLine {
+                    student_number: "2021001".into(),
+                    rejected: None
+                },
                 RegistryLine {
                     student_number: "2021002".into(),
                     rejected: Some("头发遮挡眉毛, 请重拍".into())

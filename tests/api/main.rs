@@ -14,6 +14,7 @@ mod decode_collection_code;
 mod deployment;
 mod enrollment;
 mod http_basics;
+mod journey;
 mod layering;
 mod observability;
 mod order_updates;

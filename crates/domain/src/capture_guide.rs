@@ -88,7 +88,16 @@ mod tests {
         let keys: Vec<_> = blue.iter().map(|r| r.key).collect();
         assert_eq!(
             keys,
-            ["BACKGROUND", "CLOTHING", "GLASSES", "HAIR", "EXPRESSION", "POSE", "LIGHT", "RETOUCHING"]
+            [
+                "BACKGROUND",
+                "CLOTHING",
+                "GLASSES",
+                "HAIR",
+                "EXPRESSION",
+                "POSE",
+                "LIGHT",
+                "RETOUCHING"
+            ]
         );
     }
 

@@ -325,7 +325,10 @@ mod tests {
     fn the_guides_reason_and_solution_apart() {
         let r = find("OCC_EXTRA_CONTENT").unwrap_or_else(|| panic!("missing"));
         assert_eq!(r.title, "图像额外内容（手、水印等）");
-        assert_eq!(r.solution, "请上传证件照，请勿使用艺术照，请重新采集提交人工审核");
+        assert_eq!(
+            r.solution,
+            "请上传证件照，请勿使用艺术照，请重新采集提交人工审核"
+        );
         for code in [
             "ART_OR_CASUAL",
             "HAIR_OVER_BROWS",

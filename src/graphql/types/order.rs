@@ -200,7 +200,9 @@ impl Order {
                 let entry = campus_photo_domain::reasons::find(code);
                 Some(Rejection {
                     title: entry.map_or_else(|| message.clone(), |r| r.title.to_string()),
-                    solution: entry.map_or("请按拍摄指南重新拍摄", |r| r.solution).to_string(),
+                    solution: entry
+                        .map_or("请按拍摄指南重新拍摄", |r| r.solution)
+                        .to_string(),
                     code: code.clone(),
                     message: message.clone(),
                     note: self.0.rejection_note.clone(),

@@ -75,7 +75,10 @@ pub async fn upload(state: &AppState, row: &order::Model) {
             ),
         Err(e) => {
             tracing::warn!(order = %row.id, error = %e, "virtual shipment not taken by WeChat");
-            update.col_expr(order::Column::ShippingUploadError, Expr::value(e.to_string()))
+            update.col_expr(
+                order::Column::ShippingUploadError,
+                Expr::value(e.to_string()),
+            )
         }
     };
     if let Err(e) = update.exec(&state.db).await {
