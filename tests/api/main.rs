@@ -16,6 +16,7 @@ mod enrollment;
 mod http_basics;
 mod journey;
 mod layering;
+mod migrations;
 mod observability;
 mod order_updates;
 mod orders;

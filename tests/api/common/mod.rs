@@ -38,7 +38,7 @@ pub fn postgres_url() -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-async fn fresh_postgres_schema(url: &str) -> String {
+pub async fn fresh_postgres_schema(url: &str) -> String {
     use sea_orm::ConnectionTrait;
     let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
     let db = sea_orm::Database::connect(url)
