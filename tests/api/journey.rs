@@ -263,6 +263,31 @@ async fn pay_first_orders_wait_in_paid_until_the_photo_is_submitted() {
         event_names(&photo_first),
         ["SUBMIT", "PAYMENT_CONFIRMED", "ENQUEUE_FOR_REVIEW"]
     );
+
+    // A paid order being refunded is not sent to review (once refunded, it is not PAID at all).
+    let refunding = student_in(&shop, "wx-payfirst-refund", "BNU31", "2027032").await;
+    let paid = pay(&shop, &refunding, true).await;
+    let asked = shop
+        .order_mutation(
+            &refunding.token,
+            "requestRefund",
+            json!({ "orderId": paid["id"], "reason": "不需要了" }),
+        )
+        .await;
+    assert_eq!(asked["userErrors"], json!([]), "{asked}");
+    let r = shop
+        .order_mutation(
+            &refunding.token,
+            "submitPhotoForReview",
+            json!({ "orderId": paid["id"], "photoId": refunding.photo }),
+        )
+        .await;
+    let code = r["userErrors"][0]["code"].as_str().unwrap_or_default();
+    assert!(code == "REFUND_PENDING" || code == "INVALID_STATE", "{r}");
+    let refunded = shop
+        .wait_for_status(&refunding.token, &paid["id"], "REFUNDED")
+        .await;
+    assert!(!event_names(&refunded).contains(&"SUBMIT_PHOTO".to_string()));
 }
 
 #[tokio::test]
@@ -933,8 +958,9 @@ async fn the_registry_answer_comes_back_to_each_order_and_a_rejected_one_is_reta
         assert!(code == "FORBIDDEN" || code == "NOT_FOUND", "{who}: {body}");
     }
 
-    // The answer: a accepted, b refused with the registry's words. b hears it live.
+    // The answer: a accepted, b refused with the registry's words. Both hear it live.
     let mut live = subscribe_to(&shop, &b.token, UPDATES, json!({ "o": ob["id"] })).await;
+    let mut live_a = subscribe_to(&shop, &a.token, UPDATES, json!({ "o": oa["id"] })).await;
     let csv = "\u{feff}学号,结果,原因\r\n2019001,通过,\r\n2019002,不通过,\"头发遮挡眉毛，请重新拍摄\"\r\n";
     let r = import(&shop.app, &staff.producer, &sent, csv).await;
     assert_eq!(r["userErrors"], json!([]), "{r}");
@@ -948,6 +974,10 @@ async fn the_registry_answer_comes_back_to_each_order_and_a_rejected_one_is_reta
     assert_eq!(pushed["fromStatus"], "COMPLETED");
     assert_eq!(pushed["toStatus"], "REJECTED");
     assert_eq!(pushed["reasonCode"], "REGISTRY_REJECTED");
+    let pushed = next_data(&mut live_a, "orderUpdates").await;
+    assert_eq!(pushed["event"], "REGISTRY_REPORTED", "{pushed}");
+    assert_eq!(pushed["toStatus"], "COMPLETED");
+    assert_eq!(pushed["order"]["status"], "COMPLETED");
 
     let accepted = shop.order(&a.token, &oa["id"]).await;
     assert_eq!(accepted["status"], "COMPLETED");

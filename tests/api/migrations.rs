@@ -44,7 +44,12 @@ async fn shared_prefixes_keep_the_projects_and_what_refers_to_them() {
     db.execute(&insert(
         "schools",
         &["id", "code", "name", "created_at"],
-        vec![school.into(), "10027".into(), "北京师范大学".into(), now.into()],
+        vec![
+            school.into(),
+            "10027".into(),
+            "北京师范大学".into(),
+            now.into(),
+        ],
     ))
     .await
     .expect("school");
