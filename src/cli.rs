@@ -402,6 +402,7 @@ async fn demo(state: &AppState) -> anyhow::Result<()> {
                 },
             ],
             prints_to_school: Some(false),
+            pay_first: None,
         },
     )
     .await;

@@ -14,6 +14,8 @@ mod m20261123_000009_print_orders;
 mod m20261123_000010_nonce_states;
 mod m20261205_000011_hardening;
 mod m20261205_000013_order_manual_review;
+mod m20261205_000014_shared_order_prefix;
+mod m20261205_000015_student_journey;
 
 pub struct Migrator;
 
@@ -33,6 +35,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_nonce_states::Migration),
             Box::new(m20261205_000011_hardening::Migration),
             Box::new(m20261205_000013_order_manual_review::Migration),
+            Box::new(m20261205_000014_shared_order_prefix::Migration),
+            Box::new(m20261205_000015_student_journey::Migration),
         ]
     }
 }

@@ -34,6 +34,10 @@ pub struct Config {
     pub wechat_api_base: String,
     /// The subscription-message template for review results (订阅消息).
     pub wechat_review_template_id: String,
+    /// The template for 制作完成，可下载电子照片 when an order completes.
+    pub wechat_completed_template_id: String,
+    /// The template for the reminder before an unpaid order closes.
+    pub wechat_payment_reminder_template_id: String,
     /// The merchant account; None → the WeChat Pay sandbox.
     pub wechat_pay: Option<WeChatPayConfig>,
     /// Where WeChat Pay (or the sandbox) posts notifications. Required with a real merchant;
@@ -170,6 +174,8 @@ impl Config {
             app: wechat,
             api_base: wechat_api_base,
             review_template_id: wechat_review_template_id,
+            completed_template_id: wechat_completed_template_id,
+            payment_reminder_template_id: wechat_payment_reminder_template_id,
             pay: wechat_pay,
             pay_notify_url: wechat_pay_notify_url,
             pay_api_base: wechat_pay_api_base,
@@ -238,6 +244,8 @@ impl Config {
             wechat,
             wechat_api_base,
             wechat_review_template_id,
+            wechat_completed_template_id,
+            wechat_payment_reminder_template_id,
             wechat_pay,
             wechat_pay_notify_url,
             wechat_pay_api_base,

@@ -34,6 +34,8 @@ pub(super) struct WeChatSettings {
     pub app: Option<WeChatAppConfig>,
     pub api_base: String,
     pub review_template_id: String,
+    pub completed_template_id: String,
+    pub payment_reminder_template_id: String,
     pub pay: Option<WeChatPayConfig>,
     pub pay_notify_url: Option<String>,
     pub pay_api_base: String,
@@ -63,6 +65,12 @@ pub(super) fn read<'a>(
 
     let wechat_review_template_id = get("WECHAT_REVIEW_TEMPLATE_ID")
         .unwrap_or("sandbox-review-result")
+        .to_string();
+    let completed_template_id = get("WECHAT_COMPLETED_TEMPLATE_ID")
+        .unwrap_or("sandbox-order-completed")
+        .to_string();
+    let payment_reminder_template_id = get("WECHAT_PAYMENT_REMINDER_TEMPLATE_ID")
+        .unwrap_or("sandbox-payment-reminder")
         .to_string();
     let wechat_pay = match get("WECHATPAY_MCHID") {
         None => None,
@@ -106,6 +114,8 @@ pub(super) fn read<'a>(
         app: wechat,
         api_base: wechat_api_base,
         review_template_id: wechat_review_template_id,
+        completed_template_id,
+        payment_reminder_template_id,
         pay: wechat_pay,
         pay_notify_url: wechat_pay_notify_url,
         pay_api_base: wechat_pay_api_base,

@@ -16,6 +16,9 @@ pub struct Model {
     pub phone_masked: Option<String>,
     pub agreement_version: Option<String>,
     pub agreement_accepted_at: Option<DateTimeUtc>,
+    /// The privacy notice (个人信息保护) accepted, apart from the agreement.
+    pub privacy_version: Option<String>,
+    pub privacy_accepted_at: Option<DateTimeUtc>,
     #[sea_orm(unique)]
     pub username: Option<String>,
     pub password_hash: Option<String>,

@@ -29,6 +29,8 @@ pub struct Model {
     pub graduation_year: Option<i32>,
     pub code_expires_at: Option<DateTimeUtc>,
     pub capture_guide_acknowledged_at: Option<DateTimeUtc>,
+    /// The capture-guide version the student acknowledged (我已阅读).
+    pub capture_guide_version: Option<String>,
     pub auto_checks_used: i32,
     pub created_at: DateTimeUtc,
 }

@@ -45,6 +45,10 @@ pub struct Model {
     pub completed_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
     pub refunded_at: Option<DateTimeUtc>,
+    /// When WeChat took the virtual shipment of the completed order (虚拟发货).
+    pub shipping_uploaded_at: Option<DateTimeUtc>,
+    /// Why WeChat has not taken it yet; the sweeper keeps sending.
+    pub shipping_upload_error: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

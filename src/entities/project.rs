@@ -15,7 +15,7 @@ pub struct Model {
     /// CENTRAL | INDIVIDUAL | FRESHMAN
     pub mode: ProjectMode,
     pub price_fen: i64,
-    #[sea_orm(unique)]
+    /// 4–6 digits; several projects may share one.
     pub order_number_prefix: String,
     pub allow_album_upload: bool,
     pub max_auto_checks: i32,
@@ -26,6 +26,8 @@ pub struct Model {
     /// `[{"code","name","priceFen"}]`
     pub print_layouts: Json,
     pub prints_to_school: bool,
+    /// 先付款后拍照: a paid order waits in PAID until the photo is submitted.
+    pub pay_first: bool,
     pub created_at: DateTimeUtc,
 }
 

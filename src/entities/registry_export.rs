@@ -11,6 +11,9 @@ pub struct Model {
     pub count: i32,
     pub object_key: String,
     pub created_at: DateTimeUtc,
+    /// `REGISTRY` (报至学信网; marks its orders exported) or `SCHOOL_DOWNLOAD` (a school admin's
+    /// copy of its own photos; marks nothing).
+    pub purpose: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -76,6 +76,8 @@ impl Query {
         reasons::for_reviewers()
             .map(|r| RejectionReason {
                 code: r.code.to_string(),
+                title: r.title.to_string(),
+                solution: r.solution.to_string(),
                 message: r.message.to_string(),
             })
             .collect()

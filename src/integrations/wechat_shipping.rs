@@ -15,13 +15,21 @@ const SHANGHAI: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
     None => panic!("UTC+8 is a valid offset"),
 };
 
-/// One paid order's shipment, as WeChat wants it (logistics type 1, express; one parcel).
+/// 1: 实体物流配送, goods sent by a carrier (print orders).
+pub const LOGISTICS_EXPRESS: u8 = 1;
+/// 3: 虚拟商品 (虚拟发货), nothing is sent by a carrier (the electronic photo of a photo order).
+pub const LOGISTICS_VIRTUAL: u8 = 3;
+
+/// One paid order's shipment, as WeChat wants it: an express parcel (logistics type 1) or
+/// virtual goods (type 3, no carrier or tracking number).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShippingInfo {
+    /// [`LOGISTICS_EXPRESS`] or [`LOGISTICS_VIRTUAL`].
+    pub logistics_type: u8,
     pub mchid: String,
     pub out_trade_no: String,
     pub payer_openid: String,
-    /// WeChat's delivery id of the carrier (SF, ZTO, …).
+    /// WeChat's delivery id of the carrier (SF, ZTO, …); empty for virtual goods.
     pub express_company: String,
     pub tracking_no: String,
     /// What is in the parcel, ≤ 120 characters.
@@ -34,11 +42,15 @@ pub struct ShippingInfo {
 impl ShippingInfo {
     /// The request body of `upload_shipping_info`.
     pub fn body(&self) -> serde_json::Value {
-        let mut parcel = serde_json::json!({
-            "tracking_no": self.tracking_no,
-            "express_company": self.express_company,
-            "item_desc": self.item_desc,
-        });
+        let mut parcel = if self.is_virtual() {
+            serde_json::json!({ "item_desc": self.item_desc })
+        } else {
+            serde_json::json!({
+                "tracking_no": self.tracking_no,
+                "express_company": self.express_company,
+                "item_desc": self.item_desc,
+            })
+        };
         if let Some(contact) = &self.receiver_contact {
             parcel["contact"] = serde_json::json!({ "receiver_contact": contact });
         }
@@ -49,8 +61,8 @@ impl ShippingInfo {
                 "mchid": self.mchid,
                 "out_trade_no": self.out_trade_no,
             },
-            // 1: 实体物流配送 (express); delivery mode 1: one parcel.
-            "logistics_type": 1,
+            // 1: 实体物流配送 (express) or 3: 虚拟商品; delivery mode 1: one parcel.
+            "logistics_type": self.logistics_type,
             "delivery_mode": 1,
             "shipping_list": [parcel],
             "upload_time": self.upload_time.with_timezone(&SHANGHAI).to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
@@ -58,8 +70,19 @@ impl ShippingInfo {
         })
     }
 
+    pub fn is_virtual(&self) -> bool {
+        self.logistics_type == LOGISTICS_VIRTUAL
+    }
+
     /// The rules WeChat enforces on the body, checked before sending (the sandbox's answer).
     pub fn problems(&self) -> Option<String> {
+        if self.payer_openid.is_empty() || self.out_trade_no.is_empty() {
+            return Some("order_key".into());
+        }
+        if self.is_virtual() {
+            return (self.item_desc.is_empty() || self.item_desc.chars().count() > 120)
+                .then(|| "item_desc".into());
+        }
         if self.tracking_no.is_empty() || self.tracking_no.len() > 128 {
             return Some("tracking_no".into());
         }

@@ -119,6 +119,8 @@ pub async fn sign_in_student(state: &AppState, input: StudentSignIn<'_>) -> AppR
                 phone_masked: Set(Some(phone_masked)),
                 agreement_version: Set(Some(current.clone())),
                 agreement_accepted_at: Set(Some(now)),
+                privacy_version: Set(None),
+                privacy_accepted_at: Set(None),
                 username: Set(None),
                 password_hash: Set(None),
                 school_id: Set(None),
@@ -311,6 +313,8 @@ async fn insert_staff(
         phone_masked: Set(None),
         agreement_version: Set(None),
         agreement_accepted_at: Set(None),
+        privacy_version: Set(None),
+        privacy_accepted_at: Set(None),
         username: Set(Some(username.to_string())),
         password_hash: Set(Some(hash)),
         school_id: Set(school_id),
@@ -387,4 +391,34 @@ pub fn phone_for(
     } else {
         account.phone_masked.clone()
     }
+}
+
+/// 个人信息保护: records that the student accepted the current privacy notice, apart from the
+/// agreement accepted at sign-in. Accepting the same version again keeps the first time.
+pub async fn accept_privacy_notice(
+    state: &AppState,
+    viewer: &super::sessions::Viewer,
+    version: &str,
+) -> AppResult<account::Model> {
+    if viewer.is_staff() {
+        return Err(AppError::Forbidden);
+    }
+    let current = &state.config.service_info.privacy_version;
+    if version.trim() != current {
+        return Err(AppError::user(
+            "PRIVACY_VERSION_MISMATCH",
+            "version",
+            format!("个人信息保护政策已更新（版本 {current}），请阅读并同意最新版本"),
+        ));
+    }
+    let found = account::find(&state.db, viewer.account_id).await?;
+    if found.privacy_version.as_deref() == Some(current.as_str()) {
+        return Ok(found);
+    }
+    let now = state.clock.now();
+    let mut active: account::ActiveModel = found.into();
+    active.privacy_version = Set(Some(current.clone()));
+    active.privacy_accepted_at = Set(Some(now));
+    active.updated_at = Set(now);
+    Ok(active.update(&state.db).await?)
 }

@@ -74,6 +74,7 @@ pub struct NewProject {
     pub closes_at: Option<DateTime<Utc>>,
     pub print_layouts: Vec<PrintLayout>,
     pub prints_to_school: Option<bool>,
+    pub pay_first: Option<bool>,
 }
 
 /// The automatic-check allowance a project gets when the admin does not say.
@@ -101,7 +102,7 @@ pub async fn create_project(state: &AppState, input: NewProject) -> AppResult<pr
     }
     if order_number::validate_prefix(&input.order_number_prefix).is_err() {
         errors.push(
-            UserError::new("INVALID_ORDER_NUMBER_PREFIX", "订单号前缀为 6 位数字")
+            UserError::new("INVALID_ORDER_NUMBER_PREFIX", "订单号前缀为 4-6 位数字")
                 .on("orderNumberPrefix"),
         );
     }
@@ -156,26 +157,20 @@ pub async fn create_project(state: &AppState, input: NewProject) -> AppResult<pr
         prints_to_school: Set(
             input.prints_to_school.unwrap_or(false) && input.mode == ProjectMode::Central
         ),
+        pay_first: Set(input.pay_first.unwrap_or(false)),
         created_at: Set(state.clock.now()),
     }
     .insert(&state.db)
     .await
     .map_err(|e| {
+        // The feature code is the only unique column a project has: order-number prefixes may
+        // be shared (numbers stay unique through their timestamp).
         if is_unique_violation(&e) {
-            let text = e.to_string();
-            if text.contains("order_number_prefix") {
-                AppError::user(
-                    "ORDER_NUMBER_PREFIX_TAKEN",
-                    "orderNumberPrefix",
-                    "该订单号前缀已被其他项目使用",
-                )
-            } else {
-                AppError::user(
-                    "FEATURE_CODE_TAKEN",
-                    "featureCode",
-                    "该特征码已被其他项目使用",
-                )
-            }
+            AppError::user(
+                "FEATURE_CODE_TAKEN",
+                "featureCode",
+                "该特征码已被其他项目使用",
+            )
         } else {
             e.into()
         }

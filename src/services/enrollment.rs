@@ -1,6 +1,7 @@
 //! 添加采集信息: enrollments from a collection code or, for freshmen, from typed details.
 use campus_photo_codes::token::id_tail_matches;
 use campus_photo_domain::{
+    capture_guide,
     codes::{self, ProjectMode},
     id_number::{self, IdNumber},
     names,
@@ -199,6 +200,7 @@ pub async fn add(
             graduation_year: Set(c.gy),
             code_expires_at: Set(Some(code.expires_at)),
             capture_guide_acknowledged_at: Set(None),
+            capture_guide_version: Set(None),
             auto_checks_used: Set(0),
             created_at: Set(state.clock.now()),
         },
@@ -271,6 +273,7 @@ pub async fn add_freshman(
             graduation_year: Set(None),
             code_expires_at: Set(None),
             capture_guide_acknowledged_at: Set(None),
+            capture_guide_version: Set(None),
             auto_checks_used: Set(0),
             created_at: Set(state.clock.now()),
         },
@@ -296,19 +299,38 @@ pub async fn own(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<enrol
         .ok_or(AppError::NotFound("找不到该采集信息"))
 }
 
-/// 我已阅读: records when the student read the capture guide (the first time only).
+/// 我已阅读: records that the student read the current capture guide (the first time for each
+/// version; reading the same version again keeps the first time).
 pub async fn acknowledge_capture_guide(
     state: &AppState,
     viewer: &Viewer,
     id: Uuid,
 ) -> AppResult<enrollment::Model> {
     let found = own(state, viewer, id).await?;
-    if found.capture_guide_acknowledged_at.is_some() {
+    if guide_read(&found) {
         return Ok(found);
     }
     let mut active: enrollment::ActiveModel = found.into();
     active.capture_guide_acknowledged_at = Set(Some(state.clock.now()));
+    active.capture_guide_version = Set(Some(capture_guide::VERSION.into()));
     Ok(active.update(&state.db).await?)
+}
+
+/// Whether the student acknowledged the current version of the capture guide.
+pub fn guide_read(row: &enrollment::Model) -> bool {
+    row.capture_guide_version.as_deref() == Some(capture_guide::VERSION)
+}
+
+/// Refuses a take until the student acknowledged the current capture guide.
+pub fn require_guide_read(row: &enrollment::Model) -> AppResult<()> {
+    if guide_read(row) {
+        return Ok(());
+    }
+    Err(AppError::user(
+        "CAPTURE_GUIDE_NOT_READ",
+        "enrollmentId",
+        "请先阅读拍摄要求并点击“我已阅读”，再拍摄或上传照片",
+    ))
 }
 
 pub async fn list_for(state: &AppState, account_id: Uuid) -> AppResult<Vec<enrollment::Model>> {

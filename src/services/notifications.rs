@@ -1,6 +1,8 @@
-//! Review results as WeChat subscription messages (订阅消息) to students who consented. Listens
-//! on the event bus, and looks in the database for results no sender heard; the unique event id
-//! on `outbound_messages` makes one instance send each.
+//! WeChat subscription messages (订阅消息) to students who consented: the review result, 制作完成，
+//! 可下载电子照片 when an order completes, and a reminder before an unpaid order closes. Listens on
+//! the event bus, and looks in the database for events no sender heard; the unique event id on
+//! `outbound_messages` makes one instance send each, once (a reminder is keyed by the order's
+//! creation event).
 //! A refusal (e.g. 43101) is recorded and never retried; a busy WeChat is tried 3 times in all.
 use std::time::Duration;
 
@@ -31,6 +33,60 @@ const PHRASE: usize = 5;
 const CATCH_UP_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 const CATCH_UP_EVERY: Duration = Duration::from_secs(60);
 const CATCH_UP_BATCH: u64 = 200;
+
+/// The text of the completion message.
+pub const COMPLETED_TEXT: &str = "制作完成，可下载电子照片";
+/// The text of the reminder before an unpaid order closes.
+pub const REMINDER_TEXT: &str = "订单即将关闭，请尽快支付";
+/// How long before an unpaid order closes its student is reminded (at most a third of the
+/// payment timeout).
+const REMINDER_LEAD: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// Reminds students whose unpaid order closes soon (once per order, only with consent). Run by
+/// the sweeper; returns how many reminders went out.
+pub async fn remind_unpaid(state: &AppState) -> AppResult<usize> {
+    let timeout = chrono::TimeDelta::from_std(state.config.order_payment_timeout)
+        .unwrap_or(chrono::TimeDelta::minutes(30));
+    let lead = REMINDER_LEAD.min(timeout / 3);
+    let now = state.clock.now();
+    let handled = Query::select()
+        .column(outbound_message::Column::OrderId)
+        .from(outbound_message::Entity)
+        .and_where(
+            outbound_message::Column::TemplateId
+                .eq(state.config.wechat_payment_reminder_template_id.clone()),
+        )
+        .to_owned();
+    let due = order::Entity::find()
+        .filter(order::Column::Status.eq(campus_photo_domain::order::OrderStatus::PendingPayment))
+        .filter(order::Column::NotificationConsent.eq(true))
+        .filter(order::Column::CreatedAt.lte(now - (timeout - lead)))
+        .filter(order::Column::CreatedAt.gt(now - timeout))
+        .filter(order::Column::Id.not_in_subquery(handled))
+        .order_by_asc(order::Column::Id)
+        .limit(CATCH_UP_BATCH)
+        .all(&state.db)
+        .await?;
+    let mut sent = 0;
+    for o in &due {
+        // The order's first event (its creation) keys the reminder, so it goes out once.
+        let Some(created) = order_event::Entity::find()
+            .filter(order_event::Column::OrderId.eq(o.id))
+            .order_by_asc(order_event::Column::Sequence)
+            .one(&state.db)
+            .await?
+        else {
+            continue;
+        };
+        if deliver(state, &created, o, Kind::PaymentReminder)
+            .await?
+            .is_some()
+        {
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
 
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -82,7 +138,7 @@ pub async fn catch_up(state: &AppState) -> AppResult<usize> {
     let missed: Vec<Uuid> = order_event::Entity::find()
         .select_only()
         .column(order_event::Column::Id)
-        .filter(order_event::Column::Event.is_in(["APPROVE", "REJECT"]))
+        .filter(order_event::Column::Event.is_in(["APPROVE", "REJECT", "FINISH_PRODUCTION"]))
         .filter(order_event::Column::CreatedAt.gt(since))
         .filter(order_event::Column::Id.not_in_subquery(handled))
         .filter(order_event::Column::OrderId.in_subquery(consenting))
@@ -108,9 +164,9 @@ pub async fn on_event(
     else {
         return Ok(None);
     };
-    let verdict = match event.event.as_str() {
-        "APPROVE" => "审核通过",
-        "REJECT" => "审核驳回",
+    let kind = match event.event.as_str() {
+        "APPROVE" | "REJECT" => Kind::Review,
+        "FINISH_PRODUCTION" => Kind::Completed,
         _ => return Ok(None),
     };
     let Some(o) = order::Entity::find_by_id(event.order_id)
@@ -119,6 +175,32 @@ pub async fn on_event(
     else {
         return Ok(None);
     };
+    deliver(state, &event, &o, kind).await
+}
+
+/// Which message an event calls for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Review,
+    Completed,
+    PaymentReminder,
+}
+
+/// Shanghai time of `at`, as messages show it.
+fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    FixedOffset::east_opt(8 * 3600)
+        .map(|tz| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// Sends the `kind` of message about order `o`, keyed by `event`, if the student consented and
+/// nobody sent it before.
+async fn deliver(
+    state: &AppState,
+    event: &order_event::Model,
+    o: &order::Model,
+    kind: Kind,
+) -> AppResult<Option<outbound_message::Model>> {
     if !o.notification_consent {
         return Ok(None);
     }
@@ -136,20 +218,54 @@ pub async fn on_event(
         .await?
         .map(|p| p.name)
         .unwrap_or_default();
-    let reason = match verdict {
-        "审核驳回" => o.rejection_message.clone().unwrap_or_default(),
-        _ => "照片将进入制作".to_string(),
+    let (template_id, data) = match kind {
+        Kind::Review => {
+            let verdict = if event.event == "REJECT" {
+                "审核驳回"
+            } else {
+                "审核通过"
+            };
+            let reason = match verdict {
+                "审核驳回" => o.rejection_message.clone().unwrap_or_default(),
+                _ => "照片将进入制作".to_string(),
+            };
+            (
+                state.config.wechat_review_template_id.clone(),
+                serde_json::json!({
+                    "thing1": { "value": fit(&project_name, THING) },
+                    "phrase2": { "value": fit(verdict, PHRASE) },
+                    "thing3": { "value": fit(&reason, THING) },
+                    "time4": { "value": local_time(event.created_at) },
+                }),
+            )
+        }
+        Kind::Completed => (
+            state.config.wechat_completed_template_id.clone(),
+            serde_json::json!({
+                "thing1": { "value": fit(&project_name, THING) },
+                "phrase2": { "value": fit("制作完成", PHRASE) },
+                "thing3": { "value": fit(COMPLETED_TEXT, THING) },
+                "time4": { "value": local_time(event.created_at) },
+            }),
+        ),
+        Kind::PaymentReminder => {
+            let closes = o.created_at
+                + chrono::TimeDelta::from_std(state.config.order_payment_timeout)
+                    .unwrap_or(chrono::TimeDelta::minutes(30));
+            (
+                state.config.wechat_payment_reminder_template_id.clone(),
+                serde_json::json!({
+                    "thing1": { "value": fit(&project_name, THING) },
+                    "amount2": { "value": campus_photo_domain::money::format_fen(o.amount_fen) },
+                    "thing3": { "value": fit(REMINDER_TEXT, THING) },
+                    "time4": { "value": local_time(closes) },
+                }),
+            )
+        }
     };
-    let local = FixedOffset::east_opt(8 * 3600).map(|tz| event.created_at.with_timezone(&tz));
-    let data = serde_json::json!({
-        "thing1": { "value": fit(&project_name, THING) },
-        "phrase2": { "value": fit(verdict, PHRASE) },
-        "thing3": { "value": fit(&reason, THING) },
-        "time4": { "value": local.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default() },
-    });
     let message = SubscribeMessage {
         touser: openid,
-        template_id: state.config.wechat_review_template_id.clone(),
+        template_id,
         page: format!(
             "pages/orders/detail?id={}",
             state.ids.encode(NodeType::Order, o.id)

@@ -45,6 +45,7 @@ pub async fn upload(
     bytes: Vec<u8>,
 ) -> AppResult<photo::Model> {
     let found = enrollment::own(state, viewer, enrollment_id).await?;
+    enrollment::require_guide_read(&found)?;
     let project = project::Entity::find_by_id(found.project_id)
         .one(&state.db)
         .await?

@@ -271,7 +271,11 @@ async fn produce(state: &AppState, item: &production_item::Model) -> AppResult<(
         }
     }
     match render(state, &row).await {
-        Ok(key) => settle(state, item, Some((&row, key)), None).await,
+        Ok(key) => {
+            settle(state, item, Some((&row, key)), None).await?;
+            // 虚拟发货: WeChat hears that the paid order was delivered.
+            orders::shipping::upload_completed(state, row.id).await
+        }
         Err(e) => {
             tracing::warn!(order = %row.id, error = %e, "rendering failed");
             let now = state.clock.now();

@@ -22,7 +22,7 @@ use super::{
 };
 use crate::{
     AppState,
-    entities::{order, review_claim},
+    entities::{enrollment, order, photo, review_claim},
     error::{AppError, AppResult, is_unique_violation},
     services::scope::{self, Duty, in_school_scope},
 };
@@ -248,13 +248,27 @@ pub async fn review(
             )
         }
     };
+    let rejected = input.decision == Decision::Reject;
     state
         .write(async |txn| {
             let updated = transition::apply(txn, &row, event, by, now, changes, detail).await?;
             review_claim::Entity::delete_by_id(row.id).exec(txn).await?;
+            if rejected {
+                restore_auto_checks(txn, row.enrollment_id).await?;
+            }
             Ok(updated)
         })
         .await
+}
+
+/// A rejected student must be able to re-take: the enrollment's automatic checks start again.
+pub async fn restore_auto_checks(db: &impl ConnectionTrait, enrollment_id: Uuid) -> AppResult<()> {
+    enrollment::Entity::update_many()
+        .col_expr(enrollment::Column::AutoChecksUsed, Expr::value(0))
+        .filter(enrollment::Column::Id.eq(enrollment_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// 撤回审核: the student pulls the order back from review to change the photo.
@@ -301,6 +315,16 @@ pub async fn resubmit(
         return Err(invalid_state(status));
     }
     let photo = orders::passed_photo_of_order(state, viewer, &row, photo_id).await?;
+    // A withdrawn order was not judged: its photo may go back as it was.
+    let judged = row.rejection_code.as_deref() != Some("WITHDRAWN");
+    let rejected = photo::find(&state.db, row.photo_id).await?;
+    if judged && rejected.sha256 == photo.sha256 {
+        return Err(AppError::user(
+            "PHOTO_ALREADY_REJECTED",
+            "photoId",
+            "这张照片已被驳回，请按驳回原因重新拍摄后再提交",
+        ));
+    }
     let now = state.clock.now();
     let none = || Expr::value(Option::<String>::None);
     let by = By::account(Actor::Student, viewer.account_id);

@@ -8,6 +8,7 @@ use crate::{
     entities::{order, print_order},
     error::AppResult,
     services::{
+        notifications, orders,
         payments::{self, checkout},
         prints, production,
     },
@@ -28,6 +29,10 @@ pub struct SweepReport {
     /// Print orders closed unpaid, received after the delivery window, or whose shipping
     /// information was sent again.
     pub print_orders_changed: usize,
+    /// Completed photo orders whose virtual shipment was sent to WeChat again.
+    pub shipments_resent: usize,
+    /// Reminders sent to students whose unpaid order is about to close.
+    pub payment_reminders: usize,
 }
 
 pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
@@ -38,6 +43,8 @@ pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
     report.skipped = photo_orders.skipped + print_orders.skipped;
     report.refunds_resent = payments::refunds::resend_unacknowledged(state).await?;
     report.print_orders_changed = print_orders.closed + prints::sweep(state).await?;
+    report.shipments_resent = orders::shipping::upload_pending(state).await?;
+    report.payment_reminders = notifications::remind_unpaid(state).await?;
     if state.run_jobs {
         report.batches_resumed = production::resume_unfinished(state, false).await?;
     }

@@ -95,10 +95,16 @@ async fn invalid_catalogue_input_gets_field_errors() {
         taken["userErrors"][0]["code"], "FEATURE_CODE_TAKEN",
         "case-insensitive uniqueness"
     );
-    let prefix = app
+    // A prefix may be shared by projects, and may be 4 digits as in the guides.
+    let shared = app
         .create_project(&admin, project_input("10027", "FC02", "000001"))
         .await;
-    assert_eq!(prefix["userErrors"][0]["code"], "ORDER_NUMBER_PREFIX_TAKEN");
+    assert_eq!(shared["userErrors"], json!([]), "{shared}");
+    let four = app
+        .create_project(&admin, project_input("10027", "FC03", "0000"))
+        .await;
+    assert_eq!(four["userErrors"], json!([]), "{four}");
+    assert_eq!(four["project"]["orderNumberPrefix"], "0000", "{four}");
 
     let weak = app
         .data(

@@ -322,14 +322,19 @@ async fn enroll(app: &TestApp, token: &str) -> (String, Value) {
 }
 
 async fn upload(app: &TestApp, token: &str, enrollment: &Value) -> Value {
+    upload_file(app, token, enrollment, "obama_ok.jpg").await
+}
+
+/// Uploads the passing fixture `name` (a rejected photo cannot come back: other content).
+async fn upload_file(app: &TestApp, token: &str, enrollment: &Value, name: &str) -> Value {
     let r = app
         .upload_data(
             Some(token),
             UPLOAD,
             json!({ "i": { "enrollmentId": enrollment, "file": null, "source": "CAMERA" } }),
             "variables.i.file",
-            fixture("photos/obama_ok.jpg"),
-            "obama_ok.jpg",
+            fixture(&format!("photos/{name}")),
+            name,
         )
         .await;
     assert_eq!(
@@ -510,7 +515,7 @@ async fn world() -> World {
     // A's second and third enrollments, each with an unpaid order.
     let (_, e2) = enroll(&app, &a).await;
     let p2 = upload(&app, &a, &e2).await;
-    let a_photo2b = upload(&app, &a, &e2).await;
+    let a_photo2b = upload_file(&app, &a, &e2, "obama_shift_ok.jpg").await;
     let a_photo2c = upload(&app, &a, &e2).await;
     let order2 = submit(&app, &a, &p2).await;
     let (_, e3) = enroll(&app, &a).await;
@@ -863,7 +868,21 @@ fn table(w: &World) -> Vec<Row> {
             "A's photo (its order completed)",
             SUBMIT,
             json!({ "i": { "photoId": w.a_photo, "notificationConsent": true } }),
-            student_only_on_a(UserErr("ORDER_EXISTS")),
+            student_only_on_a(UserErr("COLLECTION_COMPLETE")),
+        ),
+        row(
+            "Mutation.submitPhotoForReview",
+            "A's completed order (not a pay-first order in PAID)",
+            &order_mutation("submitPhotoForReview", "SubmitPhotoForReviewInput"),
+            json!({ "i": { "orderId": w.a_order, "photoId": w.a_photo } }),
+            [Unauth, UserErr("INVALID_STATE"), NotFound, Forbid, Forbid, Forbid, Forbid],
+        ),
+        row(
+            "Mutation.acceptPrivacyNotice",
+            "the current version",
+            "mutation { acceptPrivacyNotice(input: { version: \"2024.1\" }) { account { privacyVersion } userErrors { code } } }",
+            json!({}),
+            [Unauth, Allowed, Allowed, Forbid, Forbid, Forbid, Forbid],
         ),
         row(
             "Mutation.updatePendingOrder",
@@ -1018,6 +1037,13 @@ fn table(w: &World) -> Vec<Row> {
             "mutation($i: ExportToRegistryInput!) { exportToRegistry(input: $i) { export { id url } userErrors { code } } }",
             json!({ "i": { "schoolCode": "10027" } }),
             [Unauth, Forbid, Forbid, Forbid, UserErr("NOTHING_TO_EXPORT"), Forbid, UserErr("NOTHING_TO_EXPORT")],
+        ),
+        row(
+            "Mutation.importRegistryResult",
+            "the registry accepts A's exported photo",
+            "mutation($i: ImportRegistryResultInput!) { importRegistryResult(input: $i) { export { id } accepted unchanged userErrors { code } } }",
+            json!({ "i": { "exportId": w.export, "csv": "201911010101,通过," } }),
+            [Unauth, Forbid, Forbid, Forbid, Allowed, Forbid, Allowed],
         ),
         row(
             "Mutation.createSchool",

@@ -277,6 +277,13 @@ async fn the_dashboard_is_a_plain_page_over_the_public_api() {
             !body.contains("https://"),
             "{path} loads nothing from elsewhere"
         );
+        if path == "/dashboard" {
+            // The guides' and the API's word for REJECTED.
+            assert!(
+                body.contains("被驳回") && !body.contains("已驳回"),
+                "{path}"
+            );
+        }
         if path == "/dashboard/dashboard.js" {
             // Only the public API: GraphQL over HTTP and graphql-transport-ws.
             assert!(body.contains("'/graphql'") && body.contains("graphql-transport-ws"));
@@ -377,6 +384,9 @@ async fn the_examples_walk_the_student_and_staff_flows() {
         json!([]),
         "{data}"
     );
+    let read = &data["acknowledgeCaptureGuide"]["enrollment"];
+    assert_eq!(read["captureGuideRead"], true, "{data}");
+    assert_eq!(read["captureGuide"]["requirements"][0]["topic"], "背景");
     // 05 upload a photo.
     let (text, variables) = example("05-upload-photo.graphql", &step3);
     let data = app
@@ -460,6 +470,9 @@ async fn the_examples_walk_the_student_and_staff_flows() {
     let step3 = [("<order id from step 3>", order.as_str())];
     let data = run(app, reviewer, "14-reject-order.graphql", &step3).await;
     assert_eq!(data["reviewOrder"]["order"]["status"], "REJECTED", "{data}");
+    let rejection = &data["reviewOrder"]["order"]["rejection"];
+    assert_eq!(rejection["title"], "不可以俯视或者仰视", "{data}");
+    assert_eq!(rejection["solution"], "请保持平视镜头", "{data}");
     // (The payment's events may still be on their way: they come first.)
     let event = loop {
         let event = ws::next_data(&mut updates, "orderUpdates").await;
@@ -537,4 +550,23 @@ async fn the_examples_walk_the_student_and_staff_flows() {
     let data = run(app, Some(&producer), "18-export-to-registry.graphql", &[]).await;
     assert_eq!(data["exportToRegistry"]["userErrors"], json!([]), "{data}");
     assert_eq!(data["exportToRegistry"]["export"]["count"], 1, "{data}");
+    assert_eq!(data["exportToRegistry"]["export"]["purpose"], "REGISTRY");
+    // 19 the registry accepts the other student's photo (the fixture codes' student number).
+    let export = data["exportToRegistry"]["export"]["id"]
+        .as_str()
+        .expect("export id")
+        .to_owned();
+    let data = run(
+        app,
+        Some(&producer),
+        "19-import-registry-result.graphql",
+        &[("<export id from step 8>", export.as_str())],
+    )
+    .await;
+    assert_eq!(
+        data["importRegistryResult"]["userErrors"],
+        json!([]),
+        "{data}"
+    );
+    assert_eq!(data["importRegistryResult"]["accepted"], 1, "{data}");
 }

@@ -112,7 +112,9 @@ async fn reject_retake_resubmit_and_approve() {
         )
         .await;
     assert_eq!(refused["userErrors"][0]["code"], "PHOTO_NOT_PASSED");
-    let retake = shop.upload(&s.token, &s.enrollment, "obama_ok.jpg").await;
+    let retake = shop
+        .upload(&s.token, &s.enrollment, "obama_shift_ok.jpg")
+        .await;
     let resubmitted = shop
         .order_mutation(
             &s.token,

@@ -3,6 +3,7 @@
 mod macros;
 
 pub mod account_deletion;
+pub mod capture_guide;
 pub mod codes;
 pub mod field_crypto;
 pub mod id_number;

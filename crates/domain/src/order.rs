@@ -65,6 +65,9 @@ string_enum! {
         Withdraw => "WITHDRAW",
         /// `resubmitPhoto` after a rejection.
         Resubmit => "RESUBMIT",
+        /// `submitPhotoForReview`: in a pay-first project (先付款后拍照), the paid order's photo
+        /// goes to review.
+        SubmitPhoto => "SUBMIT_PHOTO",
         /// A production batch picks the order up.
         StartProduction => "START_PRODUCTION",
         /// The standard photo was rendered and stored.
@@ -73,6 +76,8 @@ string_enum! {
         ProductionFailed => "PRODUCTION_FAILED",
         /// The refund notification confirmed the money went back.
         RefundConfirmed => "REFUND_CONFIRMED",
+        /// 上报失败: the national registry (学信网) refused the reported photo; the student re-takes.
+        RegistryReject => "REGISTRY_REJECT",
     }
 }
 
@@ -85,6 +90,8 @@ string_enum! {
         PaidAfterClose => "PAID_AFTER_CLOSE",
         /// A member of staff read the student's full phone number (to call them).
         ContactPhoneRevealed => "CONTACT_PHONE_REVEALED",
+        /// 已上报: the national registry (学信网) accepted the photo.
+        RegistryReported => "REGISTRY_REPORTED",
     }
 }
 
@@ -144,7 +151,7 @@ fn actor_may(event: OrderEvent, actor: Actor) -> bool {
     use Actor as A;
     use OrderEvent as E;
     match event {
-        E::UpdatePending | E::Withdraw | E::Resubmit => actor == A::Student,
+        E::UpdatePending | E::Withdraw | E::Resubmit | E::SubmitPhoto => actor == A::Student,
         E::Cancel => matches!(actor, A::Student | A::Admin),
         E::PaymentTimeout | E::EnqueueForReview | E::ProductionFailed => actor == A::System,
         E::PaymentConfirmed | E::RefundConfirmed => actor == A::WeChatPay,
@@ -152,6 +159,7 @@ fn actor_may(event: OrderEvent, actor: Actor) -> bool {
         E::StartProduction | E::FinishProduction => {
             matches!(actor, A::Producer | A::Admin | A::System)
         }
+        E::RegistryReject => matches!(actor, A::Producer | A::Admin),
     }
 }
 
@@ -164,12 +172,14 @@ fn target(from: OrderStatus, event: OrderEvent) -> Option<OrderStatus> {
         (S::PendingPayment, E::Cancel | E::PaymentTimeout) => S::Closed,
         (S::PendingPayment, E::PaymentConfirmed) => S::Paid,
         (S::Paid, E::EnqueueForReview) => S::PendingReview,
+        (S::Paid, E::SubmitPhoto) => S::PendingReview,
         (S::PendingReview, E::Approve) => S::PendingProduction,
         (S::PendingReview, E::Reject | E::Withdraw) => S::Rejected,
         (S::Rejected, E::Resubmit) => S::PendingReview,
         (S::PendingProduction, E::StartProduction) => S::InProduction,
         (S::InProduction, E::FinishProduction) => S::Completed,
         (S::InProduction, E::ProductionFailed) => S::PendingProduction,
+        (S::Completed, E::RegistryReject) => S::Rejected,
         (S::Paid | S::PendingReview | S::Rejected, E::RefundConfirmed) => S::Refunded,
         _ => return None,
     };
@@ -227,6 +237,7 @@ mod tests {
             S::Paid,
         ),
         (S::Paid, E::EnqueueForReview, A::System, S::PendingReview),
+        (S::Paid, E::SubmitPhoto, A::Student, S::PendingReview),
         (
             S::PendingReview,
             E::Approve,
@@ -290,6 +301,8 @@ mod tests {
             S::Refunded,
         ),
         (S::Rejected, E::RefundConfirmed, A::WeChatPay, S::Refunded),
+        (S::Completed, E::RegistryReject, A::Producer, S::Rejected),
+        (S::Completed, E::RegistryReject, A::Admin, S::Rejected),
     ];
 
     fn expected(from: S, event: E, actor: A) -> Result<S, InvalidTransitionKind> {
@@ -335,7 +348,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(total, 9 * 13 * 7);
+        assert_eq!(total, 9 * 15 * 7);
         assert_eq!(allowed, ALLOWED.len());
     }
 
@@ -355,7 +368,15 @@ mod tests {
         for from in [S::Closed, S::Refunded, S::Completed] {
             for &event in E::ALL {
                 for &actor in A::ALL {
-                    assert!(transition(from, event, actor).is_err());
+                    // Only the registry's refusal reopens a completed order, for a re-take.
+                    let reopened = from == S::Completed
+                        && event == E::RegistryReject
+                        && matches!(actor, A::Producer | A::Admin);
+                    assert_eq!(
+                        transition(from, event, actor).is_ok(),
+                        reopened,
+                        "{from} {event} {actor}"
+                    );
                 }
             }
         }

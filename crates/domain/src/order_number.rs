@@ -1,18 +1,20 @@
-//! Order numbers: `<6-digit project prefix>-<yyyyMMddHHmmssSSS in Asia/Shanghai>`, e.g.
-//! `000015-20240220115644602`. The number is also WeChat Pay's `out_trade_no`, so it must be
-//! unique; on a collision the caller retries with [`next_candidate`] (one millisecond later).
+//! Order numbers: `<4–6-digit project prefix>-<yyyyMMddHHmmssSSS in Asia/Shanghai>`, as the
+//! guides show them (`000015-20240220115644602`, `0000-20221121142625595`). A prefix may be
+//! shared by several projects (and years); the number is also WeChat Pay's `out_trade_no`, so it
+//! stays unique through the timestamp, and on a collision the caller retries with
+//! [`next_candidate`] (one millisecond later).
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeDelta, Timelike, Utc};
 
 /// Asia/Shanghai is UTC+8 all year (no daylight saving), so a fixed offset is exact.
 const SHANGHAI_OFFSET_SECS: i32 = 8 * 3600;
-const PREFIX_LEN: usize = 6;
+const PREFIX_LEN: std::ops::RangeInclusive<usize> = 4..=6;
 const STAMP_LEN: usize = 17;
 
 /// An order number or its parts are malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OrderNumberError {
-    #[error("order-number prefix must be exactly 6 ASCII digits")]
+    #[error("order-number prefix must be 4 to 6 ASCII digits")]
     Prefix,
     #[error("order number must look like 000015-20240220115644602")]
     Format,
@@ -28,9 +30,9 @@ const SHANGHAI: FixedOffset = match FixedOffset::east_opt(SHANGHAI_OFFSET_SECS) 
     None => panic!("UTC+8 is a valid offset"),
 };
 
-/// Checks a project's prefix: exactly 6 ASCII digits.
+/// Checks a project's prefix: 4 to 6 ASCII digits.
 pub fn validate_prefix(prefix: &str) -> Result<(), OrderNumberError> {
-    if prefix.len() == PREFIX_LEN && prefix.bytes().all(|b| b.is_ascii_digit()) {
+    if PREFIX_LEN.contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
         Err(OrderNumberError::Prefix)
@@ -135,6 +137,15 @@ mod tests {
     }
 
     #[test]
+    fn four_digit_prefix_of_the_guides() {
+        let at = utc(2022, 11, 21, 6, 26, 25, 595);
+        assert_eq!(format("0000", at).as_deref(), Ok("0000-20221121142625595"));
+        assert_eq!(parse("0000-20221121142625595"), Ok(("0000".to_owned(), at)));
+        let (n, _) = next_candidate("0000", at).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(n, "0000-20221121142625596");
+    }
+
+    #[test]
     fn shanghai_day_starts_at_16_utc() {
         let at = utc(2023, 12, 31, 16, 0, 0, 0);
         assert_eq!(
@@ -174,8 +185,10 @@ mod tests {
 
     #[test]
     fn prefixes() {
-        assert_eq!(validate_prefix("000000"), Ok(()));
-        for bad in ["", "12345", "1234567", "12345a", " 12345", "１23456"] {
+        for good in ["000000", "0000", "12345"] {
+            assert_eq!(validate_prefix(good), Ok(()), "{good:?}");
+        }
+        for bad in ["", "123", "1234567", "12345a", " 12345", "１23456"] {
             assert_eq!(
                 validate_prefix(bad),
                 Err(OrderNumberError::Prefix),
@@ -191,7 +204,8 @@ mod tests {
             "",
             "000015",
             "000015-",
-            "00015-20240220115644602",
+            "015-20240220115644602",
+            "0000015-20240220115644602",
             "000015_20240220115644602",
             "000015-2024022011564460",
             "000015-202402201156446020",

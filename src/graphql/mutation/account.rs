@@ -13,6 +13,18 @@ pub struct DeleteAccountPayload {
     pub user_errors: Vec<UserError>,
 }
 
+#[derive(async_graphql::InputObject)]
+pub struct AcceptPrivacyNoticeInput {
+    /// The `serviceInfo.privacyNotice.version` the student read.
+    pub version: String,
+}
+
+#[derive(SimpleObject)]
+pub struct AcceptPrivacyNoticePayload {
+    pub account: Option<crate::graphql::types::account::Account>,
+    pub user_errors: Vec<UserError>,
+}
+
 #[derive(Default)]
 pub struct AccountMutation;
 
@@ -23,6 +35,25 @@ impl AccountMutation {
         let viewer = ctx.viewer()?;
         account_closure::sign_out_everywhere(ctx.state(), viewer).await?;
         Ok(true)
+    }
+
+    /// 个人信息保护: the student accepts the current privacy notice (recorded apart from the
+    /// agreement accepted at sign-in). PRIVACY_VERSION_MISMATCH when the notice changed.
+    #[graphql(guard = "crate::graphql::guards::RoleGuard::new(crate::graphql::guards::STUDENT)")]
+    async fn accept_privacy_notice(
+        &self,
+        ctx: &Context<'_>,
+        input: AcceptPrivacyNoticeInput,
+    ) -> ApiResult<AcceptPrivacyNoticePayload> {
+        let viewer = ctx.viewer()?;
+        let result =
+            crate::services::accounts::accept_privacy_notice(ctx.state(), viewer, &input.version)
+                .await;
+        let (account, user_errors) = into_payload(result)?;
+        Ok(AcceptPrivacyNoticePayload {
+            account: account.map(crate::graphql::types::account::Account),
+            user_errors,
+        })
     }
 
     /// 注销账号 (students): erases the phone, WeChat identity, name, ID number and photos, keeps

@@ -51,6 +51,8 @@ pub struct CreateProjectInput {
     pub closes_at: Option<DateTime<Utc>>,
     pub print_layouts: Option<Vec<PrintLayoutInput>>,
     pub prints_to_school: Option<bool>,
+    /// 先付款后拍照 (default false): paid orders wait in PAID until the photo is submitted.
+    pub pay_first: Option<bool>,
 }
 
 #[derive(SimpleObject)]
@@ -123,6 +125,7 @@ impl CatalogueMutation {
                 })
                 .collect(),
             prints_to_school: input.prints_to_school,
+            pay_first: input.pay_first,
         };
         let (project, user_errors) =
             into_payload(catalogue::create_project(ctx.state(), new).await)?;

@@ -40,6 +40,15 @@ pub struct UpdatePendingOrderInput {
 }
 
 #[derive(InputObject)]
+pub struct SubmitPhotoForReviewInput {
+    pub order_id: ID,
+    pub photo_id: ID,
+    /// 提交人工审核: submit a photo that failed the automatic check on judgements only.
+    #[graphql(default)]
+    pub manual_review: bool,
+}
+
+#[derive(InputObject)]
 pub struct OrderIdInput {
     pub order_id: ID,
 }
@@ -145,6 +154,26 @@ impl OrderMutation {
         let order_id = ctx.decode_id(NodeType::Order, &input.order_id)?;
         let photo_id = ctx.decode_id(NodeType::Photo, &input.photo_id)?;
         order_payload(orders::update_pending(ctx.state(), &viewer, order_id, photo_id).await)
+    }
+
+    /// 提交照片 (先付款后拍照): in a pay-first project, sends the paid order's photo — a passed take
+    /// of the order's enrollment — to review: PAID → PENDING_REVIEW. INVALID_STATE for any other
+    /// status (photo-first orders reach review by themselves).
+    #[graphql(guard = "RoleGuard::new(STUDENT)")]
+    async fn submit_photo_for_review(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitPhotoForReviewInput,
+    ) -> ApiResult<OrderPayload> {
+        let viewer = ctx.viewer()?.clone();
+        let order_id = ctx.decode_id(NodeType::Order, &input.order_id)?;
+        let photo_id = ctx.decode_id(NodeType::Photo, &input.photo_id)?;
+        let submitted = orders::NewOrder {
+            photo_id,
+            notification_consent: false,
+            manual_review: input.manual_review,
+        };
+        order_payload(orders::submit_photo(ctx.state(), &viewer, order_id, submitted).await)
     }
 
     /// 取消订单: closes an unpaid order (the student's own; admins any).

@@ -76,6 +76,28 @@ pub struct RegistryExportPayload {
     pub user_errors: Vec<UserError>,
 }
 
+#[derive(InputObject)]
+pub struct ImportRegistryResultInput {
+    /// The export (`exportToRegistry`) the registry answered.
+    pub export_id: ID,
+    /// The registry's CSV as text: `student number, result, reason` per line; result 通过 or
+    /// 不通过 (ACCEPTED / REJECTED also read), the reason required when not accepted; a header
+    /// line is skipped.
+    pub csv: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ImportRegistryResultPayload {
+    pub export: Option<RegistryExport>,
+    /// Orders now 已上报.
+    pub accepted: i32,
+    /// Orders returned to 被驳回 with `REGISTRY_REJECTED` (上报失败).
+    pub rejected: i32,
+    /// Lines imported before (the same answer twice changes nothing).
+    pub unchanged: i32,
+    pub user_errors: Vec<UserError>,
+}
+
 #[derive(Default)]
 pub struct ReviewMutation;
 
@@ -198,6 +220,39 @@ impl ReviewMutation {
         Ok(RegistryExportPayload {
             export: export.map(RegistryExport),
             user_errors,
+        })
+    }
+
+    /// 导入学信网回执: staff who report to the registry import its answer for an export. Accepted
+    /// orders are 已上报 on their trail; rejected ones return to 被驳回 (`REGISTRY_REJECTED`, with
+    /// the registry's words) so the student re-takes. Both reach `orderUpdates`. All or nothing:
+    /// a bad line or a student the export did not carry changes nothing.
+    #[graphql(guard = "RoleGuard::new(STAFF)")]
+    async fn import_registry_result(
+        &self,
+        ctx: &Context<'_>,
+        input: ImportRegistryResultInput,
+    ) -> ApiResult<ImportRegistryResultPayload> {
+        let viewer = ctx.viewer()?.clone();
+        let id = ctx.decode_id(NodeType::RegistryExport, &input.export_id)?;
+        let result = registry_export::import_result(ctx.state(), &viewer, id, &input.csv).await;
+        let (done, user_errors) = into_payload(result)?;
+        let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+        Ok(match done {
+            Some((export, outcome)) => ImportRegistryResultPayload {
+                export: Some(RegistryExport(export)),
+                accepted: count(outcome.accepted),
+                rejected: count(outcome.rejected),
+                unchanged: count(outcome.unchanged),
+                user_errors,
+            },
+            None => ImportRegistryResultPayload {
+                export: None,
+                accepted: 0,
+                rejected: 0,
+                unchanged: 0,
+                user_errors,
+            },
         })
     }
 }

@@ -46,6 +46,16 @@ impl Account {
         self.0.agreement_accepted_at
     }
 
+    /// The privacy-notice (个人信息保护) version the student accepted, apart from the agreement.
+    async fn privacy_version(&self) -> Option<&str> {
+        self.0.privacy_version.as_deref()
+    }
+
+    /// When the privacy notice was accepted.
+    async fn privacy_accepted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.privacy_accepted_at
+    }
+
     /// The school a school admin (or a school-scoped reviewer/producer) belongs to.
     async fn school(&self, ctx: &Context<'_>) -> ApiResult<Option<School>> {
         let Some(id) = self.0.school_id else {

@@ -132,9 +132,29 @@ impl Enrollment {
         self.0.graduation_year
     }
 
-    /// When the student confirmed reading the capture guide (我已阅读).
+    /// When the student confirmed reading the capture guide (我已阅读) — the current version, or an
+    /// earlier one (see `captureGuideRead`).
     async fn capture_guide_acknowledged_at(&self) -> Option<DateTime<Utc>> {
         self.0.capture_guide_acknowledged_at
+    }
+
+    /// Whether the student acknowledged the current version of the capture guide; until then
+    /// `uploadPhoto` is refused with CAPTURE_GUIDE_NOT_READ.
+    async fn capture_guide_read(&self) -> bool {
+        crate::services::enrollment::guide_read(&self.0)
+    }
+
+    /// 拍摄要求 for this enrollment's project (its backdrop colour), to read before 我已阅读.
+    async fn capture_guide(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<super::service_info::CaptureGuide> {
+        let project = load(ctx, ProjectId(self.0.project_id))
+            .await?
+            .ok_or_else(|| AppError::internal("enrollment without project"))?;
+        Ok(super::service_info::CaptureGuide::for_background(
+            project.background,
+        ))
     }
 
     /// How many preliminary checks are left.

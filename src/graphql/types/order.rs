@@ -28,7 +28,10 @@ use crate::{
 pub enum OrderStatusGql {
     /// 待支付
     PendingPayment,
-    /// 已支付
+    /// 已支付. In photo-first projects (the default) a paid order is passed through at once to
+    /// PENDING_REVIEW, in the same transaction; in pay-first projects (先付款后拍照,
+    /// `Project.payFirst`) it waits here until the student submits the photo
+    /// (`submitPhotoForReview`).
     Paid,
     /// 待审核
     PendingReview,
@@ -50,6 +53,11 @@ pub enum OrderStatusGql {
 pub struct Rejection {
     /// A code of the shared catalogue (see `rejectionReasons`).
     pub code: String,
+    /// 驳回原因, the catalogue's title of the code (e.g. 图像额外内容（手、水印等）).
+    pub title: String,
+    /// 解决办法: what the student does next.
+    pub solution: String,
+    /// The sentence the student reads; for `REGISTRY_REJECTED`, the registry's own words.
     pub message: String,
     /// The reviewer's note beside the catalogue reason, if any.
     pub note: Option<String>,
@@ -166,6 +174,22 @@ impl Order {
             .then_some(campus_photo_domain::reasons::MANUAL_REVIEW_NOTE)
     }
 
+    /// Staff: whether WeChat has taken the order's virtual shipment (虚拟发货, logistics type 3),
+    /// uploaded when the order completes; null to students and before completion.
+    async fn shipping_reported(&self, ctx: &Context<'_>) -> ApiResult<Option<bool>> {
+        let staff = ctx.viewer()?.is_staff();
+        let completed = self.0.status == OrderStatus::Completed;
+        Ok((staff && completed).then_some(self.0.shipping_uploaded_at.is_some()))
+    }
+
+    /// Staff: why WeChat has not taken the virtual shipment yet (the sweeper keeps sending).
+    async fn shipping_upload_error(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        let staff = ctx.viewer()?.is_staff();
+        Ok(staff
+            .then(|| self.0.shipping_upload_error.clone())
+            .flatten())
+    }
+
     async fn rejection(&self) -> Option<Rejection> {
         match (
             &self.0.rejection_code,
@@ -173,7 +197,12 @@ impl Order {
             self.0.rejected_at,
         ) {
             (Some(code), Some(message), Some(at)) if self.0.status == OrderStatus::Rejected => {
+                let entry = campus_photo_domain::reasons::find(code);
                 Some(Rejection {
+                    title: entry.map_or_else(|| message.clone(), |r| r.title.to_string()),
+                    solution: entry
+                        .map_or("请按拍摄指南重新拍摄", |r| r.solution)
+                        .to_string(),
                     code: code.clone(),
                     message: message.clone(),
                     note: self.0.rejection_note.clone(),

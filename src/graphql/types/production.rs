@@ -48,6 +48,15 @@ impl ProductionBatch {
 /// 报送包: a ZIP of standard photos and manifest.csv for the registry (学信网).
 pub struct RegistryExport(pub registry_export::Model);
 
+/// What an export is for.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RegistryExportPurpose {
+    /// 报至学信网.
+    Registry,
+    /// 学校下载: a school admin's copy of its own photos.
+    SchoolDownload,
+}
+
 #[Object]
 impl RegistryExport {
     pub async fn id(&self, ctx: &Context<'_>) -> ID {
@@ -57,6 +66,17 @@ impl RegistryExport {
     /// Students in the package.
     async fn count(&self) -> i32 {
         self.0.count
+    }
+
+    /// REGISTRY: reported to 学信网, its orders marked exported and awaiting the registry's answer
+    /// (`importRegistryResult`). SCHOOL_DOWNLOAD: a school admin's copy of its own photos, which
+    /// marks nothing.
+    async fn purpose(&self) -> RegistryExportPurpose {
+        if self.0.purpose == crate::services::registry_export::SCHOOL_DOWNLOAD {
+            RegistryExportPurpose::SchoolDownload
+        } else {
+            RegistryExportPurpose::Registry
+        }
     }
 
     /// Signed, expiring download link of the ZIP.

@@ -99,12 +99,20 @@ impl Project {
             .collect()
     }
 
+    /// 先付款后拍照: the student pays first and the paid order waits in PAID (已支付) until the
+    /// photo is submitted (`submitPhotoForReview`). False (the default): a paid order goes to
+    /// review at once.
+    async fn pay_first(&self) -> bool {
+        self.0.pay_first
+    }
+
     /// Prints of CENTRAL projects go to the school.
     async fn prints_to_school(&self) -> bool {
         self.0.prints_to_school
     }
 
-    /// 6-digit prefix of the project's order numbers; staff only.
+    /// 4–6-digit prefix of the project's order numbers (several projects may share one); staff
+    /// only.
     async fn order_number_prefix(&self, ctx: &Context<'_>) -> Option<&str> {
         let staff = ctx.viewer().is_ok_and(|v| v.is_staff());
         staff.then_some(self.0.order_number_prefix.as_str())

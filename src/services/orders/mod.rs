@@ -1,6 +1,7 @@
 //! 提交照片 / 订单: creating orders, changing the photo while unpaid, cancelling, and reading
 //! orders with the viewer's permissions.
 pub mod payable;
+pub mod shipping;
 pub mod transition;
 
 use campus_photo_domain::{
@@ -124,7 +125,7 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: NewOrder) -> AppRe
         ));
     }
     if let Some(open) = open_order_of(state, &enrollment.identity_key).await? {
-        return Err(order_exists(&open.number));
+        return Err(order_exists(&open));
     }
     let (mut number, mut at) = (
         order_number::format(&project.order_number_prefix, now).map_err(AppError::internal)?,
@@ -160,6 +161,8 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: NewOrder) -> AppRe
             completed_at: Set(None),
             closed_at: Set(None),
             refunded_at: Set(None),
+            shipping_uploaded_at: Set(None),
+            shipping_upload_error: Set(None),
         };
         let by = By::account(Actor::Student, viewer.account_id);
         let inserted = state
@@ -177,7 +180,7 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: NewOrder) -> AppRe
                 // Either the student already has an open order (a concurrent submit won), or the
                 // number is taken: try the next millisecond.
                 if let Some(open) = open_order_of(state, &enrollment.identity_key).await? {
-                    return Err(order_exists(&open.number));
+                    return Err(order_exists(&open));
                 }
                 (number, at) = order_number::next_candidate(&project.order_number_prefix, at)
                     .map_err(AppError::internal)?;
@@ -188,7 +191,20 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: NewOrder) -> AppRe
     Err(AppError::internal("no free order number"))
 }
 
-fn order_exists(number: &str) -> AppError {
+/// A student who already has a live order: a completed one means the collection is done, not
+/// that something is unfinished.
+fn order_exists(open: &order::Model) -> AppError {
+    if open.status == rules::OrderStatus::Completed {
+        return AppError::user(
+            "COLLECTION_COMPLETE",
+            "photoId",
+            format!(
+                "你的图像采集已完成（订单 {}），无需再次提交；如需更正请联系客服",
+                open.number
+            ),
+        );
+    }
+    let number = &open.number;
     AppError::user(
         "ORDER_EXISTS",
         "photoId",
@@ -238,6 +254,51 @@ pub async fn update_pending(
         (order::Column::ManualReview, Expr::value(false)),
     ];
     let event = OrderEvent::UpdatePending;
+    state
+        .write(async |txn| {
+            transition::apply(txn, &row, event, by, now, changes, Detail::default()).await
+        })
+        .await
+}
+
+/// 提交照片 (先付款后拍照): a paid order of a pay-first project waits in PAID until the student
+/// sends a take of its enrollment to review. `input.notification_consent` is not used here (the
+/// consent given when ordering stands).
+pub async fn submit_photo(
+    state: &AppState,
+    viewer: &Viewer,
+    order_id: Uuid,
+    input: NewOrder,
+) -> AppResult<order::Model> {
+    let row = own(state, viewer, order_id).await?;
+    if row.status != rules::OrderStatus::Paid {
+        return Err(transition::invalid_state(row.status));
+    }
+    if row.refund_pending {
+        return Err(AppError::user(
+            "REFUND_PENDING",
+            "orderId",
+            "该订单正在退款，不能提交审核",
+        ));
+    }
+    let (photo, _) = submittable_photo(state, viewer, input.photo_id, input.manual_review).await?;
+    if photo.enrollment_id != row.enrollment_id {
+        return Err(AppError::user(
+            "PHOTO_MISMATCH",
+            "photoId",
+            "这张照片不属于该订单的采集信息",
+        ));
+    }
+    let now = state.clock.now();
+    let by = By::account(Actor::Student, viewer.account_id);
+    let changes = vec![
+        (order::Column::PhotoId, Expr::value(photo.id)),
+        (
+            order::Column::ManualReview,
+            Expr::value(photo.verdict != Verdict::Passed),
+        ),
+    ];
+    let event = OrderEvent::SubmitPhoto;
     state
         .write(async |txn| {
             transition::apply(txn, &row, event, by, now, changes, Detail::default()).await

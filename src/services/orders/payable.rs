@@ -81,7 +81,9 @@ impl Payable for order::Model {
         transition::apply(txn, self, event, by, now, closed_at, detail).await
     }
 
-    /// PENDING_PAYMENT → PAID → PENDING_REVIEW: a paid photo order goes straight to review.
+    /// PENDING_PAYMENT → PAID → PENDING_REVIEW: a paid photo order goes straight to review,
+    /// unless its project takes payment first (先付款后拍照): then it waits in PAID (已支付) until
+    /// the student submits the photo.
     async fn confirm_payment(&self, step: Step<'_>) -> AppResult<()> {
         let Step {
             txn,
@@ -92,6 +94,9 @@ impl Payable for order::Model {
         let paid_at = vec![(order::Column::PaidAt, Expr::value(now))];
         let event = OrderEvent::PaymentConfirmed;
         let paid = transition::apply(txn, self, event, by, now, paid_at, detail).await?;
+        if project::find(txn, self.project_id).await?.pay_first {
+            return Ok(());
+        }
         let queued = OrderEvent::EnqueueForReview;
         let none = Vec::new();
         transition::apply(txn, &paid, queued, By::SYSTEM, now, none, Detail::default()).await?;

@@ -28,6 +28,7 @@ pub async fn info_for(state: &AppState, row: &print_order::Model) -> AppResult<S
         super::address_of(state, row)?.map(|a| campus_photo_domain::phone::mask(&a.phone));
     let carrier_label = carrier_name(carrier).unwrap_or(carrier.as_str());
     Ok(ShippingInfo {
+        logistics_type: crate::integrations::wechat_shipping::LOGISTICS_EXPRESS,
         mchid: state.wechat_pay.mchid().to_string(),
         out_trade_no: pay.out_trade_no,
         payer_openid: pay.payer_openid.unwrap_or_default(),

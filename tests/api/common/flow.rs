@@ -115,6 +115,7 @@ impl Shop {
             "updatePendingOrder" => "UpdatePendingOrderInput",
             "requestRefund" => "RequestRefundInput",
             "resubmitPhoto" => "ResubmitPhotoInput",
+            "submitPhotoForReview" => "SubmitPhotoForReviewInput",
             _ => "OrderIdInput",
         };
         let query = format!(

@@ -38,7 +38,7 @@ pub fn postgres_url() -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-async fn fresh_postgres_schema(url: &str) -> String {
+pub async fn fresh_postgres_schema(url: &str) -> String {
     use sea_orm::ConnectionTrait;
     let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
     let db = sea_orm::Database::connect(url)
@@ -319,7 +319,7 @@ impl TestApp {
     pub async fn create_project(&self, admin: &str, input: Value) -> Value {
         self.data(
             Some(admin),
-            "mutation($i: CreateProjectInput!) { createProject(input: $i) { project { id name featureCode mode modeLabel price { amountFen formatted } school { code } maxAutoChecks allowAlbumUpload background printLayouts { code name price { formatted } } printsToSchool } userErrors { code field message } } }",
+            "mutation($i: CreateProjectInput!) { createProject(input: $i) { project { id name featureCode orderNumberPrefix mode modeLabel price { amountFen formatted } school { code } maxAutoChecks allowAlbumUpload background printLayouts { code name price { formatted } } printsToSchool } userErrors { code field message } } }",
             json!({ "i": input }),
         )
         .await["createProject"]
@@ -361,8 +361,36 @@ pub fn fixture(path: &str) -> Vec<u8> {
 
 impl TestApp {
     /// A GraphQL multipart request (the upload spec) with one file bound to `file_path`
-    /// (e.g. "variables.input.image").
+    /// (e.g. "variables.input.image"). For `uploadPhoto` the student first reads the capture guide
+    /// (我已阅读), as the mini-program has them do; `upload_unread` skips that.
     pub async fn upload(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        file_path: &str,
+        bytes: Vec<u8>,
+        filename: &str,
+    ) -> reqwest::Response {
+        let enrollment = ["i", "input"]
+            .iter()
+            .find_map(|k| variables[*k]["enrollmentId"].as_str().map(str::to_string));
+        if let (Some(token), Some(enrollment), true) =
+            (token, enrollment, query.contains("uploadPhoto"))
+        {
+            self.gql(
+                Some(token),
+                "mutation($i: AcknowledgeCaptureGuideInput!) { acknowledgeCaptureGuide(input: $i) { userErrors { code } } }",
+                json!({ "i": { "enrollmentId": enrollment } }),
+            )
+            .await;
+        }
+        self.upload_unread(token, query, variables, file_path, bytes, filename)
+            .await
+    }
+
+    /// [`Self::upload`] without reading the capture guide first.
+    pub async fn upload_unread(
         &self,
         token: Option<&str>,
         query: &str,
