@@ -380,14 +380,37 @@ mod tests {
         defaults.rate_limits.clear();
         explicit.rate_limits.clear();
         assert_eq!(format!("{defaults:?}"), format!("{explicit:?}"));
-        for name in [
-            "CAMPUS_PHOTO_BIND",
-            "GRAPHQL_TRUSTED_DOCUMENTS",
-            "REDIS_URL",
-        ] {
+        // Every variable a configuration file reads is one `--help` lists.
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("service_info.rs"),
+            include_str!("wechat.rs"),
+            include_str!("limits.rs"),
+            include_str!("network.rs"),
+            include_str!("secret.rs"),
+            include_str!("documents.rs"),
+        ];
+        let mut read = Vec::new();
+        for source in sources {
+            for call in ["get(\"", "text(\""] {
+                for (at, _) in source.match_indices(call) {
+                    let rest = &source[at + call.len()..];
+                    let name = &rest[..rest.find('"').unwrap_or(0)];
+                    if !name.is_empty()
+                        && name
+                            .bytes()
+                            .all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
+                    {
+                        read.push(name);
+                    }
+                }
+            }
+        }
+        assert!(read.len() > 20, "the scan found only {read:?}");
+        for name in read {
             assert!(
                 variables::VARIABLES.iter().any(|v| v.name == name),
-                "{name}"
+                "{name} is read but serve --help does not list it"
             );
         }
     }

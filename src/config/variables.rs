@@ -87,6 +87,16 @@ pub const VARIABLES: &[Variable] = &[
         "Subscription-message template for review results",
     ),
     var(
+        "WECHAT_COMPLETED_TEMPLATE_ID",
+        Some("sandbox-order-completed"),
+        "Subscription-message template for 制作完成，可下载电子照片",
+    ),
+    var(
+        "WECHAT_PAYMENT_REMINDER_TEMPLATE_ID",
+        Some("sandbox-payment-reminder"),
+        "Subscription-message template for the reminder before an unpaid order closes",
+    ),
+    var(
         "WECHATPAY_MCHID",
         None,
         "WeChat Pay merchant id [default: unset → payment sandbox]",
@@ -151,13 +161,43 @@ pub const VARIABLES: &[Variable] = &[
         "The agreement version students accept",
     ),
     var(
+        "AGREEMENT_URL",
+        None,
+        "Where the agreement is published (served instead of its text)",
+    ),
+    var(
+        "AGREEMENT_TEXT",
+        None,
+        "The agreement's text (a built-in text when unset)",
+    ),
+    var(
+        "PRIVACY_TITLE",
+        Some("《个人信息保护政策》"),
+        "The privacy notice (个人信息保护) students accept apart from the agreement",
+    ),
+    var(
+        "PRIVACY_VERSION",
+        Some("2024.1"),
+        "The privacy notice version students accept",
+    ),
+    var(
+        "PRIVACY_URL",
+        None,
+        "Where the privacy notice is published (served instead of its text)",
+    ),
+    var(
+        "PRIVACY_TEXT",
+        None,
+        "The privacy notice's text (a built-in text when unset)",
+    ),
+    var(
         "CUSTOMER_SERVICE_PHONE",
         Some("010-63072281"),
         "Shown by serviceInfo",
     ),
     var(
         "CUSTOMER_SERVICE_EMAIL",
-        Some("service@campus-photo.example"),
+        Some("xhszgtps@163.com"),
         "Shown by serviceInfo",
     ),
     var(

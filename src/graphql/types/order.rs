@@ -304,16 +304,22 @@ pub enum OrderEventKind {
     /// 撤回审核, recorded as REJECTED with reason WITHDRAWN.
     Withdraw,
     Resubmit,
+    /// 先付款后拍照: the photo of a paid order goes to review.
+    SubmitPhoto,
     StartProduction,
     FinishProduction,
     ProductionFailed,
     RefundConfirmed,
+    /// 学信网 refused the reported photo: the order is rejected (REGISTRY_REJECTED) for a re-take.
+    RegistryReject,
     RefundRequested,
     RefundFailed,
     /// Money arrived for an order that had already closed; it is refunded.
     PaidAfterClose,
     /// A member of staff read the student's full phone number.
     ContactPhoneRevealed,
+    /// 已上报: 学信网 accepted the reported photo.
+    RegistryReported,
     PrintCreated,
     PrintCancel,
     PrintPaymentTimeout,
