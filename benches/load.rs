@@ -161,6 +161,15 @@ async fn student_flow(client: &Client, n: usize, jpeg: &[u8]) -> Option<()> {
         .await?["addEnrollment"]["enrollment"]["id"]
         .as_str()?
         .to_string();
+    // 我已阅读: the capture guide is acknowledged before the first take.
+    client
+        .gql(
+            "acknowledgeCaptureGuide",
+            Some(&token),
+            "mutation($i: AcknowledgeCaptureGuideInput!) { acknowledgeCaptureGuide(input: $i) { userErrors { code } } }",
+            json!({ "i": { "enrollmentId": enrollment } }),
+        )
+        .await?;
     let photo = client.upload(&token, &enrollment, jpeg).await?["uploadPhoto"]["photo"]["id"]
         .as_str()?
         .to_string();
@@ -453,6 +462,7 @@ async fn main() {
         "signInWithWeChat",
         "decodeCollectionCode",
         "addEnrollment",
+        "acknowledgeCaptureGuide",
         "uploadPhoto",
         "submitOrder",
         "createPayment",
@@ -490,6 +500,15 @@ async fn main() {
     let args = campus_photo::cli::IssueArgs::for_student("李四", "11010519491231002X", "10027");
     let code = campus_photo::cli::mint_collection_code(&args, chrono::Utc::now()).expect("code");
     let enrollment = lister.gql("setup", Some(&token), "mutation($i: AddEnrollmentInput!) { addEnrollment(input: $i) { enrollment { id } } }", json!({ "i": { "collectionCode": code, "idNumberLast4": "002X", "featureCode": "LOAD" } })).await.expect("enroll")["addEnrollment"]["enrollment"]["id"].as_str().expect("id").to_string();
+    lister
+        .gql(
+            "setup",
+            Some(&token),
+            "mutation($i: AcknowledgeCaptureGuideInput!) { acknowledgeCaptureGuide(input: $i) { userErrors { code } } }",
+            json!({ "i": { "enrollmentId": enrollment } }),
+        )
+        .await
+        .expect("capture guide");
     let photo = lister
         .upload(&token, &enrollment, &jpeg)
         .await
