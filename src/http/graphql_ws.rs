@@ -184,15 +184,17 @@ async fn serve_socket(
     }
 }
 
-/// The socket's outgoing half, turning a `subscribe` refused before it ran (a document that does
-/// not parse or validate, variables that do not fit, a refused shape) into graphql-transport-ws's
-/// `error` message, as the protocol asks, instead of async-graphql's `next` + `complete`. A
+/// The socket's outgoing half, turning an operation refused before it ran (a document that does
+/// not parse or validate, variables that do not fit, a refused shape) into the protocol's `error`
+/// message instead of async-graphql's `next` (legacy graphql-ws: `data`) + `complete`:
+/// graphql-transport-ws's `error` carries the errors, the legacy protocol's one error object. A
 /// refusal is an answer without data whose errors have no path; the `complete` that follows it is
 /// dropped (an `error` ends the operation). Other messages pass as they are: only a text holding
 /// `"errors"` is parsed at all.
 struct RequestErrors<S> {
     inner: S,
-    enabled: bool,
+    /// graphql-transport-ws; else the legacy graphql-ws.
+    transport_ws: bool,
     /// Operations answered with `error`, whose `complete` is not sent.
     ended: Vec<String>,
 }
@@ -201,7 +203,7 @@ impl<S> RequestErrors<S> {
     fn new(inner: S, transport_ws: bool) -> Self {
         Self {
             inner,
-            enabled: transport_ws,
+            transport_ws,
             ended: Vec::new(),
         }
     }
@@ -211,9 +213,6 @@ impl<S> RequestErrors<S> {
         let Message::Text(text) = &message else {
             return Some(message);
         };
-        if !self.enabled {
-            return Some(message);
-        }
         if !self.ended.is_empty() && text.as_str().contains("\"complete\"") {
             let value: serde_json::Value = serde_json::from_str(text.as_str()).ok()?;
             if value["type"] == "complete"
@@ -232,7 +231,8 @@ impl<S> RequestErrors<S> {
             return Some(message);
         };
         let payload = &value["payload"];
-        let refused = value["type"] == "next"
+        let answer = if self.transport_ws { "next" } else { "data" };
+        let refused = value["type"] == answer
             && payload.get("data").is_none_or(serde_json::Value::is_null)
             && payload["errors"]
                 .as_array()
@@ -241,7 +241,12 @@ impl<S> RequestErrors<S> {
             return Some(message);
         };
         self.ended.push(id.to_string());
-        let error = serde_json::json!({ "type": "error", "id": id, "payload": payload["errors"] });
+        let errors = if self.transport_ws {
+            payload["errors"].clone()
+        } else {
+            payload["errors"][0].clone()
+        };
+        let error = serde_json::json!({ "type": "error", "id": id, "payload": errors });
         Some(Message::Text(error.to_string().into()))
     }
 }

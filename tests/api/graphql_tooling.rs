@@ -356,13 +356,16 @@ type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn socket(app: &TestApp) -> Ws {
+    socket_speaking(app, "graphql-transport-ws").await
+}
+
+async fn socket_speaking(app: &TestApp, protocol: &'static str) -> Ws {
     let mut request = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
         .into_client_request()
         .expect("request");
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static("graphql-transport-ws"),
-    );
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(protocol));
     tokio_tungstenite::connect_async(request)
         .await
         .expect("connect")
@@ -450,6 +453,56 @@ async fn a_subscribe_that_fails_validation_gets_the_protocol_error_message() {
         .expect("ping");
     let frame = next_frame(&mut ws).await;
     assert!(frame.to_text().unwrap_or("").contains("pong"), "{frame:?}");
+}
+
+/// The legacy graphql-ws protocol (`start`) has its own `error` message too: one error object,
+/// and no `complete` after it.
+#[tokio::test]
+async fn a_start_that_fails_validation_gets_the_legacy_error_message() {
+    let app = TestApp::spawn().await;
+    let token = app.sign_in_student("wx-ws-legacy", "13800138000").await;
+    let mut ws = socket_speaking(&app, "graphql-ws").await;
+    ws.send(Message::text(
+        json!({ "type": "connection_init", "payload": { "token": token } }).to_string(),
+    ))
+    .await
+    .expect("init");
+    let ack = next_frame(&mut ws).await;
+    assert!(
+        ack.to_text().unwrap_or("").contains("connection_ack"),
+        "{ack:?}"
+    );
+    ws.send(Message::text(
+        json!({ "id": "bad", "type": "start", "payload": { "query": "subscription { noSuchField }" } })
+            .to_string(),
+    ))
+    .await
+    .expect("start");
+    let frame: Value =
+        serde_json::from_str(next_frame(&mut ws).await.to_text().expect("text")).expect("json");
+    assert_eq!(frame["type"], "error", "{frame}");
+    assert_eq!(frame["id"], "bad", "{frame}");
+    assert_eq!(
+        frame["payload"]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+        "{frame}"
+    );
+    // A valid operation afterwards is answered as usual: the next frame is its own, not a
+    // `complete` of the refused one.
+    ws.send(Message::text(
+        json!({ "id": "ok", "type": "start", "payload": { "query": "subscription { orderUpdates { sequence } }" } })
+            .to_string(),
+    ))
+    .await
+    .expect("start");
+    ws.send(Message::text(
+        json!({ "id": "ok", "type": "stop" }).to_string(),
+    ))
+    .await
+    .expect("stop");
+    let frame: Value =
+        serde_json::from_str(next_frame(&mut ws).await.to_text().expect("text")).expect("json");
+    assert_eq!(frame["id"], "ok", "{frame}");
+    assert_eq!(frame["type"], "complete", "{frame}");
 }
 
 fn persisted(hash: &str) -> Value {
