@@ -267,6 +267,15 @@ async fn student(http: &reqwest::Client, base: &str, i: usize, photo: &[u8]) -> 
     .await;
     let enrollment = r["addEnrollment"]["enrollment"]["id"].clone();
     assert!(enrollment.is_string(), "{r}");
+    // 我已阅读: the capture guide is acknowledged before the first take.
+    gql(
+        http,
+        base,
+        Some(&token),
+        "mutation($i: AcknowledgeCaptureGuideInput!) { acknowledgeCaptureGuide(input: $i) { userErrors { code } } }",
+        json!({ "i": { "enrollmentId": enrollment } }),
+    )
+    .await;
 
     let operations = json!({
         "query": "mutation($i: UploadPhotoInput!) { uploadPhoto(input: $i) { photo { id check { verdict } } userErrors { code } } }",
