@@ -40,3 +40,27 @@ where
     }));
     connection
 }
+
+/// A newest-first keyset page of whole rows of `select` (by the table's UUIDv7 `id_column`) as a
+/// connection of `to_node`: what every staff list that reads its rows itself does.
+pub async fn newest_first<E, C, N>(
+    state: &crate::AppState,
+    select: sea_orm::Select<E>,
+    id_column: C,
+    args: PageArgs,
+    node_type: NodeType,
+    id_of: impl Fn(&E::Model) -> Uuid,
+    to_node: impl FnMut(E::Model) -> N,
+) -> crate::error::ApiResult<Connection<String, N, TotalCount>>
+where
+    E: sea_orm::EntityTrait,
+    C: sea_orm::ColumnTrait,
+    E::Model: Sync,
+    N: async_graphql::OutputType,
+{
+    let page = page_by_id(
+        &state.db, select, id_column, true, &args, &state.ids, node_type,
+    )
+    .await?;
+    Ok(into_connection(page, &state.ids, node_type, id_of, to_node))
+}

@@ -4,7 +4,7 @@ use campus_photo_domain::reasons;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{
-    connection::{PageArgs, TotalCount, into_connection, page_by_id},
+    connection::{PageArgs, TotalCount, into_connection, newest_first},
     context::ContextExt,
     guards::{ADMIN, RoleGuard, SIGNED_IN, STAFF},
     node::{self, Node},
@@ -108,23 +108,8 @@ impl Query {
             last,
             before,
         };
-        let page = page_by_id(
-            &state.db,
-            select,
-            school::Column::Id,
-            true,
-            &args,
-            &state.ids,
-            NodeType::School,
-        )
-        .await?;
-        Ok(into_connection(
-            page,
-            &state.ids,
-            NodeType::School,
-            |m| m.id,
-            School,
-        ))
+        let id = school::Column::Id;
+        newest_first(state, select, id, args, NodeType::School, |m| m.id, School).await
     }
 
     /// Staff: collection projects in the viewer's scope (optionally of one school), newest first.
@@ -153,23 +138,17 @@ impl Query {
             last,
             before,
         };
-        let page = page_by_id(
-            &state.db,
+        let id = project::Column::Id;
+        newest_first(
+            state,
             select,
-            project::Column::Id,
-            true,
-            &args,
-            &state.ids,
-            NodeType::Project,
-        )
-        .await?;
-        Ok(into_connection(
-            page,
-            &state.ids,
+            id,
+            args,
             NodeType::Project,
             |m| m.id,
             Project,
-        ))
+        )
+        .await
     }
 
     /// Staff: orders in the viewer's scope, newest first.
@@ -350,19 +329,12 @@ impl Query {
             last,
             before,
         };
-        let page = page_by_id(
-            &state.db,
+        let id = outbound_message::Column::Id;
+        newest_first(
+            state,
             select,
-            outbound_message::Column::Id,
-            true,
-            &args,
-            &state.ids,
-            NodeType::WeChatMessage,
-        )
-        .await?;
-        Ok(into_connection(
-            page,
-            &state.ids,
+            id,
+            args,
             NodeType::WeChatMessage,
             |m| m.id,
             |m| WeChatMessage {
@@ -378,6 +350,7 @@ impl Query {
                 created_at: m.created_at,
                 sent_at: m.sent_at,
             },
-        ))
+        )
+        .await
     }
 }
