@@ -1,16 +1,9 @@
 //! Prometheus metrics, served at `/metrics` in the OpenMetrics text format: GraphQL requests and
 //! their latency by operation, open subscriptions, SQL statements, check and render timings,
 //! payment notifications by outcome, and (read at scrape time) the work queues.
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_graphql::{
-    Response, ServerResult, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextSubscribe,
-    },
-    parser::types::{ExecutableDocument, OperationType, Selection},
-};
-use futures::stream::BoxStream;
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
 use prometheus_client::{
     encoding::EncodeLabelSet,
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
@@ -47,6 +40,12 @@ pub struct Queue {
     pub queue: String,
 }
 
+fn validation(repeat: bool) -> Source {
+    Source {
+        source: if repeat { "repeat" } else { "full" }.into(),
+    }
+}
+
 fn latency_buckets() -> Histogram {
     Histogram::new([
         0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -65,6 +64,9 @@ pub struct Metrics {
     /// Persisted and trusted documents, by where their parsed form came from (`parsed`: the
     /// parser; `cached`: the cache of parsed documents by hash).
     pub documents: Family<Source, Counter>,
+    /// Requests by how their document was validated (`full`; `repeat`: a text without variables
+    /// that passed the full validation before, see `graphql/validated.rs`).
+    pub validations: Family<Source, Counter>,
     /// Also read directly (statement counts in tests and benchmarks).
     sql_statements: Counter,
     /// Operation names that may become a label: the schema's root fields and the operations of
@@ -100,8 +102,24 @@ impl Metrics {
             .get()
     }
 
+    /// Counts a request's validation: a `repeat` of a validated document, or `full`.
+    pub fn count_validation(&self, repeat: bool) {
+        self.validations.get_or_create(&validation(repeat)).inc();
+    }
+
+    /// How many requests were validated as repeats (`true`) or fully.
+    pub fn validations_counted(&self, repeat: bool) -> u64 {
+        self.validations.get_or_create(&validation(repeat)).get()
+    }
+
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("campus_photo");
+        let validations = Family::<Source, Counter>::default();
+        registry.register(
+            "graphql_validations",
+            "GraphQL requests by validation: full, or repeat of a document that passed it",
+            validations.clone(),
+        );
         let requests = Family::<OperationLabels, Counter>::default();
         registry.register(
             "graphql_requests",
@@ -169,6 +187,7 @@ impl Metrics {
             payment_notifications,
             queues,
             documents,
+            validations,
             sql_statements,
             known_operations: std::sync::OnceLock::new(),
         }
@@ -186,6 +205,35 @@ impl Metrics {
             Some(known) if known.contains(&name) => name,
             _ => "other".into(),
         }
+    }
+
+    /// Times one operation: `label` is its name (or first root field) as the document gave it,
+    /// `None` when it did not parse.
+    pub fn observe_operation(
+        &self,
+        label: Option<String>,
+        kind: OperationType,
+        took: std::time::Duration,
+        ok: bool,
+    ) {
+        let operation = label.map_or_else(|| "invalid".into(), |name| self.operation_label(name));
+        let kind = match kind {
+            OperationType::Query => "query",
+            OperationType::Mutation => "mutation",
+            OperationType::Subscription => "subscription",
+        };
+        self.request_seconds
+            .get_or_create(&OperationName {
+                operation: operation.clone(),
+            })
+            .observe(took.as_secs_f64());
+        self.requests
+            .get_or_create(&OperationLabels {
+                operation,
+                kind: kind.into(),
+                outcome: if ok { "ok" } else { "error" }.into(),
+            })
+            .inc();
     }
 
     pub fn count_statement(&self) {
@@ -211,26 +259,8 @@ impl Metrics {
     }
 }
 
-/// Times every GraphQL operation and counts open subscriptions.
-pub struct GraphqlMetrics(pub Arc<Metrics>);
-
-impl ExtensionFactory for GraphqlMetrics {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OperationTimer {
-            metrics: self.0.clone(),
-            seen: Mutex::new(None),
-        })
-    }
-}
-
-struct OperationTimer {
-    metrics: Arc<Metrics>,
-    /// (name, kind) read off the parsed document.
-    seen: Mutex<Option<(String, &'static str)>>,
-}
-
 /// Names an operation by its name, or by its first root field (`{ viewer { … } }` → viewer).
-fn describe(doc: &ExecutableDocument, wanted: Option<&str>) -> Option<(String, &'static str)> {
+pub fn describe(doc: &ExecutableDocument, wanted: Option<&str>) -> Option<(String, &'static str)> {
     let (name, op) = doc.operations.iter().find(|(name, _)| match wanted {
         Some(w) => name.is_some_and(|n| n.as_str() == w),
         None => true,
@@ -257,82 +287,11 @@ fn describe(doc: &ExecutableDocument, wanted: Option<&str>) -> Option<(String, &
     Some((label, kind))
 }
 
-#[async_trait::async_trait]
-impl Extension for OperationTimer {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        if let Ok(mut seen) = self.seen.lock() {
-            *seen = describe(&doc, None);
-        }
-        Ok(doc)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let started = std::time::Instant::now();
-        let response = next.run(ctx, operation_name).await;
-        let (operation, kind) = self
-            .seen
-            .lock()
-            .ok()
-            .and_then(|s| s.clone())
-            .map(|(name, kind)| {
-                let name = operation_name.map_or(name, str::to_string);
-                (self.metrics.operation_label(name), kind)
-            })
-            .unwrap_or_else(|| ("invalid".into(), "query"));
-        self.metrics
-            .request_seconds
-            .get_or_create(&OperationName {
-                operation: operation.clone(),
-            })
-            .observe(started.elapsed().as_secs_f64());
-        self.metrics
-            .requests
-            .get_or_create(&OperationLabels {
-                operation,
-                kind: kind.into(),
-                outcome: if response.errors.is_empty() {
-                    "ok"
-                } else {
-                    "error"
-                }
-                .into(),
-            })
-            .inc();
-        response
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        let guard = OpenSubscription::new(self.metrics.clone());
-        let inner = next.run(ctx, stream);
-        Box::pin(futures::StreamExt::map(inner, move |r| {
-            let _still_open = &guard;
-            r
-        }))
-    }
-}
-
 /// Counts a subscription open while it lives.
-struct OpenSubscription(Arc<Metrics>);
+pub struct OpenSubscription(Arc<Metrics>);
 
 impl OpenSubscription {
-    fn new(metrics: Arc<Metrics>) -> Self {
+    pub fn new(metrics: Arc<Metrics>) -> Self {
         metrics.open_subscriptions.inc();
         Self(metrics)
     }

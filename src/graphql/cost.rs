@@ -9,21 +9,14 @@
 //! [`MAX_INTROSPECTION_LISTS`] nested lists (what makes an introspection answer large: types ×
 //! fields × args), to the complexity limit, and, like everything, to the nesting and field guards
 //! of `request_shape` that run before parsing.
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-};
+use std::collections::HashMap;
 
 use async_graphql::{
-    ErrorExtensionValues, Pos, Response, ServerError, ServerResult, ValidationResult, Value,
-    Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
-    },
+    ErrorExtensionValues, Pos, ServerError, ValidationResult, Value,
     parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 
-use super::request_shape::{MAX_EXPANDED_FIELDS, MAX_NESTING, expanded_fields};
+use super::request_shape::{MAX_EXPANDED_FIELDS, MAX_NESTING};
 
 /// How many introspection lists (`types`, `fields`, `args`, …) may nest in an operation made only
 /// of introspection. graphql-js's `getIntrospectionQuery()` nests three: types › fields › args.
@@ -44,38 +37,6 @@ const INTROSPECTION_LISTS: &[&str] = &[
     "possibleTypes",
     "enumValues",
 ];
-
-pub struct QueryCost {
-    pub max_complexity: usize,
-    pub max_depth: usize,
-}
-
-impl ExtensionFactory for QueryCost {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(CostReport {
-            max_complexity: self.max_complexity,
-            max_depth: self.max_depth,
-            measured: Mutex::new(None),
-            shape: Mutex::new(None),
-        })
-    }
-}
-
-/// What is known of the document once parsed.
-#[derive(Clone, Copy)]
-struct Shape {
-    /// Fields selected with fragments expanded.
-    fields: usize,
-    /// `Some(nested lists)` when every operation is a query of introspection only.
-    introspection_lists: Option<usize>,
-}
-
-struct CostReport {
-    max_complexity: usize,
-    max_depth: usize,
-    measured: Mutex<Option<(usize, usize)>>,
-    shape: Mutex<Option<Shape>>,
-}
 
 fn number(n: usize) -> Value {
     Value::from(u64::try_from(n).unwrap_or(u64::MAX))
@@ -120,76 +81,39 @@ pub fn cost_value(
     Value::Object(cost)
 }
 
-#[async_trait::async_trait]
-impl Extension for CostReport {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let response = next.run(ctx).await;
-        let measured = self.measured.lock().ok().and_then(|mut m| m.take());
-        let fields = self
-            .shape
-            .lock()
-            .ok()
-            .and_then(|mut s| s.take())
-            .map(|s| s.fields);
-        response.extension(
-            "cost",
-            cost_value(measured, fields, self.max_complexity, self.max_depth),
-        )
+/// Holds a validated operation to the limits: complexity always; depth unless the operation is
+/// introspection only (`introspection_lists` is `Some`), which is held to
+/// [`MAX_INTROSPECTION_LISTS`] nested lists instead.
+pub fn check_limits(
+    result: &ValidationResult,
+    introspection_lists: Option<usize>,
+    max_complexity: usize,
+    max_depth: usize,
+) -> Result<(), ServerError> {
+    if result.complexity > max_complexity {
+        return Err(refusal(
+            QUERY_TOO_COMPLEX,
+            format!(
+                "Query is too complex: complexity {}, at most {max_complexity} (page sizes count: `first: 100` costs 100× its nodes)",
+                result.complexity
+            ),
+        ));
     }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if let Ok(mut s) = self.shape.lock() {
-            *s = Some(Shape {
-                fields: expanded_fields(&document),
-                introspection_lists: introspection_lists(&document),
-            });
-        }
-        Ok(document)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        if let Ok(mut m) = self.measured.lock() {
-            *m = Some((result.complexity, result.depth));
-        }
-        let shape = self.shape.lock().ok().and_then(|s| *s);
-        if result.complexity > self.max_complexity {
-            return Err(vec![refusal(
-                QUERY_TOO_COMPLEX,
-                format!(
-                    "Query is too complex: complexity {}, at most {} (page sizes count: `first: 100` costs 100× its nodes)",
-                    result.complexity, self.max_complexity
-                ),
-            )]);
-        }
-        match shape.and_then(|s| s.introspection_lists) {
-            Some(lists) if lists > MAX_INTROSPECTION_LISTS => Err(vec![refusal(
-                INTROSPECTION_TOO_DEEP,
-                format!(
-                    "Introspection nests {lists} lists (types, fields, args, …); at most {MAX_INTROSPECTION_LISTS}"
-                ),
-            )]),
-            Some(_) => Ok(result),
-            None if result.depth > self.max_depth => Err(vec![refusal(
-                QUERY_TOO_DEEP,
-                format!(
-                    "Query is nested too deep: depth {}, at most {}",
-                    result.depth, self.max_depth
-                ),
-            )]),
-            None => Ok(result),
-        }
+    match introspection_lists {
+        Some(lists) if lists > MAX_INTROSPECTION_LISTS => Err(refusal(
+            INTROSPECTION_TOO_DEEP,
+            format!(
+                "Introspection nests {lists} lists (types, fields, args, …); at most {MAX_INTROSPECTION_LISTS}"
+            ),
+        )),
+        None if result.depth > max_depth => Err(refusal(
+            QUERY_TOO_DEEP,
+            format!(
+                "Query is nested too deep: depth {}, at most {max_depth}",
+                result.depth
+            ),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -197,7 +121,7 @@ impl Extension for CostReport {
 /// query that selects only `__schema`, `__type` and `__typename` at its root (through fragments
 /// too); `None` otherwise. Fragments are walked at most [`MAX_NESTING`] deep and memoised, so a
 /// cycle (refused by validation afterwards) or a fragment bomb costs linear time.
-fn introspection_lists(document: &ExecutableDocument) -> Option<usize> {
+pub fn introspection_lists(document: &ExecutableDocument) -> Option<usize> {
     let mut deepest = 0;
     let mut memo = HashMap::new();
     for (_, operation) in document.operations.iter() {

@@ -155,10 +155,9 @@ pub async fn resolve(state: &AppState, request: &mut Request) -> ServerResult<Re
 }
 
 /// The cache of parsed documents by hash, shared by every request of the schema. The shape
-/// extension (`request_shape::RequestShape`) calls [`Documents::before`] first, so that a document
-/// sent by hash has its text (and its parsed form, when cached) before the shape checks, and
-/// [`Documents::after`] once they passed. (One extension rather than two: each extension in the
-/// chain costs every field a hop.)
+/// checks (`request_shape::prepare`) call [`Documents::before`] first, so that a document sent by
+/// hash has its text (and its parsed form, when cached) before they run, and
+/// [`Documents::after`] once they passed.
 #[derive(Clone)]
 pub struct Documents {
     parsed: Arc<Mutex<Lru<ExecutableDocument>>>,

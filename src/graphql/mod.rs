@@ -8,11 +8,13 @@ pub mod guards;
 pub mod loaders;
 pub mod mutation;
 pub mod node;
+pub mod pipeline;
 pub mod query;
 pub mod request_shape;
 pub mod subscription;
 pub mod subscription_limit;
 pub mod types;
+pub mod validated;
 
 use async_graphql::Schema;
 
@@ -38,29 +40,73 @@ fn schema_builder() -> Builder {
     .override_input_type_description::<chrono::DateTime<chrono::Utc>>(DATE_TIME)
 }
 
-/// Builds the schema with the service's request-shape limits.
-pub fn build_schema(state: AppState) -> AppSchema {
-    let limits = state.config.limits.clone();
-    let mut builder = schema_builder()
-        // Depth and complexity are held by `cost::QueryCost`, which lets introspection through.
-        .limit_recursive_depth(32)
-        .limit_directives(20)
-        // First, so that nothing else sees a document before its shape is checked (a document
-        // sent by hash gets its text, and its parsed form when cached, there too).
-        .extension(request_shape::RequestShape::default())
-        .extension(crate::metrics::GraphqlMetrics(state.metrics.clone()))
-        .extension(subscription_limit::SubscriptionLimit)
-        .extension(cost::QueryCost {
-            max_complexity: limits.max_query_complexity,
-            max_depth: limits.max_query_depth,
-        })
-        // Last, so that its field hook sees each field's own error and its answer is final.
-        .extension(errors::ErrorShape);
-    if !state.config.introspection {
-        // "Did you mean …?" would spell the schema out one field at a time.
-        builder = builder.disable_introspection().disable_suggestions();
+/// The schema, twice: one validates every request fully; the other, in async-graphql's `Fast`
+/// mode, serves repeats of documents without variables that passed the full validation before
+/// (`validated.rs`). Both share the state, the parsed-document cache and the limits.
+#[derive(Clone)]
+pub struct Schemas {
+    /// Validates fully; also the one for batches, WebSockets and SDL.
+    pub strict: AppSchema,
+    revalidating: AppSchema,
+    validated: validated::ValidatedDocuments,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
+}
+
+impl Schemas {
+    /// The schema a request runs on.
+    pub fn for_request(&self, request: &async_graphql::Request) -> &AppSchema {
+        let repeat = request.variables.is_empty()
+            && self
+                .validated
+                .contains(&request.query, request.operation_name.as_deref());
+        self.metrics.count_validation(repeat);
+        if repeat {
+            &self.revalidating
+        } else {
+            &self.strict
+        }
     }
-    builder.data(state).finish()
+
+    pub async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
+        self.for_request(&request).execute(request).await
+    }
+}
+
+/// Builds the schemas with the service's request-shape limits.
+pub fn build_schema(state: AppState) -> Schemas {
+    let validated = validated::ValidatedDocuments::default();
+    let documents = documents::Documents::default();
+    let build = |mode: async_graphql::ValidationMode, records: Option<_>| {
+        let limits = &state.config.limits;
+        let mut builder = schema_builder()
+            .validation_mode(mode)
+            // Depth and complexity are held by the pipeline (`cost`), which lets introspection
+            // through.
+            .limit_recursive_depth(32)
+            .limit_directives(20)
+            // One extension for everything the service adds per request (see `pipeline` for why).
+            .extension(pipeline::RequestPipeline {
+                documents: documents.clone(),
+                metrics: state.metrics.clone(),
+                max_complexity: limits.max_query_complexity,
+                max_depth: limits.max_query_depth,
+                records_validated: records,
+            });
+        if !state.config.introspection {
+            // "Did you mean …?" would spell the schema out one field at a time.
+            builder = builder.disable_introspection().disable_suggestions();
+        }
+        builder.data(state.clone()).finish()
+    };
+    Schemas {
+        strict: build(
+            async_graphql::ValidationMode::Strict,
+            Some(validated.clone()),
+        ),
+        revalidating: build(async_graphql::ValidationMode::Fast, None),
+        validated,
+        metrics: state.metrics.clone(),
+    }
 }
 
 /// The SDL as committed in `schema/schema.graphql`.

@@ -6,12 +6,12 @@
 //! fragments that each spread the next one twice costs seconds and a gigabyte. Neither is caught
 //! by the depth and complexity limits, which run after both. The checks here are linear in the
 //! size of the text and run first: on HTTP in the handler (answering 400), and for every
-//! transport in [`RequestShape`]'s `parse_query` hook (so WebSocket operations are bounded too).
-use std::{collections::HashMap, sync::Arc};
+//! transport in [`prepare`], which the schema's extension runs before parsing (so WebSocket
+//! operations are bounded too).
+use std::collections::HashMap;
 
 use async_graphql::{
     ErrorExtensionValues, Pos, Request, ServerError, ServerResult, Value, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 
@@ -299,58 +299,38 @@ fn document_has_nul(document: &ExecutableDocument) -> bool {
     false
 }
 
-/// The same checks for every transport (HTTP, GET, WebSocket), in the schema's
-/// `prepare_request` hook, which runs before async-graphql parses the document: nesting on the
-/// raw text, then the document is parsed once (and kept on the request, so it is not parsed
-/// again) and its fragment expansion and string literals are checked before anything walks it.
-/// (async-graphql's own recursion-depth check runs inside parsing and follows every spread, so
-/// a check after parsing would come too late for a fragment bomb.)
+/// The same checks for every transport (HTTP, GET, WebSocket), run by the schema's extension
+/// (`pipeline`) in its `prepare_request` hook, which runs before async-graphql parses the
+/// document: nesting on the raw text, then the document is parsed once (and kept on the request,
+/// so it is not parsed again) and its fragment expansion and string literals are checked before
+/// anything walks it. (async-graphql's own recursion-depth check runs inside parsing and follows
+/// every spread, so a check after parsing would come too late for a fragment bomb.)
 ///
 /// A document sent by hash (a persisted query, a trusted document) gets its text, and its parsed
-/// form when cached, before these checks (`documents.rs`).
-#[derive(Default)]
-pub struct RequestShape {
-    pub documents: super::documents::Documents,
-}
-
-impl ExtensionFactory for RequestShape {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestShapeCheck {
-            documents: self.documents.clone(),
-        })
+/// form when cached, before these checks (`documents.rs`). Answers the number of fields the
+/// operation selects with fragments expanded.
+pub async fn prepare(
+    state: &crate::AppState,
+    documents: &super::documents::Documents,
+    request: &mut Request,
+) -> ServerResult<usize> {
+    let known = documents.before(state, request).await?;
+    check_request(&request.query, &request.variables).map_err(Refusal::into_server_error)?;
+    check_nul_in_variables(&request.variables).map_err(Refusal::into_server_error)?;
+    let document = request.parsed_query().map_err(|mut error| {
+        super::errors::set_code(&mut error, super::errors::GRAPHQL_PARSE_FAILED);
+        error
+    })?;
+    let fields = check_document(document).map_err(Refusal::into_server_error)?;
+    if let Some(known) = known {
+        documents.after(state, known, request).await?;
     }
+    Ok(fields)
 }
 
-struct RequestShapeCheck {
-    documents: super::documents::Documents,
-}
-
-#[async_trait::async_trait]
-impl Extension for RequestShapeCheck {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let state = ctx.data_unchecked::<crate::AppState>();
-        let known = self.documents.before(state, &mut request).await?;
-        check_request(&request.query, &request.variables).map_err(Refusal::into_server_error)?;
-        check_nul_in_variables(&request.variables).map_err(Refusal::into_server_error)?;
-        let document = request.parsed_query().map_err(|mut error| {
-            super::errors::set_code(&mut error, super::errors::GRAPHQL_PARSE_FAILED);
-            error
-        })?;
-        check_document(document).map_err(Refusal::into_server_error)?;
-        if let Some(known) = known {
-            self.documents.after(state, known, &mut request).await?;
-        }
-        next.run(ctx, request).await
-    }
-}
-
-/// Fragment expansion and NUL literals of a parsed document.
-pub fn check_document(document: &ExecutableDocument) -> Result<(), Refusal> {
+/// Fragment expansion and NUL literals of a parsed document; answers the fields it selects with
+/// fragments expanded.
+pub fn check_document(document: &ExecutableDocument) -> Result<usize, Refusal> {
     let fields = expanded_fields(document);
     if fields > MAX_EXPANDED_FIELDS {
         return Err(Refusal {
@@ -363,7 +343,7 @@ pub fn check_document(document: &ExecutableDocument) -> Result<(), Refusal> {
     if document_has_nul(document) {
         return Err(Refusal::nul());
     }
-    Ok(())
+    Ok(fields)
 }
 
 #[cfg(test)]

@@ -5,11 +5,7 @@ use std::sync::{
     atomic::{AtomicUsize, Ordering},
 };
 
-use async_graphql::{
-    Response, ServerError,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextSubscribe},
-};
-use futures::stream::BoxStream;
+use async_graphql::{ServerError, extensions::ExtensionContext};
 
 pub const MAX_PER_CONNECTION: usize = 20;
 
@@ -17,15 +13,8 @@ pub const MAX_PER_CONNECTION: usize = 20;
 #[derive(Clone, Default)]
 pub struct ConnectionSubscriptions(Arc<AtomicUsize>);
 
-pub struct SubscriptionLimit;
-
-impl ExtensionFactory for SubscriptionLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(SubscriptionLimit)
-    }
-}
-
-struct Held(Arc<AtomicUsize>);
+/// Holds one of the connection's subscriptions while it lives.
+pub struct Held(Arc<AtomicUsize>);
 
 impl Drop for Held {
     fn drop(&mut self) {
@@ -33,36 +22,25 @@ impl Drop for Held {
     }
 }
 
-impl Extension for SubscriptionLimit {
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        let Some(live) = ctx.data_opt::<ConnectionSubscriptions>() else {
-            return next.run(ctx, stream);
-        };
-        let count = live.0.clone();
-        let taken = count.fetch_add(1, Ordering::SeqCst);
-        let held = Held(count);
-        if taken >= MAX_PER_CONNECTION {
-            drop(held);
-            let mut error = ServerError::new(
-                format!("同一连接最多同时订阅 {MAX_PER_CONNECTION} 个，请先取消不用的订阅"),
-                None,
-            );
-            let mut extensions = async_graphql::ErrorExtensionValues::default();
-            extensions.set("code", "THROTTLED");
-            error.extensions = Some(extensions);
-            return Box::pin(futures::stream::once(async move {
-                Response::from_errors(vec![error])
-            }));
-        }
-        let inner = next.run(ctx, stream);
-        Box::pin(futures::StreamExt::map(inner, move |r| {
-            let _held = &held;
-            r
-        }))
+/// Takes one of the connection's subscriptions, or refuses with `THROTTLED` when all are taken.
+/// `None` outside a WebSocket connection (nothing to count).
+pub fn take(ctx: &ExtensionContext<'_>) -> Result<Option<Held>, ServerError> {
+    let Some(live) = ctx.data_opt::<ConnectionSubscriptions>() else {
+        return Ok(None);
+    };
+    let count = live.0.clone();
+    let taken = count.fetch_add(1, Ordering::SeqCst);
+    let held = Held(count);
+    if taken >= MAX_PER_CONNECTION {
+        drop(held);
+        let mut error = ServerError::new(
+            format!("同一连接最多同时订阅 {MAX_PER_CONNECTION} 个，请先取消不用的订阅"),
+            None,
+        );
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set("code", "THROTTLED");
+        error.extensions = Some(extensions);
+        return Err(error);
     }
+    Ok(Some(held))
 }

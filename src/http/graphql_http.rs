@@ -390,14 +390,14 @@ pub async fn post(
         .into_iter()
         .map(|r| prepare(&state, &auth, ip, r))
         .collect();
-    let batch = match (was_batch, prepared.pop()) {
-        (false, Some(single)) => BatchRequest::Single(single),
+    let response: BatchResponse = match (was_batch, prepared.pop()) {
+        (false, Some(single)) => BatchResponse::Single(state.schema.execute(single).await),
         (_, last) => {
             prepared.extend(last);
-            BatchRequest::Batch(prepared)
+            let batch = BatchRequest::Batch(prepared);
+            state.schema.strict.execute_batch(batch).await
         }
     };
-    let response: BatchResponse = state.schema.execute_batch(batch).await;
     GraphQLResponse::from(response).into_response()
 }
 

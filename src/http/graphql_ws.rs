@@ -161,7 +161,7 @@ async fn serve_socket(
         let served = GraphQLWebSocket::new_with_pair(
             RequestErrors::new(&mut sink, transport_ws),
             &mut checked,
-            state.schema.clone(),
+            state.schema.strict.clone(),
             protocol,
         )
         .on_connection_init(move |_| async move { Ok(data) })

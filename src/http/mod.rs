@@ -16,7 +16,10 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{AppState, graphql::AppSchema};
+use crate::{
+    AppState,
+    graphql::{AppSchema, Schemas},
+};
 
 pub use crate::services::client_ip::ClientIp;
 
@@ -48,11 +51,12 @@ impl axum::extract::FromRequestParts<HttpState> for ClientIp {
 #[derive(Clone)]
 pub struct HttpState {
     pub app: AppState,
-    pub schema: AppSchema,
+    pub schema: Schemas,
 }
 
-pub fn router(app: AppState, schema: AppSchema) -> Router {
-    app.metrics.know_operations(known_operation_names(&schema));
+pub fn router(app: AppState, schema: Schemas) -> Router {
+    app.metrics
+        .know_operations(known_operation_names(&schema.strict));
     let state = HttpState { app, schema };
     Router::new()
         .route("/health", get(health))

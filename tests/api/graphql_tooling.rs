@@ -191,6 +191,50 @@ async fn every_error_has_a_code_and_every_answer_its_cost() {
     }
 }
 
+/// A document without variables that passed the full validation is not validated again when it
+/// comes back; everything a repeat is held to still holds: the limits, variables' values, the
+/// operation named, the same answer and cost.
+#[tokio::test]
+async fn a_repeated_document_skips_the_full_validation_and_nothing_else() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let metrics = &app.state.metrics;
+    let page =
+        json!({ "query": "query($n: Int) { schools(first: $n) { totalCount nodes { code } } }" });
+    let full_before = metrics.validations_counted(false);
+    let first = post(&app, Some(&admin), page.clone()).await;
+    assert!(first["errors"].is_null(), "{first}");
+    let repeats_before = metrics.validations_counted(true);
+    let again = post(&app, Some(&admin), page.clone()).await;
+    assert_eq!(metrics.validations_counted(true) - repeats_before, 1);
+    assert_eq!(metrics.validations_counted(false) - full_before, 1);
+    assert_eq!(again["data"], first["data"], "{again}");
+    assert_eq!(again["extensions"]["cost"], first["extensions"]["cost"]);
+    assert!(
+        again["extensions"]["cost"]["complexity"].as_u64() > Some(0),
+        "{again}"
+    );
+    // The same text with a variable of the wrong type is validated fully, and refused.
+    let mut typed_wrong = page.clone();
+    typed_wrong["variables"] = json!({ "n": "many" });
+    let body = post(&app, Some(&admin), typed_wrong).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    // Another operation name than the one validated is validated (and refused) again.
+    let mut named = page.clone();
+    named["operationName"] = json!("Other");
+    let body = post(&app, Some(&admin), named).await;
+    assert_eq!(error_code(&body), "OPERATION_RESOLUTION_FAILURE", "{body}");
+    // A document refused is never a repeat: over the complexity limit each time.
+    let pages: String = (0..12)
+        .map(|i| format!("p{i}: schools(first: 100) {{ nodes {{ code name }} }} "))
+        .collect();
+    let heavy = json!({ "query": format!("{{ {pages} }}") });
+    for _ in 0..2 {
+        let body = post(&app, Some(&admin), heavy.clone()).await;
+        assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
+    }
+}
+
 #[tokio::test]
 async fn answers_refused_before_the_schema_carry_code_and_cost_too() {
     let app = TestApp::spawn().await;

@@ -1,0 +1,54 @@
+//! Documents that passed the full validation once, so that the same text is not validated again.
+//!
+//! async-graphql validates every request from scratch: 22 rules walk the whole document (one of
+//! them, overlapping fields, compares every pair of fields that share a response key). For a
+//! document without variables the outcome depends only on its text and the operation chosen, so a
+//! repeat of a text that passed (the mini-program sends the same few documents all day) can run
+//! on a second schema in async-graphql's `Fast` mode: that one only measures complexity and depth
+//! (held to the same limits by the pipeline's validation step) and checks fragment cycles and
+//! uploads. Apollo Server keeps its validated documents the same way.
+//!
+//! A request with variables always gets the full validation, which checks the variables' values
+//! against their types. Only texts up to [`MAX_TEXT`] are kept, at most [`CAPACITY`] of them; a
+//! text is kept with the operation name it was validated for.
+use std::sync::{Arc, Mutex};
+
+use crate::services::persisted_queries::Lru;
+
+/// The longest document text kept (the order page is under 400 bytes).
+pub const MAX_TEXT: usize = 16 * 1024;
+/// How many texts one process keeps.
+pub const CAPACITY: usize = 500;
+
+#[derive(Clone)]
+pub struct ValidatedDocuments(Arc<Mutex<Lru<Option<String>>>>);
+
+impl Default for ValidatedDocuments {
+    fn default() -> Self {
+        Self(Arc::new(Mutex::new(Lru::new(CAPACITY))))
+    }
+}
+
+impl ValidatedDocuments {
+    /// Whether `text` passed the full validation for this operation name.
+    pub fn contains(&self, text: &str, operation_name: Option<&str>) -> bool {
+        if text.len() > MAX_TEXT {
+            return false;
+        }
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut kept| kept.get(text))
+            .is_some_and(|name| name.as_deref() == operation_name)
+    }
+
+    /// Records that `text` passed the full validation (and the limits) for this operation name.
+    pub fn insert(&self, text: String, operation_name: Option<String>) {
+        if text.len() > MAX_TEXT {
+            return;
+        }
+        if let Ok(mut kept) = self.0.lock() {
+            kept.put(text, operation_name);
+        }
+    }
+}
