@@ -10,6 +10,11 @@ use std::sync::{Arc, OnceLock};
 
 use image::RgbImage;
 use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::internal::{
+    AxisOp, Expansion, InferenceResult, OutletId, Solver, StaticName, TensorProxy,
+    check_input_arity, check_output_arity, expand,
+};
+use tract_onnx::tract_hir::ops::math;
 
 static DETECTOR_ONNX: &[u8] = include_bytes!("../../model/face_detection_short_range.onnx");
 static MESH_ONNX: &[u8] = include_bytes!("../../model/face_landmark.onnx");
@@ -61,7 +66,7 @@ fn plan(name: &'static str, bytes: &[u8], side: usize) -> Result<Plan, ModelErro
         model: name,
         reason: format!("{e:#}"),
     };
-    tract_onnx::onnx()
+    onnx()
         .model_for_read(&mut std::io::Cursor::new(bytes))
         .and_then(|m| {
             m.with_input_fact(0, f32::fact([1, 3, side, side]).into())?
@@ -69,6 +74,81 @@ fn plan(name: &'static str, bytes: &[u8], side: usize) -> Result<Plan, ModelErro
                 .into_runnable()
         })
         .map_err(err)
+}
+
+/// tract's ONNX reader, with PRelu read as `max(x, alpha·x)` where every alpha lies in 0..=1
+/// (all of the face mesh's do). That is the same value to the bit (for x ≥ 0, alpha·x ≤ x; for
+/// x < 0, alpha·x ≥ x) in two vectorised element-wise passes, where tract's own reading
+/// (`alpha·x if 0 > x else x`) builds a boolean tensor through a broadcast comparison and then
+/// selects: a quarter of the mesh model's run.
+fn onnx() -> tract_onnx::Onnx {
+    let mut onnx = tract_onnx::onnx();
+    onnx.op_register
+        .insert("PRelu", |_, _| Ok((expand(PreluAsMax), vec![])));
+    onnx
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq)]
+struct PreluAsMax;
+
+impl Expansion for PreluAsMax {
+    fn name(&self) -> StaticName {
+        "PreluAsMax".into()
+    }
+
+    fn rules<'r, 'p: 'r, 's: 'r>(
+        &'s self,
+        s: &mut Solver<'r>,
+        inputs: &'p [TensorProxy],
+        outputs: &'p [TensorProxy],
+    ) -> InferenceResult {
+        check_input_arity(inputs, 2)?;
+        check_output_arity(outputs, 1)?;
+        s.equals(&inputs[0].datum_type, &outputs[0].datum_type)?;
+        s.equals(&inputs[0].shape, &outputs[0].shape)?;
+        Ok(())
+    }
+
+    fn wire(
+        &self,
+        name: &str,
+        model: &mut TypedModel,
+        inputs: &[OutletId],
+    ) -> TractResult<TVec<OutletId>> {
+        let a = inputs[0];
+        let mut b = inputs[1];
+        let alphas_in_unit_range = model
+            .outlet_fact(b)?
+            .konst
+            .as_ref()
+            .and_then(|k| {
+                k.to_plain_array_view::<f32>()
+                    .ok()
+                    .map(|v| v.iter().all(|a| (0.0..=1.0).contains(a)))
+            })
+            .unwrap_or(false);
+        let rank = model.outlet_fact(a)?.rank();
+        while model.outlet_fact(b)?.rank() < rank {
+            b = model.wire_node(
+                format!("{}.add-axis-{}", name, model.outlet_fact(b)?.rank()),
+                AxisOp::Add(0),
+                &[b],
+            )?[0];
+        }
+        if alphas_in_unit_range {
+            let ab = model.wire_node(format!("{name}.mul"), math::mul(), &[a, b])?[0];
+            return model.wire_node(format!("{name}.max"), math::max(), &[a, ab]);
+        }
+        let zero = tensor0(0.0)
+            .cast_to_dt(model.outlet_fact(a)?.datum_type)?
+            .into_owned()
+            .broadcast_into_rank(rank)?;
+        let zero = model.add_const(format!("{name}.zero"), zero)?;
+        let pos = model.wire_node(format!("{name}.pos"), math::max(), &[a, zero])?[0];
+        let neg = model.wire_node(format!("{name}.neg"), math::min(), &[a, zero])?[0];
+        let neg = model.wire_node(format!("{name}.scaled"), math::mul(), &[neg, b])?[0];
+        model.wire_node(format!("{name}.add"), math::add(), &[pos, neg])
+    }
 }
 
 impl Models {
