@@ -85,7 +85,7 @@ pub struct Located {
 }
 
 /// Finds the faces and measures the largest.
-pub fn locate(work: &Working) -> Located {
+pub fn locate(work: &Working<'_>) -> Located {
     let pyramid = models::Pyramid::new(&work.rgb);
     let mut faces = mesh::detect(&pyramid);
     faces.sort_by(|a, b| b.size().total_cmp(&a.size()));
