@@ -61,17 +61,25 @@ pub(crate) fn get() -> &'static Models {
     }
 }
 
-fn plan(name: &'static str, bytes: &[u8], side: usize) -> Result<Plan, ModelError> {
+/// Parses and optimises one model for a `side`×`side` input. `rewrites` reads PRelu as
+/// `max + alpha·min` and puts the exact 2×2 max pool of `pool.rs` in place of tract's; both
+/// give tract's own values to the bit (off only to test that).
+fn plan(name: &'static str, bytes: &[u8], side: usize, rewrites: bool) -> Result<Plan, ModelError> {
     let err = |e: TractError| ModelError {
         model: name,
         reason: format!("{e:#}"),
     };
-    onnx()
+    let reader = if rewrites { onnx() } else { tract_onnx::onnx() };
+    reader
         .model_for_read(&mut std::io::Cursor::new(bytes))
         .and_then(|m| {
-            m.with_input_fact(0, f32::fact([1, 3, side, side]).into())?
-                .into_optimized()?
-                .into_runnable()
+            let mut typed = m
+                .with_input_fact(0, f32::fact([1, 3, side, side]).into())?
+                .into_typed()?;
+            if rewrites {
+                super::pool::replace_pools(&mut typed)?;
+            }
+            typed.into_optimized()?.into_runnable()
         })
         .map_err(err)
 }
@@ -154,8 +162,13 @@ impl Expansion for PreluAsMax {
 impl Models {
     fn parse() -> Result<Models, ModelError> {
         let models = Models {
-            detector: plan("face_detection_short_range", DETECTOR_ONNX, DETECTOR_SIZE)?,
-            mesh: plan("face_landmark", MESH_ONNX, MESH_SIZE)?,
+            detector: plan(
+                "face_detection_short_range",
+                DETECTOR_ONNX,
+                DETECTOR_SIZE,
+                true,
+            )?,
+            mesh: plan("face_landmark", MESH_ONNX, MESH_SIZE, true)?,
         };
         let blank = |side: usize| vec![0f32; 3 * side * side];
         models
@@ -558,6 +571,33 @@ mod tests {
         assert_eq!((boxes.len(), scores.len()), (896 * 16, 896));
         let (points, _) = m.run_mesh(vec![0.0; 3 * 192 * 192]).unwrap();
         assert_eq!(points.len(), 468 * 3);
+    }
+
+    /// The models as rewritten (PRelu, 2×2 max pools) give stock tract's outputs to the bit.
+    #[test]
+    fn rewrites_change_no_output() {
+        for (name, bytes, side) in [
+            ("detector", DETECTOR_ONNX, DETECTOR_SIZE),
+            ("mesh", MESH_ONNX, MESH_SIZE),
+        ] {
+            let input: Vec<f32> = (0..3 * side * side)
+                .map(|i| ((i * 7919 % 255) as f32) / 255.0)
+                .collect();
+            let outputs = |fast: bool| -> Vec<Vec<u32>> {
+                let plan = plan(name, bytes, side, fast).expect("plan");
+                let out = run(&plan, input.clone(), side).expect("run");
+                out.iter()
+                    .map(|t| {
+                        t.to_plain_array_view::<f32>()
+                            .expect("f32")
+                            .iter()
+                            .map(|v| v.to_bits())
+                            .collect()
+                    })
+                    .collect()
+            };
+            assert_eq!(outputs(true), outputs(false), "{name}");
+        }
     }
 
     #[test]
