@@ -535,7 +535,8 @@ mod tests {
             image::Rgb([(x * 7 + y * 3) as u8, (x * y % 251) as u8, (x ^ y) as u8])
         });
         let pyramid = Pyramid::new(&img);
-        let cases: [((f64, f64), (f64, f64), (f64, f64), Option<f32>); 6] = [
+        type Case = ((f64, f64), (f64, f64), (f64, f64), Option<f32>);
+        let cases: [Case; 6] = [
             ((-48.0, 0.0), (3.1, 0.0), (0.0, 3.1), Some(-1.0)),
             ((10.0, 20.0), (1.2, 0.0), (0.0, 1.2), None),
             ((-30.0, -10.0), (5.3, 0.0), (0.0, 5.3), Some(-1.0)),
