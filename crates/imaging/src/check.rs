@@ -45,7 +45,7 @@ pub fn check(image: &RgbImage, spec: &CheckSpec) -> CheckReport {
 }
 
 /// The face's geometry in source pixels.
-fn geometry_of(work: &Working, f: &FaceFeatures, width: u32, height: u32) -> FaceGeometry {
+fn geometry_of(work: &Working<'_>, f: &FaceFeatures, width: u32, height: u32) -> FaceGeometry {
     let point = |(x, y): (f64, f64)| Point {
         x: work.to_source(x),
         y: work.to_source(y),

@@ -82,7 +82,7 @@ pub struct Thresholds {
     pub pitch_zero: f64,
     /// The photo's white point: the brighter of the eye whites and the backdrop, luma 0–255.
     pub white_level: Rule,
-    /// Lid gap over eye width of the more open eye.
+    /// Lid gap over eye width (3-D landmarks) of the more open eye.
     pub eye_openness: Rule,
     /// Inner-lip gap over mouth width.
     pub mouth_openness: Rule,
@@ -244,7 +244,7 @@ pub const STANDARD: Thresholds = Thresholds {
         warn_min: Some(0.15),
         warn_max: None,
         source: "ISO/IEC 19794-5 §7.2.3: eyes open and clearly visible",
-        note: "mean lid gap over eye width of the face mesh, the more open eye. Open eyes of the fixtures read 0.21–0.36 (0.18 on the keystone). The mesh model under-reports closure: eyelids painted shut read 0.19–0.26, so only eyes the model sees clearly closed are caught; reviewers judge the rest",
+        note: "mean lid gap over eye width of the face mesh in 3-D (a turned head does not narrow it), the more open eye. Open eyes of the three fixture people read 0.20–0.37 (0.19 on the keystone). The mesh model under-reports closure: both eyes painted shut on every compliant photo of the three people read 0.16–0.28 (a fifth to a quarter below the same eyes open, overlapping other people's open eyes), so no person-independent threshold separates them; only eyes the model sees clearly closed are caught, reviewers judge the rest",
     },
     mouth_openness: Rule {
         code: "EXPR_NOT_NEUTRAL",

@@ -4,27 +4,30 @@
 //! shrunk once, early, by an integer box filter (one pass, exact averaging, no ringing). This
 //! keeps the check's cost independent of the upload's size.
 
+use std::borrow::Cow;
+
 use image::{GrayImage, Rgb, RgbImage};
 
 /// Largest working image, in pixels.
 pub const WORKING_MAX_PIXELS: u64 = 800_000;
 
-/// A downscaled copy of the photo with its luma plane.
-pub struct Working {
-    pub rgb: RgbImage,
+/// A downscaled copy of the photo with its luma plane. A photo already within the budget is
+/// borrowed, not copied.
+pub struct Working<'a> {
+    pub rgb: Cow<'a, RgbImage>,
     pub luma: GrayImage,
     /// Source pixels per working pixel (an integer box factor).
     pub factor: u32,
 }
 
-impl Working {
-    pub fn new(image: &RgbImage) -> Working {
+impl<'a> Working<'a> {
+    pub fn new(image: &'a RgbImage) -> Working<'a> {
         let pixels = u64::from(image.width()) * u64::from(image.height());
         let factor = box_factor(pixels, WORKING_MAX_PIXELS);
         let rgb = if factor > 1 {
-            box_downscale(image, factor)
+            Cow::Owned(box_downscale(image, factor))
         } else {
-            image.clone()
+            Cow::Borrowed(image)
         };
         let luma = luma_of(&rgb);
         Working { rgb, luma, factor }
@@ -147,12 +150,40 @@ fn box_downscale_any(image: &RgbImage, k: u32) -> RgbImage {
 /// BT.601 luma, the weighting the face detector was trained with.
 pub fn luma_of(image: &RgbImage) -> GrayImage {
     let mut luma = vec![0u8; image.width() as usize * image.height() as usize];
-    for (o, p) in luma.iter_mut().zip(image.as_raw().chunks_exact(3)) {
-        let (r, g, b) = (u32::from(p[0]), u32::from(p[1]), u32::from(p[2]));
-        *o = ((77 * r + 150 * g + 29 * b + 128) >> 8) as u8;
+    // 16 pixels at a time in 16-bit lanes (the weighted sum is at most 65 408), which the
+    // compiler vectorises; the tail one by one, the same arithmetic.
+    const LANES: usize = 16;
+    let raw = image.as_raw();
+    let mut out = luma.chunks_exact_mut(LANES);
+    let mut src = raw.chunks_exact(LANES * 3);
+    for (o, p) in (&mut out).zip(&mut src) {
+        let mut r = [0u16; LANES];
+        let mut g = [0u16; LANES];
+        let mut b = [0u16; LANES];
+        for i in 0..LANES {
+            r[i] = u16::from(p[3 * i]);
+            g[i] = u16::from(p[3 * i + 1]);
+            b[i] = u16::from(p[3 * i + 2]);
+        }
+        for i in 0..LANES {
+            o[i] = ((77 * r[i] + 150 * g[i] + 29 * b[i] + 128) >> 8) as u8;
+        }
+    }
+    for (o, p) in out
+        .into_remainder()
+        .iter_mut()
+        .zip(src.remainder().chunks_exact(3))
+    {
+        *o = luma_px(p[0], p[1], p[2]);
     }
     GrayImage::from_raw(image.width(), image.height(), luma)
         .unwrap_or_else(|| GrayImage::new(image.width(), image.height()))
+}
+
+#[inline]
+fn luma_px(r: u8, g: u8, b: u8) -> u8 {
+    let (r, g, b) = (u32::from(r), u32::from(g), u32::from(b));
+    ((77 * r + 150 * g + 29 * b + 128) >> 8) as u8
 }
 
 #[cfg(test)]
@@ -178,6 +209,23 @@ mod tests {
         for k in 2..=6 {
             assert_eq!(box_downscale(&img, k), box_downscale_any(&img, k), "k={k}");
         }
+    }
+
+    #[test]
+    fn luma_in_lanes_matches_the_per_pixel_formula() {
+        let img = RgbImage::from_fn(37, 29, |x, y| {
+            Rgb([
+                (x * 7 + y) as u8,
+                (x * y * 13) as u8,
+                (255 - x * 3 + y) as u8,
+            ])
+        });
+        let luma = luma_of(&img);
+        for (l, p) in luma.pixels().zip(img.pixels()) {
+            assert_eq!(l.0[0], luma_px(p.0[0], p.0[1], p.0[2]));
+        }
+        let white = luma_of(&RgbImage::from_pixel(17, 1, Rgb([255, 255, 255])));
+        assert!(white.pixels().all(|p| p.0[0] == 255));
     }
 
     #[test]

@@ -20,6 +20,8 @@ const BLOCK: f64 = 0.25;
 const BLOCK_STRUCTURE: f64 = 6.0;
 /// Chromaticity distance under which a pixel has the backdrop's hue (same paint, any light).
 const SAME_HUE: f64 = 0.04;
+/// Grid of the region's samples, per inter-eye distance.
+const SAMPLES_PER_IPD: f64 = 20.0;
 /// Fewest region samples for the measures to mean anything.
 const MIN_SAMPLES: usize = 400;
 
@@ -97,7 +99,11 @@ pub fn stats(rgb: &RgbImage, luma: &image::GrayImage, f: &FaceFeatures) -> Optio
         let v = (-dx * sin + dy * cos) / frame.step;
         ((u - MID_X) / IPD, (v - EYE_Y) / IPD)
     };
-    let step = ((ipd_px / 40.0).floor() as u32).max(1);
+    // One sample every 1/20 of the inter-eye distance (5 px on a 720×960 photo): these are means
+    // over tens of thousands of pixels, and each 0.25-IPD block still holds about 25 samples.
+    // Every second pixel (1/40) gave the same verdicts on every fixture at six times the cost
+    // (measures moved by at most a few per cent; README, Performance).
+    let step = ((ipd_px / SAMPLES_PER_IPD).floor() as u32).max(1);
     let block_px = (BLOCK * ipd_px).max(2.0);
     let (w, h) = luma.dimensions();
     let bw = (f64::from(w) / block_px).ceil() as usize + 1;

@@ -7,6 +7,7 @@ pub mod geometry;
 pub mod mesh;
 pub mod models;
 pub mod outline;
+mod pool;
 pub mod sample;
 
 use canonical::Canonical;
@@ -85,7 +86,7 @@ pub struct Located {
 }
 
 /// Finds the faces and measures the largest.
-pub fn locate(work: &Working) -> Located {
+pub fn locate(work: &Working<'_>) -> Located {
     let pyramid = models::Pyramid::new(&work.rgb);
     let mut faces = mesh::detect(&pyramid);
     faces.sort_by(|a, b| b.size().total_cmp(&a.size()));

@@ -10,6 +10,11 @@ use std::sync::{Arc, OnceLock};
 
 use image::RgbImage;
 use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::internal::{
+    AxisOp, Expansion, InferenceResult, OutletId, Solver, StaticName, TensorProxy,
+    check_input_arity, check_output_arity, expand,
+};
+use tract_onnx::tract_hir::ops::math;
 
 static DETECTOR_ONNX: &[u8] = include_bytes!("../../model/face_detection_short_range.onnx");
 static MESH_ONNX: &[u8] = include_bytes!("../../model/face_landmark.onnx");
@@ -56,26 +61,114 @@ pub(crate) fn get() -> &'static Models {
     }
 }
 
-fn plan(name: &'static str, bytes: &[u8], side: usize) -> Result<Plan, ModelError> {
+/// Parses and optimises one model for a `side`×`side` input. `rewrites` reads PRelu as
+/// `max + alpha·min` and puts the exact 2×2 max pool of `pool.rs` in place of tract's; both
+/// give tract's own values to the bit (off only to test that).
+fn plan(name: &'static str, bytes: &[u8], side: usize, rewrites: bool) -> Result<Plan, ModelError> {
     let err = |e: TractError| ModelError {
         model: name,
         reason: format!("{e:#}"),
     };
-    tract_onnx::onnx()
+    let reader = if rewrites { onnx() } else { tract_onnx::onnx() };
+    reader
         .model_for_read(&mut std::io::Cursor::new(bytes))
         .and_then(|m| {
-            m.with_input_fact(0, f32::fact([1, 3, side, side]).into())?
-                .into_optimized()?
-                .into_runnable()
+            let mut typed = m
+                .with_input_fact(0, f32::fact([1, 3, side, side]).into())?
+                .into_typed()?;
+            if rewrites {
+                super::pool::replace_pools(&mut typed)?;
+            }
+            typed.into_optimized()?.into_runnable()
         })
         .map_err(err)
+}
+
+/// tract's ONNX reader, with PRelu read as `max(x, alpha·x)` where every alpha lies in 0..=1
+/// (all of the face mesh's do). That is the same value to the bit (for x ≥ 0, alpha·x ≤ x; for
+/// x < 0, alpha·x ≥ x) in two vectorised element-wise passes, where tract's own reading
+/// (`alpha·x if 0 > x else x`) builds a boolean tensor through a broadcast comparison and then
+/// selects: a quarter of the mesh model's run.
+fn onnx() -> tract_onnx::Onnx {
+    let mut onnx = tract_onnx::onnx();
+    onnx.op_register
+        .insert("PRelu", |_, _| Ok((expand(PreluAsMax), vec![])));
+    onnx
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq)]
+struct PreluAsMax;
+
+impl Expansion for PreluAsMax {
+    fn name(&self) -> StaticName {
+        "PreluAsMax".into()
+    }
+
+    fn rules<'r, 'p: 'r, 's: 'r>(
+        &'s self,
+        s: &mut Solver<'r>,
+        inputs: &'p [TensorProxy],
+        outputs: &'p [TensorProxy],
+    ) -> InferenceResult {
+        check_input_arity(inputs, 2)?;
+        check_output_arity(outputs, 1)?;
+        s.equals(&inputs[0].datum_type, &outputs[0].datum_type)?;
+        s.equals(&inputs[0].shape, &outputs[0].shape)?;
+        Ok(())
+    }
+
+    fn wire(
+        &self,
+        name: &str,
+        model: &mut TypedModel,
+        inputs: &[OutletId],
+    ) -> TractResult<TVec<OutletId>> {
+        let a = inputs[0];
+        let mut b = inputs[1];
+        let alphas_in_unit_range = model
+            .outlet_fact(b)?
+            .konst
+            .as_ref()
+            .and_then(|k| {
+                k.to_plain_array_view::<f32>()
+                    .ok()
+                    .map(|v| v.iter().all(|a| (0.0..=1.0).contains(a)))
+            })
+            .unwrap_or(false);
+        let rank = model.outlet_fact(a)?.rank();
+        while model.outlet_fact(b)?.rank() < rank {
+            b = model.wire_node(
+                format!("{}.add-axis-{}", name, model.outlet_fact(b)?.rank()),
+                AxisOp::Add(0),
+                &[b],
+            )?[0];
+        }
+        if alphas_in_unit_range {
+            let ab = model.wire_node(format!("{name}.mul"), math::mul(), &[a, b])?[0];
+            return model.wire_node(format!("{name}.max"), math::max(), &[a, ab]);
+        }
+        let zero = tensor0(0.0)
+            .cast_to_dt(model.outlet_fact(a)?.datum_type)?
+            .into_owned()
+            .broadcast_into_rank(rank)?;
+        let zero = model.add_const(format!("{name}.zero"), zero)?;
+        let pos = model.wire_node(format!("{name}.pos"), math::max(), &[a, zero])?[0];
+        let neg = model.wire_node(format!("{name}.neg"), math::min(), &[a, zero])?[0];
+        let neg = model.wire_node(format!("{name}.scaled"), math::mul(), &[neg, b])?[0];
+        model.wire_node(format!("{name}.add"), math::add(), &[pos, neg])
+    }
 }
 
 impl Models {
     fn parse() -> Result<Models, ModelError> {
         let models = Models {
-            detector: plan("face_detection_short_range", DETECTOR_ONNX, DETECTOR_SIZE)?,
-            mesh: plan("face_landmark", MESH_ONNX, MESH_SIZE)?,
+            detector: plan(
+                "face_detection_short_range",
+                DETECTOR_ONNX,
+                DETECTOR_SIZE,
+                true,
+            )?,
+            mesh: plan("face_landmark", MESH_ONNX, MESH_SIZE, true)?,
         };
         let blank = |side: usize| vec![0f32; 3 * side * side];
         models
@@ -173,6 +266,10 @@ impl<'a> Pyramid<'a> {
 /// channel mapped by `a·value + b`. Reads the pyramid level nearest the scale, bilinear, with
 /// 2×2 taps when a tensor pixel still spans more than 1.5 of its pixels. Outside the photo the
 /// value is `outside` (a letterbox), or the nearest border pixel.
+///
+/// An axis-aligned map (the detector's input) takes each tap's column and row from tables made
+/// once per column and per row; a rotated one (the mesh's crop) computes them per pixel. Both
+/// do the same arithmetic in the same order, so they give the same values to the bit.
 pub fn sample_chw(
     pyramid: &Pyramid<'_>,
     side: usize,
@@ -193,8 +290,7 @@ pub fn sample_chw(
     }
     let step = ex.0.hypot(ex.1).max(ey.0.hypot(ey.1));
     let (img, factor) = pyramid.level(step);
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    let raw = img.as_raw();
+    let level = Level::of(img);
     // In the level's pixels.
     let (origin, ex, ey) = (
         (origin.0 / factor, origin.1 / factor),
@@ -207,8 +303,52 @@ pub fn sample_chw(
         &[0.0]
     };
     let weight = a / (offsets.len() * offsets.len()) as f32;
-    let (wm, hm) = ((w - 1) as f32, (h - 1) as f32);
-    let (wf, hf) = (w as f64, h as f64);
+    let (wf, hf) = (level.w as f64, level.h as f64);
+    let (rgb, rest) = out.split_at_mut(plane);
+    let (g_out, b_out) = rest.split_at_mut(plane);
+    let mut put = |o: usize, acc: [f32; 3]| {
+        rgb[o] = acc[0] * weight + b;
+        g_out[o] = acc[1] * weight + b;
+        b_out[o] = acc[2] * weight + b;
+    };
+    if ex.1 == 0.0 && ey.0 == 0.0 {
+        // Axis-aligned: a tap's column depends on u only, its row on v only. The terms left out
+        // (fv·ey.0 and tx·ey.0, both 0.0) change no sum.
+        let centre = |i: usize, o: f64, e: f64| o + (i as f64 + 0.5) * e;
+        let cols: Vec<(f64, [Tap; 2])> = (0..side)
+            .map(|u| {
+                let cx = centre(u, origin.0, ex.0);
+                let mut taps = [Tap::default(); 2];
+                for (t, &tx) in taps.iter_mut().zip(offsets) {
+                    *t = level.tap_x(cx + tx * ex.0 - 0.5);
+                }
+                (cx, taps)
+            })
+            .collect();
+        for v in 0..side {
+            let cy = centre(v, origin.1, ey.1);
+            if outside.is_some() && (cy < 0.0 || cy > hf) {
+                continue;
+            }
+            let mut rows = [Tap::default(); 2];
+            for (t, &ty) in rows.iter_mut().zip(offsets) {
+                *t = level.tap_y(cy + ty * ey.1 - 0.5);
+            }
+            for (u, (cx, cols)) in cols.iter().enumerate() {
+                if outside.is_some() && (*cx < 0.0 || *cx > wf) {
+                    continue;
+                }
+                let mut acc = [0f32; 3];
+                for row in &rows[..offsets.len()] {
+                    for col in &cols[..offsets.len()] {
+                        level.bilinear(*col, *row, &mut acc);
+                    }
+                }
+                put(v * side + u, acc);
+            }
+        }
+        return out;
+    }
     for v in 0..side {
         for u in 0..side {
             // Pixel centres map to pixel centres (pixel i spans i..i+1 continuously).
@@ -221,37 +361,209 @@ pub fn sample_chw(
             let mut acc = [0f32; 3];
             for &ty in offsets {
                 for &tx in offsets {
-                    let x = ((cx + tx * ex.0 + ty * ey.0 - 0.5) as f32).clamp(0.0, wm);
-                    let y = ((cy + tx * ex.1 + ty * ey.1 - 0.5) as f32).clamp(0.0, hm);
-                    let (x0, y0) = (x as usize, y as usize);
-                    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-                    let x1 = if x0 + 1 < w { x0 + 1 } else { x0 };
-                    let y1 = if y0 + 1 < h { y0 + 1 } else { y0 };
-                    let (i00, i01) = ((y0 * w + x0) * 3, (y0 * w + x1) * 3);
-                    let (i10, i11) = ((y1 * w + x0) * 3, (y1 * w + x1) * 3);
-                    for (c, slot) in acc.iter_mut().enumerate() {
-                        let p00 = f32::from(raw[i00 + c]);
-                        let p01 = f32::from(raw[i01 + c]);
-                        let p10 = f32::from(raw[i10 + c]);
-                        let p11 = f32::from(raw[i11 + c]);
-                        let top = p00 + (p01 - p00) * fx;
-                        let bottom = p10 + (p11 - p10) * fx;
-                        *slot += top + (bottom - top) * fy;
-                    }
+                    let col = level.tap_x(cx + tx * ex.0 + ty * ey.0 - 0.5);
+                    let row = level.tap_y(cy + tx * ex.1 + ty * ey.1 - 0.5);
+                    level.bilinear(col, row, &mut acc);
                 }
             }
-            let o = v * side + u;
-            out[o] = acc[0] * weight + b;
-            out[plane + o] = acc[1] * weight + b;
-            out[2 * plane + o] = acc[2] * weight + b;
+            put(v * side + u, acc);
         }
     }
     out
 }
 
+/// One bilinear tap along one axis: the two neighbours' offsets in the level's raw bytes and
+/// the weight of the second.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tap {
+    i0: usize,
+    i1: usize,
+    f: f32,
+}
+
+/// A pyramid level's raw RGB bytes and size, for bilinear taps.
+struct Level<'a> {
+    raw: &'a [u8],
+    w: usize,
+    h: usize,
+}
+
+impl<'a> Level<'a> {
+    fn of(img: &'a RgbImage) -> Level<'a> {
+        Level {
+            raw: img.as_raw(),
+            w: img.width() as usize,
+            h: img.height() as usize,
+        }
+    }
+
+    /// The tap at level column `x` (pixel-index coordinates), clamped to the level.
+    #[inline]
+    fn tap_x(&self, x: f64) -> Tap {
+        let x = (x as f32).clamp(0.0, (self.w - 1) as f32);
+        let x0 = x as usize;
+        let x1 = if x0 + 1 < self.w { x0 + 1 } else { x0 };
+        Tap {
+            i0: x0 * 3,
+            i1: x1 * 3,
+            f: x - x0 as f32,
+        }
+    }
+
+    /// The tap at level row `y`, its offsets a whole row each.
+    #[inline]
+    fn tap_y(&self, y: f64) -> Tap {
+        let y = (y as f32).clamp(0.0, (self.h - 1) as f32);
+        let y0 = y as usize;
+        let y1 = if y0 + 1 < self.h { y0 + 1 } else { y0 };
+        Tap {
+            i0: y0 * self.w * 3,
+            i1: y1 * self.w * 3,
+            f: y - y0 as f32,
+        }
+    }
+
+    /// Adds the bilinear value of the three channels at (`col`, `row`) to `acc`.
+    #[inline]
+    fn bilinear(&self, col: Tap, row: Tap, acc: &mut [f32; 3]) {
+        let px = |i: usize| -> [f32; 3] {
+            match self.raw.get(i..i + 3) {
+                Some(p) => [f32::from(p[0]), f32::from(p[1]), f32::from(p[2])],
+                None => [0.0; 3],
+            }
+        };
+        let (p00, p01) = (px(row.i0 + col.i0), px(row.i0 + col.i1));
+        let (p10, p11) = (px(row.i1 + col.i0), px(row.i1 + col.i1));
+        for c in 0..3 {
+            let top = p00[c] + (p01[c] - p00[c]) * col.f;
+            let bottom = p10[c] + (p11[c] - p10[c]) * col.f;
+            acc[c] += top + (bottom - top) * row.f;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sampler as it was before its fast paths, for comparison. Samples a `side`×`side` planar RGB tensor through the affine map
+    /// (u, v) → origin + u·ex + v·ey (photo pixels; `ex`, `ey` are one tensor pixel's steps), each
+    /// channel mapped by `a·value + b`. Reads the pyramid level nearest the scale, bilinear, with
+    /// 2×2 taps when a tensor pixel still spans more than 1.5 of its pixels. Outside the photo the
+    /// value is `outside` (a letterbox), or the nearest border pixel.
+    fn sample_chw_reference(
+        pyramid: &Pyramid<'_>,
+        side: usize,
+        origin: (f64, f64),
+        ex: (f64, f64),
+        ey: (f64, f64),
+        (a, b): (f32, f32),
+        outside: Option<f32>,
+    ) -> Vec<f32> {
+        let plane = side * side;
+        let mut out = vec![outside.unwrap_or(0.0); 3 * plane];
+        let (full_w, full_h) = (
+            f64::from(pyramid.base.width()),
+            f64::from(pyramid.base.height()),
+        );
+        if full_w < 1.0 || full_h < 1.0 {
+            return out;
+        }
+        let step = ex.0.hypot(ex.1).max(ey.0.hypot(ey.1));
+        let (img, factor) = pyramid.level(step);
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let raw = img.as_raw();
+        // In the level's pixels.
+        let (origin, ex, ey) = (
+            (origin.0 / factor, origin.1 / factor),
+            (ex.0 / factor, ex.1 / factor),
+            (ey.0 / factor, ey.1 / factor),
+        );
+        let offsets: &[f64] = if step / factor > 1.5 {
+            &[-0.25, 0.25]
+        } else {
+            &[0.0]
+        };
+        let weight = a / (offsets.len() * offsets.len()) as f32;
+        let (wm, hm) = ((w - 1) as f32, (h - 1) as f32);
+        let (wf, hf) = (w as f64, h as f64);
+        for v in 0..side {
+            for u in 0..side {
+                // Pixel centres map to pixel centres (pixel i spans i..i+1 continuously).
+                let (fu, fv) = (u as f64 + 0.5, v as f64 + 0.5);
+                let cx = origin.0 + fu * ex.0 + fv * ey.0;
+                let cy = origin.1 + fu * ex.1 + fv * ey.1;
+                if outside.is_some() && (cx < 0.0 || cy < 0.0 || cx > wf || cy > hf) {
+                    continue;
+                }
+                let mut acc = [0f32; 3];
+                for &ty in offsets {
+                    for &tx in offsets {
+                        let x = ((cx + tx * ex.0 + ty * ey.0 - 0.5) as f32).clamp(0.0, wm);
+                        let y = ((cy + tx * ex.1 + ty * ey.1 - 0.5) as f32).clamp(0.0, hm);
+                        let (x0, y0) = (x as usize, y as usize);
+                        let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+                        let x1 = if x0 + 1 < w { x0 + 1 } else { x0 };
+                        let y1 = if y0 + 1 < h { y0 + 1 } else { y0 };
+                        let (i00, i01) = ((y0 * w + x0) * 3, (y0 * w + x1) * 3);
+                        let (i10, i11) = ((y1 * w + x0) * 3, (y1 * w + x1) * 3);
+                        for (c, slot) in acc.iter_mut().enumerate() {
+                            let p00 = f32::from(raw[i00 + c]);
+                            let p01 = f32::from(raw[i01 + c]);
+                            let p10 = f32::from(raw[i10 + c]);
+                            let p11 = f32::from(raw[i11 + c]);
+                            let top = p00 + (p01 - p00) * fx;
+                            let bottom = p10 + (p11 - p10) * fx;
+                            *slot += top + (bottom - top) * fy;
+                        }
+                    }
+                }
+                let o = v * side + u;
+                out[o] = acc[0] * weight + b;
+                out[plane + o] = acc[1] * weight + b;
+                out[2 * plane + o] = acc[2] * weight + b;
+            }
+        }
+        out
+    }
+
+    /// Both paths of `sample_chw` give the old sampler's values to the bit, axis-aligned
+    /// (letterboxed or not, 1 or 4 taps) and rotated, inside and across the photo's edges.
+    #[test]
+    fn sampling_matches_the_reference_to_the_bit() {
+        let img = RgbImage::from_fn(301, 397, |x, y| {
+            image::Rgb([(x * 7 + y * 3) as u8, (x * y % 251) as u8, (x ^ y) as u8])
+        });
+        let pyramid = Pyramid::new(&img);
+        type Case = ((f64, f64), (f64, f64), (f64, f64), Option<f32>);
+        let cases: [Case; 6] = [
+            ((-48.0, 0.0), (3.1, 0.0), (0.0, 3.1), Some(-1.0)),
+            ((10.0, 20.0), (1.2, 0.0), (0.0, 1.2), None),
+            ((-30.0, -10.0), (5.3, 0.0), (0.0, 5.3), Some(-1.0)),
+            ((200.0, 40.0), (0.9, 0.4), (-0.4, 0.9), None),
+            ((150.0, -20.0), (2.4, 1.1), (-1.1, 2.4), None),
+            ((250.0, 300.0), (-1.5, -0.2), (0.2, -1.5), Some(0.0)),
+        ];
+        for (origin, ex, ey, outside) in cases {
+            for side in [17, 64] {
+                let fast = sample_chw(&pyramid, side, origin, ex, ey, (2.0 / 255.0, -1.0), outside);
+                let slow = sample_chw_reference(
+                    &pyramid,
+                    side,
+                    origin,
+                    ex,
+                    ey,
+                    (2.0 / 255.0, -1.0),
+                    outside,
+                );
+                let same = fast
+                    .iter()
+                    .zip(&slow)
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "{origin:?} {ex:?} {ey:?} {side}");
+            }
+        }
+    }
 
     #[test]
     fn models_load_and_answer_with_the_expected_shapes() {
@@ -260,6 +572,33 @@ mod tests {
         assert_eq!((boxes.len(), scores.len()), (896 * 16, 896));
         let (points, _) = m.run_mesh(vec![0.0; 3 * 192 * 192]).unwrap();
         assert_eq!(points.len(), 468 * 3);
+    }
+
+    /// The models as rewritten (PRelu, 2×2 max pools) give stock tract's outputs to the bit.
+    #[test]
+    fn rewrites_change_no_output() {
+        for (name, bytes, side) in [
+            ("detector", DETECTOR_ONNX, DETECTOR_SIZE),
+            ("mesh", MESH_ONNX, MESH_SIZE),
+        ] {
+            let input: Vec<f32> = (0..3 * side * side)
+                .map(|i| ((i * 7919 % 255) as f32) / 255.0)
+                .collect();
+            let outputs = |fast: bool| -> Vec<Vec<u32>> {
+                let plan = plan(name, bytes, side, fast).expect("plan");
+                let out = run(&plan, input.clone(), side).expect("run");
+                out.iter()
+                    .map(|t| {
+                        t.to_plain_array_view::<f32>()
+                            .expect("f32")
+                            .iter()
+                            .map(|v| v.to_bits())
+                            .collect()
+                    })
+                    .collect()
+            };
+            assert_eq!(outputs(true), outputs(false), "{name}");
+        }
     }
 
     #[test]
