@@ -320,6 +320,12 @@ pub enum OrderEventKind {
     ContactPhoneRevealed,
     /// 已上报: 学信网 accepted the reported photo.
     RegistryReported,
+    /// An operator released a reviewer's claim: the order is back in the queue.
+    ClaimReleased,
+    /// An operator gave a reviewer's claim to another reviewer.
+    ClaimReassigned,
+    /// An operator sent the student a reminder to finish.
+    ReminderSent,
     PrintCreated,
     PrintCancel,
     PrintPaymentTimeout,
