@@ -50,7 +50,7 @@ pub const SIGNED_IN: &[Role] = &[
 
 impl Guard for RoleGuard {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        let viewer = ctx.viewer().map_err(AppError::into_graphql)?;
+        let viewer = ctx.signed_in().map_err(AppError::into_graphql)?;
         if viewer.must_change_password && !self.before_password_change {
             Err(AppError::PasswordChangeRequired.into_graphql())
         } else if self.roles.contains(&viewer.role) {

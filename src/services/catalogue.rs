@@ -182,6 +182,25 @@ pub fn print_layouts(project: &project::Model) -> Vec<PrintLayout> {
     serde_json::from_value(project.print_layouts.clone()).unwrap_or_default()
 }
 
+/// `createProject` by an admin: the project, and its audit record (PROJECT_CREATED).
+pub async fn create_project_by(
+    state: &AppState,
+    viewer: &super::sessions::Viewer,
+    input: NewProject,
+) -> AppResult<project::Model> {
+    let created = create_project(state, input).await?;
+    let change = super::audit::Change {
+        action: "PROJECT_CREATED",
+        target: super::audit::Target::Project,
+        target_id: created.id,
+        school_id: Some(created.school_id),
+        before: None,
+        after: Some(snapshot(&created)),
+    };
+    super::audit::record(&state.db, viewer, change, state.clock.now()).await?;
+    Ok(created)
+}
+
 /// What `updateProject` may change; `None` leaves a value as it is.
 #[derive(Debug, Default)]
 pub struct ProjectChanges {

@@ -77,6 +77,7 @@ impl Readings {
         }
         let upper = normalise_for_index(&compact);
         if upper.len() == 18
+            && upper.is_ascii()
             && upper[..17].bytes().all(|b| b.is_ascii_digit())
             && upper[17..].bytes().all(|b| b.is_ascii_digit() || b == b'X')
         {

@@ -110,6 +110,25 @@ async fn save(
     Ok(saved)
 }
 
+/// `createStaffAccount` by an admin: the account, and its audit record (STAFF_CREATED).
+pub async fn create(
+    state: &AppState,
+    viewer: &Viewer,
+    input: accounts::NewStaff<'_>,
+) -> AppResult<account::Model> {
+    let created = accounts::create_staff(state, input).await?;
+    let change = audit::Change {
+        action: "STAFF_CREATED",
+        target: audit::Target::Account,
+        target_id: created.id,
+        school_id: created.school_id,
+        before: None,
+        after: Some(snapshot(&created)),
+    };
+    audit::record(&state.db, viewer, change, state.clock.now()).await?;
+    Ok(created)
+}
+
 /// `disableStaffAccount`: the account can no longer sign in, and its sessions and sockets end
 /// at once.
 pub async fn disable(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<account::Model> {

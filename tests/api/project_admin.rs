@@ -85,7 +85,8 @@ async fn operators_update_a_project_and_refusals_change_nothing() {
 
     // The audit trail: who, what, before and after.
     let audit = shop.app.data(Some(&shop.admin), AUDIT, json!({ "t": id })).await["auditRecords"].clone();
-    assert_eq!(audit["totalCount"], 1, "{audit}");
+    assert_eq!(audit["totalCount"], 2, "{audit}");
+    assert_eq!(audit["nodes"][1]["action"], "PROJECT_CREATED", "{audit}");
     let rec = &audit["nodes"][0];
     assert_eq!(rec["action"], "PROJECT_UPDATED");
     assert_eq!(rec["targetType"], "PROJECT");
@@ -146,7 +147,7 @@ async fn a_closed_project_refuses_students_until_reopened_and_extending_moves_it
 
     let audit = shop.app.data(Some(&shop.admin), AUDIT, json!({ "t": id })).await["auditRecords"].clone();
     let actions: Vec<&str> = audit["nodes"].as_array().expect("nodes").iter().map(|n| n["action"].as_str().unwrap_or_default()).collect();
-    assert_eq!(actions, vec!["PROJECT_EXTENDED", "PROJECT_UPDATED", "PROJECT_REOPENED", "PROJECT_CLOSED"], "{audit}");
+    assert_eq!(actions, vec!["PROJECT_EXTENDED", "PROJECT_UPDATED", "PROJECT_REOPENED", "PROJECT_CLOSED", "PROJECT_CREATED"], "{audit}");
 }
 
 #[tokio::test]
@@ -179,5 +180,5 @@ async fn other_schools_and_other_roles_cannot_touch_a_project() {
         .await;
     assert_eq!(now["node"], json!({ "price": { "amountFen": 3000 }, "closedAt": null, "closesAt": null }), "{now}");
     let audit = shop.app.data(Some(&shop.admin), AUDIT, json!({ "t": id })).await;
-    assert_eq!(audit["auditRecords"]["totalCount"], 0, "{audit}");
+    assert_eq!(audit["auditRecords"]["totalCount"], 1, "only its creation: {audit}");
 }

@@ -92,7 +92,7 @@ async fn a_disabled_account_is_signed_out_everywhere_at_once_and_cannot_sign_in(
 
     let audit = shop.app.data(Some(&shop.admin), AUDIT, json!({ "t": id })).await["auditRecords"].clone();
     let actions: Vec<&str> = audit["nodes"].as_array().expect("nodes").iter().map(|n| n["action"].as_str().unwrap_or_default()).collect();
-    assert_eq!(actions, vec!["STAFF_ENABLED", "STAFF_DISABLED"], "{audit}");
+    assert_eq!(actions, vec!["STAFF_ENABLED", "STAFF_DISABLED", "STAFF_CREATED"], "{audit}");
     let before: Value = serde_json::from_str(audit["nodes"][1]["before"].as_str().expect("before")).expect("json");
     assert_eq!(before["disabled"], false);
     assert!(!audit.to_string().contains("argon2"), "no password hash in the trail");
@@ -136,7 +136,7 @@ async fn after_a_reset_the_account_must_choose_a_new_password_first() {
     assert!(sign_in(&shop, "s-producer", "brand-new-pass-1").await["token"].is_string());
     let audit = shop.app.data(Some(&shop.admin), AUDIT, json!({ "t": id })).await["auditRecords"].clone();
     let actions: Vec<&str> = audit["nodes"].as_array().expect("nodes").iter().map(|n| n["action"].as_str().unwrap_or_default()).collect();
-    assert_eq!(actions, vec!["STAFF_PASSWORD_CHANGED", "STAFF_PASSWORD_RESET"], "{audit}");
+    assert_eq!(actions, vec!["STAFF_PASSWORD_CHANGED", "STAFF_PASSWORD_RESET", "STAFF_CREATED"], "{audit}");
 }
 
 #[tokio::test]

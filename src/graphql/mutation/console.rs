@@ -230,7 +230,7 @@ impl ConsoleMutation {
     ) -> ApiResult<ChangePasswordPayload> {
         let result = staff::change_own_password(
             ctx.state(),
-            ctx.viewer()?,
+            ctx.signed_in()?,
             &input.current_password,
             &input.new_password,
         )

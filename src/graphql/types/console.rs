@@ -90,7 +90,7 @@ pub enum ProgressStage {
 pub struct StageCount {
     pub stage: ProgressStage,
     /// The stage in Chinese.
-    pub label: &'static str,
+    pub label: String,
     pub count: i64,
 }
 
@@ -113,7 +113,7 @@ impl SchoolProgress {
             .into_iter()
             .map(|(stage, count)| StageCount {
                 stage: stage.into(),
-                label: stage.label(),
+                label: stage.label().to_string(),
                 count,
             })
             .collect())
