@@ -143,7 +143,7 @@ async fn a_closed_project_refuses_students_until_reopened_and_extending_moves_it
     assert_eq!(codes(&earlier), vec!["INVALID_WINDOW"], "{earlier}");
     let r = mutate(&shop, &shop.admin, "extendProject", "ExtendProjectInput", json!({ "projectId": id, "closesAt": "2031-06-30T00:00:00Z" })).await;
     assert_eq!(r["userErrors"], json!([]), "{r}");
-    assert_eq!(r["project"]["closesAt"], "2031-06-30T00:00:00Z", "{r}");
+    assert_eq!(r["project"]["closesAt"], "2031-06-30T00:00:00+00:00", "{r}");
 
     let audit = shop.app.data(Some(&shop.admin), AUDIT, json!({ "t": id })).await["auditRecords"].clone();
     let actions: Vec<&str> = audit["nodes"].as_array().expect("nodes").iter().map(|n| n["action"].as_str().unwrap_or_default()).collect();
