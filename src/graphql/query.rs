@@ -409,7 +409,7 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         school_code: Option<String>,
-        #[graphql(default = 7)] days: i32,
+        days: Option<i32>,
     ) -> ApiResult<super::types::console::ReviewQuality> {
         let state = ctx.state();
         let viewer = ctx.viewer()?;
@@ -423,7 +423,8 @@ impl Query {
             None => None,
         };
         let quality =
-            crate::services::review_quality::quality(state, viewer, school, days).await?;
+            crate::services::review_quality::quality(state, viewer, school, days.unwrap_or(7))
+                .await?;
         Ok(super::types::console::ReviewQuality {
             quality,
             now: state.clock.now(),
