@@ -73,7 +73,9 @@ impl MigrationTrait for Migration {
             ),
             add(
                 Enrollments::Table.into_iden(),
-                integer(Enrollments::AutoChecksGranted).default(0).to_owned(),
+                integer(Enrollments::AutoChecksGranted)
+                    .default(0)
+                    .to_owned(),
             ),
             add(
                 Projects::Table.into_iden(),

@@ -333,10 +333,10 @@ pub async fn update_project(
                         .await?
                         .is_some();
                     if taken {
-                        errors.push(UserError::new(
-                            "FEATURE_CODE_TAKEN",
-                            "该特征码已被其他项目使用",
-                        ).on("featureCode"));
+                        errors.push(
+                            UserError::new("FEATURE_CODE_TAKEN", "该特征码已被其他项目使用")
+                                .on("featureCode"),
+                        );
                     }
                 }
                 next.feature_code = Set(code);

@@ -191,20 +191,21 @@ pub async fn send_photo_to_review(
 }
 
 /// The live claim on an order awaiting review, or why there is none to act on.
-async fn claimed(
-    state: &AppState,
-    row: &order::Model,
-) -> AppResult<review_claim::Model> {
+async fn claimed(state: &AppState, row: &order::Model) -> AppResult<review_claim::Model> {
     if row.status != OrderStatus::PendingReview {
         return Err(invalid_state(row.status));
     }
-    review::live_claim(state, row.id).await?.ok_or_else(|| {
-        AppError::user("NOT_CLAIMED", "orderId", "该订单当前没有审核员领取")
-    })
+    review::live_claim(state, row.id)
+        .await?
+        .ok_or_else(|| AppError::user("NOT_CLAIMED", "orderId", "该订单当前没有审核员领取"))
 }
 
 async fn claims_changed(state: &AppState, school_id: Uuid) {
-    crate::events::notify(state, crate::events::BusMessage::ClaimsChanged { school_id }).await;
+    crate::events::notify(
+        state,
+        crate::events::BusMessage::ClaimsChanged { school_id },
+    )
+    .await;
 }
 
 /// `releaseReviewClaim`: the order goes back to the queue for any reviewer.
@@ -230,8 +231,16 @@ pub async fn release_claim(
                 .filter(review_claim::Column::ReviewerId.eq(claim.reviewer_id))
                 .exec(txn)
                 .await?;
-            transition::note(txn, &row, OrderNote::ClaimReleased, by, now, Vec::new(), detail)
-                .await
+            transition::note(
+                txn,
+                &row,
+                OrderNote::ClaimReleased,
+                by,
+                now,
+                Vec::new(),
+                detail,
+            )
+            .await
         })
         .await?;
     claims_changed(state, row.school_id).await;
@@ -301,8 +310,16 @@ pub async fn reassign_claim(
             )
             .exec(txn)
             .await?;
-            transition::note(txn, &row, OrderNote::ClaimReassigned, by, now, Vec::new(), detail)
-                .await
+            transition::note(
+                txn,
+                &row,
+                OrderNote::ClaimReassigned,
+                by,
+                now,
+                Vec::new(),
+                detail,
+            )
+            .await
         })
         .await?;
     claims_changed(state, row.school_id).await;

@@ -105,12 +105,9 @@ pub async fn upload(
             Expr::col(enrollment_entity::Column::AutoChecksUsed).add(1),
         )
         .filter(enrollment_entity::Column::Id.eq(found.id))
-        .filter(
-            Expr::col(enrollment_entity::Column::AutoChecksUsed).lt(Expr::col(
-                enrollment_entity::Column::AutoChecksGranted,
-            )
-            .add(project.max_auto_checks)),
-        )
+        .filter(Expr::col(enrollment_entity::Column::AutoChecksUsed).lt(
+            Expr::col(enrollment_entity::Column::AutoChecksGranted).add(project.max_auto_checks),
+        ))
         .exec(&txn)
         .await?;
     if counted.rows_affected == 0 {

@@ -176,9 +176,9 @@ pub fn select(of: Of, stage: Stage) -> Select<enrollment::Entity> {
             ),
         ),
         Stage::RejectedNotRetaken => select.filter(id.in_subquery(orders_where(&[S::Rejected]))),
-        Stage::InProduction => select.filter(
-            id.in_subquery(orders_where(&[S::PendingProduction, S::InProduction])),
-        ),
+        Stage::InProduction => {
+            select.filter(id.in_subquery(orders_where(&[S::PendingProduction, S::InProduction])))
+        }
         Stage::Completed => select.filter(id.in_subquery(orders_where(&[S::Completed]))),
         Stage::Reported => select.filter(
             id.in_subquery(

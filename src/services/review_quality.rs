@@ -54,6 +54,9 @@ pub struct Quality {
     pub waiting: i64,
 }
 
+/// One reviewer's decisions by day, and rejections by reason code.
+type Tally = (BTreeMap<String, Day>, HashMap<String, i64>);
+
 fn shanghai_day(at: DateTime<Utc>) -> String {
     FixedOffset::east_opt(8 * 3600)
         .map(|tz| at.with_timezone(&tz).format("%Y-%m-%d").to_string())
@@ -96,7 +99,7 @@ pub async fn quality(
         )
         .all(&state.db)
         .await?;
-    let mut per: HashMap<Uuid, (BTreeMap<String, Day>, HashMap<String, i64>)> = HashMap::new();
+    let mut per: HashMap<Uuid, Tally> = HashMap::new();
     for e in &decisions {
         let Some(reviewer) = e.actor_account_id else {
             continue;
@@ -146,8 +149,8 @@ pub async fn quality(
     });
 
     // An order waits from the last time it entered PENDING_REVIEW.
-    let mut waiting_orders = order::Entity::find()
-        .filter(order::Column::Status.eq(OrderStatus::PendingReview));
+    let mut waiting_orders =
+        order::Entity::find().filter(order::Column::Status.eq(OrderStatus::PendingReview));
     if let Some(s) = school {
         waiting_orders = waiting_orders.filter(order::Column::SchoolId.eq(s));
     }

@@ -126,7 +126,8 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> AppResult<Au
     let Some((session, Some(account))) = found else {
         return Ok(Auth::Rejected(Rejection::Invalid));
     };
-    if session.revoked_at.is_some() || account.deleted_at.is_some() || account.disabled_at.is_some() {
+    if session.revoked_at.is_some() || account.deleted_at.is_some() || account.disabled_at.is_some()
+    {
         return Ok(Auth::Rejected(Rejection::Invalid));
     }
     if session.expires_at <= now {

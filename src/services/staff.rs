@@ -23,7 +23,11 @@ fn not_found() -> AppError {
 /// A staff account the viewer may administer: admins any staff account, school admins the
 /// reviewers, producers and school admins of their own school. Anything else — students, other
 /// schools' staff, unknown ids — is NOT_FOUND.
-pub async fn administered(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<account::Model> {
+pub async fn administered(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<account::Model> {
     scope::require(viewer, Duty::Administer)?;
     let found = account::find(&state.db, id).await?;
     if found.role == Role::Student || found.deleted_at.is_some() {
@@ -60,11 +64,7 @@ fn not_on_self(viewer: &Viewer, target: &account::Model) -> AppResult<()> {
 }
 
 fn disabled() -> AppError {
-    AppError::user(
-        "ACCOUNT_DISABLED",
-        "accountId",
-        "该账号已停用，请先启用",
-    )
+    AppError::user("ACCOUNT_DISABLED", "accountId", "该账号已停用，请先启用")
 }
 
 /// Saves `next` with its audit record; with `end_sessions`, every session of the account ends in

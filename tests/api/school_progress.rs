@@ -27,7 +27,9 @@ struct World {
 async fn world() -> World {
     let shop = flow::shop().await;
     let app = &shop.app;
-    let reviewer = app.staff(&shop.admin, "g-reviewer", "REVIEWER", Some("10027")).await;
+    let reviewer = app
+        .staff(&shop.admin, "g-reviewer", "REVIEWER", Some("10027"))
+        .await;
     let only = app.sign_in_student("g-only", "13700137000").await;
     let r = app
         .data(
@@ -40,7 +42,11 @@ async fn world() -> World {
     shop.student("g-photo").await;
     let unconsented = shop.student("g-no-consent").await;
     let o = shop
-        .order_mutation(&unconsented.token, "submitOrder", json!({ "photoId": unconsented.photo, "notificationConsent": false }))
+        .order_mutation(
+            &unconsented.token,
+            "submitOrder",
+            json!({ "photoId": unconsented.photo, "notificationConsent": false }),
+        )
         .await;
     assert_eq!(o["userErrors"], json!([]), "{o}");
     let mut paid = Vec::new();
@@ -53,12 +59,24 @@ async fn world() -> World {
         .data(Some(&reviewer), "mutation { claimReviewTasks(input: { schoolCode: \"10027\", count: 5 }) { orders { id } } }", json!({}))
         .await;
     let orders = claimed["claimReviewTasks"]["orders"].clone();
-    let review = "mutation($i: ReviewOrderInput!) { reviewOrder(input: $i) { userErrors { code } } }";
+    let review =
+        "mutation($i: ReviewOrderInput!) { reviewOrder(input: $i) { userErrors { code } } }";
     // Claimed oldest first: the paid one stays, the second is rejected, the third approved.
     app.data(Some(&reviewer), review, json!({ "i": { "orderId": orders[1]["id"], "decision": "REJECT", "reasonCode": "POSE_PITCH" } })).await;
-    app.data(Some(&reviewer), review, json!({ "i": { "orderId": orders[2]["id"], "decision": "APPROVE" } })).await;
-    let release = "mutation($i: ReviewClaimInput!) { releaseReviewClaim(input: $i) { userErrors { code } } }";
-    app.data(Some(&shop.admin), release, json!({ "i": { "orderId": orders[0]["id"] } })).await;
+    app.data(
+        Some(&reviewer),
+        review,
+        json!({ "i": { "orderId": orders[2]["id"], "decision": "APPROVE" } }),
+    )
+    .await;
+    let release =
+        "mutation($i: ReviewClaimInput!) { releaseReviewClaim(input: $i) { userErrors { code } } }";
+    app.data(
+        Some(&shop.admin),
+        release,
+        json!({ "i": { "orderId": orders[0]["id"] } }),
+    )
+    .await;
     World { shop, paid }
 }
 
@@ -67,7 +85,11 @@ async fn a_schools_students_are_counted_and_listed_by_stage() {
     let w = world().await;
     let app = &w.shop.app;
     let p = app
-        .data(Some(&w.shop.admin), PROGRESS, json!({ "s": "10027", "stage": "PAID" }))
+        .data(
+            Some(&w.shop.admin),
+            PROGRESS,
+            json!({ "s": "10027", "stage": "PAID" }),
+        )
         .await["schoolProgress"]
         .clone();
     let expected = [
@@ -86,24 +108,70 @@ async fn a_schools_students_are_counted_and_listed_by_stage() {
     }
     assert_eq!(p["counts"][0]["label"], "已登记");
     assert_eq!(p["students"]["totalCount"], 3, "{p}");
-    let mut listed: Vec<Value> = p["students"]["nodes"].as_array().expect("nodes").iter().map(|n| n["id"].clone()).collect();
+    let mut listed: Vec<Value> = p["students"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["id"].clone())
+        .collect();
     listed.reverse();
     assert_eq!(listed, w.paid, "newest first");
     assert_eq!(p["students"]["nodes"][0]["name"], "张*三", "masked");
 
     // A school admin of 10027 sees the same; another school's admin does not find the school;
     // reviewers and students are not operators.
-    let own = app.staff(&w.shop.admin, "g-school-admin", "SCHOOL_ADMIN", Some("10027")).await;
-    let mine = app.data(Some(&own), PROGRESS, json!({ "s": "10027", "stage": "REJECTED_NOT_RETAKEN" })).await;
-    assert_eq!(mine["schoolProgress"]["students"]["totalCount"], 1, "{mine}");
+    let own = app
+        .staff(
+            &w.shop.admin,
+            "g-school-admin",
+            "SCHOOL_ADMIN",
+            Some("10027"),
+        )
+        .await;
+    let mine = app
+        .data(
+            Some(&own),
+            PROGRESS,
+            json!({ "s": "10027", "stage": "REJECTED_NOT_RETAKEN" }),
+        )
+        .await;
+    assert_eq!(
+        mine["schoolProgress"]["students"]["totalCount"], 1,
+        "{mine}"
+    );
     app.create_school(&w.shop.admin, "10001", "北京大学").await;
-    let other = app.staff(&w.shop.admin, "g-other-admin", "SCHOOL_ADMIN", Some("10001")).await;
-    let body = app.gql(Some(&other), PROGRESS, json!({ "s": "10027", "stage": "PAID" })).await;
+    let other = app
+        .staff(
+            &w.shop.admin,
+            "g-other-admin",
+            "SCHOOL_ADMIN",
+            Some("10001"),
+        )
+        .await;
+    let body = app
+        .gql(
+            Some(&other),
+            PROGRESS,
+            json!({ "s": "10027", "stage": "PAID" }),
+        )
+        .await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
-    let body = app.gql(Some(&other), EXPORT, json!({ "i": { "schoolCode": "10027", "stage": "PAID" } })).await;
+    let body = app
+        .gql(
+            Some(&other),
+            EXPORT,
+            json!({ "i": { "schoolCode": "10027", "stage": "PAID" } }),
+        )
+        .await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
     let reviewer = app.sign_in_staff("g-reviewer", "staff-password-123").await;
-    let body = app.gql(Some(&reviewer), PROGRESS, json!({ "s": "10027", "stage": "PAID" })).await;
+    let body = app
+        .gql(
+            Some(&reviewer),
+            PROGRESS,
+            json!({ "s": "10027", "stage": "PAID" }),
+        )
+        .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 }
 
@@ -112,7 +180,11 @@ async fn the_list_behind_a_count_downloads_as_a_csv_excel_opens() {
     let w = world().await;
     let app = &w.shop.app;
     let r = app
-        .data(Some(&w.shop.admin), EXPORT, json!({ "i": { "schoolCode": "10027", "stage": "PAID" } }))
+        .data(
+            Some(&w.shop.admin),
+            EXPORT,
+            json!({ "i": { "schoolCode": "10027", "stage": "PAID" } }),
+        )
         .await["exportSchoolProgress"]
         .clone();
     assert_eq!(r["userErrors"], json!([]), "{r}");
@@ -137,11 +209,19 @@ async fn the_list_behind_a_count_downloads_as_a_csv_excel_opens() {
     let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 4, "{text}");
     assert!(lines[0].starts_with("阶段,姓名,身份证号,学号"), "{text}");
-    assert!(lines[1].starts_with("已支付,张*三,110101********123X,201911010101"), "{text}");
+    assert!(
+        lines[1].starts_with("已支付,张*三,110101********123X,201911010101"),
+        "{text}"
+    );
     assert!(lines[1].contains("138****8000"), "{text}");
     assert!(!text.contains("13800138000"), "phones masked: {text}");
     // The link is signed: tampering with it is refused.
-    let resp = app.http.get(app.url(&url.replace("sig=", "sig=x"))).send().await.expect("GET");
+    let resp = app
+        .http
+        .get(app.url(&url.replace("sig=", "sig=x")))
+        .send()
+        .await
+        .expect("GET");
     assert_ne!(resp.status(), 200);
 }
 
@@ -150,13 +230,32 @@ async fn unfinished_students_who_consented_are_reminded_once_a_day() {
     let w = world().await;
     let app = &w.shop.app;
     let input = json!({ "i": { "schoolCode": "10027" } });
-    let r = app.data(Some(&w.shop.admin), REMIND, input.clone()).await["remindUnfinishedStudents"].clone();
+    let r = app.data(Some(&w.shop.admin), REMIND, input.clone()).await["remindUnfinishedStudents"]
+        .clone();
     assert_eq!(r["userErrors"], json!([]), "{r}");
-    assert_eq!((r["sent"].clone(), r["alreadyReminded"].clone(), r["withoutConsent"].clone()), (json!(3), json!(0), json!(3)), "{r}");
-    let again = app.data(Some(&w.shop.admin), REMIND, input.clone()).await["remindUnfinishedStudents"].clone();
-    assert_eq!((again["sent"].clone(), again["alreadyReminded"].clone()), (json!(0), json!(3)), "{again}");
+    assert_eq!(
+        (
+            r["sent"].clone(),
+            r["alreadyReminded"].clone(),
+            r["withoutConsent"].clone()
+        ),
+        (json!(3), json!(0), json!(3)),
+        "{r}"
+    );
+    let again =
+        app.data(Some(&w.shop.admin), REMIND, input.clone()).await["remindUnfinishedStudents"]
+            .clone();
+    assert_eq!(
+        (again["sent"].clone(), again["alreadyReminded"].clone()),
+        (json!(0), json!(3)),
+        "{again}"
+    );
     let messages = app
-        .data(Some(&w.shop.admin), "{ wechatMessages(first: 50) { nodes { templateId state data orderId } } }", json!({}))
+        .data(
+            Some(&w.shop.admin),
+            "{ wechatMessages(first: 50) { nodes { templateId state data orderId } } }",
+            json!({}),
+        )
         .await;
     let reminders: Vec<&Value> = messages["wechatMessages"]["nodes"]
         .as_array()
@@ -166,16 +265,31 @@ async fn unfinished_students_who_consented_are_reminded_once_a_day() {
         .collect();
     assert_eq!(reminders.len(), 3, "{messages}");
     assert!(reminders.iter().all(|m| m["state"] == "SENT"), "{messages}");
-    assert!(reminders[0]["data"].as_str().unwrap_or_default().contains("请尽快完成图像采集"));
+    assert!(
+        reminders[0]["data"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("请尽快完成图像采集")
+    );
     // The order's trail records it.
     let order = w.shop.order(&w.shop.admin, &reminders[0]["orderId"]).await;
-    assert!(flow::event_names(&order).contains(&"REMINDER_SENT".to_string()), "{order}");
+    assert!(
+        flow::event_names(&order).contains(&"REMINDER_SENT".to_string()),
+        "{order}"
+    );
 
     // The next day they may be reminded again.
     w.shop.app.clock.advance(chrono::TimeDelta::days(1));
-    let next = app.data(Some(&w.shop.admin), REMIND, input).await["remindUnfinishedStudents"].clone();
+    let next =
+        app.data(Some(&w.shop.admin), REMIND, input).await["remindUnfinishedStudents"].clone();
     assert_eq!(next["sent"], 3, "{next}");
     let reviewer = app.sign_in_staff("g-reviewer", "staff-password-123").await;
-    let body = app.gql(Some(&reviewer), REMIND, json!({ "i": { "schoolCode": "10027" } })).await;
+    let body = app
+        .gql(
+            Some(&reviewer),
+            REMIND,
+            json!({ "i": { "schoolCode": "10027" } }),
+        )
+        .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 }

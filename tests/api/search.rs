@@ -26,7 +26,10 @@ async fn world() -> World {
     let order = shop.submit(&s).await;
     let mut fresh = project_input("10027", "NEW27", "000017");
     fresh["mode"] = json!("FRESHMAN");
-    assert_eq!(app.create_project(&shop.admin, fresh).await["userErrors"], json!([]));
+    assert_eq!(
+        app.create_project(&shop.admin, fresh).await["userErrors"],
+        json!([])
+    );
     let f = app.sign_in_student("search-fresh", "13912345678").await;
     let added = app
         .data(
@@ -141,7 +144,9 @@ async fn search_stays_within_scope_and_refuses_what_it_cannot_read() {
     assert_eq!(body["searchStudents"]["totalCount"], 0, "{body}");
     // Students may not search; a text that can be nothing searched for is refused.
     let student = app.sign_in_student("search-nosy", "13700137000").await;
-    let body = app.gql(Some(&student), SEARCH, json!({ "q": "8000" })).await;
+    let body = app
+        .gql(Some(&student), SEARCH, json!({ "q": "8000" }))
+        .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let body = app.gql(None, SEARCH, json!({ "q": "8000" })).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
@@ -150,7 +155,11 @@ async fn search_stays_within_scope_and_refuses_what_it_cannot_read() {
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{q}: {body}");
     }
     let body = app
-        .gql(Some(&w.reviewer), SEARCH, json!({ "q": "8000", "first": 101 }))
+        .gql(
+            Some(&w.reviewer),
+            SEARCH,
+            json!({ "q": "8000", "first": 101 }),
+        )
         .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
 }
@@ -162,7 +171,11 @@ async fn results_are_paged_newest_first() {
     let s2 = w.shop.student("search-coded-2").await;
     let app = &w.shop.app;
     let page1 = app
-        .data(Some(&w.reviewer), SEARCH, json!({ "q": "8000", "first": 1 }))
+        .data(
+            Some(&w.reviewer),
+            SEARCH,
+            json!({ "q": "8000", "first": 1 }),
+        )
         .await["searchStudents"]
         .clone();
     assert_eq!(page1["totalCount"], 2, "{page1}");
@@ -188,22 +201,34 @@ async fn phones_and_names_written_before_the_indexes_are_found_after_the_backfil
     let w = world().await;
     let db = &w.shop.app.state.db;
     account::Entity::update_many()
-        .col_expr(account::Column::PhoneIndex, Expr::value(Option::<String>::None))
+        .col_expr(
+            account::Column::PhoneIndex,
+            Expr::value(Option::<String>::None),
+        )
         .exec(db)
         .await
         .expect("forget phone indexes");
     enrollment::Entity::update_many()
-        .col_expr(enrollment::Column::NameIndex, Expr::value(Option::<String>::None))
+        .col_expr(
+            enrollment::Column::NameIndex,
+            Expr::value(Option::<String>::None),
+        )
         .exec(db)
         .await
         .expect("forget name indexes");
-    assert_eq!(search(&w, &w.reviewer, "13800138000").await["totalCount"], 0);
+    assert_eq!(
+        search(&w, &w.reviewer, "13800138000").await["totalCount"],
+        0
+    );
     assert_eq!(search(&w, &w.reviewer, "李小四").await["totalCount"], 0);
     let indexed = campus_photo::services::search::backfill_indexes(&w.shop.app.state)
         .await
         .expect("backfill");
     assert!(indexed >= 3, "two students' phones and one name: {indexed}");
-    assert_eq!(search(&w, &w.reviewer, "13800138000").await["totalCount"], 1);
+    assert_eq!(
+        search(&w, &w.reviewer, "13800138000").await["totalCount"],
+        1
+    );
     assert_eq!(search(&w, &w.reviewer, "李小四").await["totalCount"], 1);
     let again = campus_photo::services::search::backfill_indexes(&w.shop.app.state)
         .await

@@ -195,8 +195,7 @@ impl ConsoleMutation {
     ) -> ApiResult<AccountPayload> {
         let id = ctx.decode_id(NodeType::Account, &input.account_id)?;
         account_payload(
-            staff::reset_password(ctx.state(), ctx.viewer()?, id, &input.temporary_password)
-                .await,
+            staff::reset_password(ctx.state(), ctx.viewer()?, id, &input.temporary_password).await,
         )
     }
 

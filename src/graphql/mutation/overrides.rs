@@ -124,9 +124,7 @@ impl OverrideMutation {
     ) -> ApiResult<OrderPayload> {
         let order = ctx.decode_id(NodeType::Order, &input.order_id)?;
         let reviewer = ctx.decode_id(NodeType::Account, &input.reviewer_id)?;
-        order_payload(
-            overrides::reassign_claim(ctx.state(), ctx.viewer()?, order, reviewer).await,
-        )
+        order_payload(overrides::reassign_claim(ctx.state(), ctx.viewer()?, order, reviewer).await)
     }
 
     /// Operators: lets go of an enrollment taken by the wrong account, so its owner can add it
