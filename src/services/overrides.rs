@@ -28,6 +28,28 @@ use crate::{
     error::{AppError, AppResult},
 };
 
+/// Writes `note` on the trail of the enrollment's newest order, if it has one: an override of an
+/// enrollment shows where the student and the staff follow the order too.
+async fn note_on_newest_order(
+    txn: &sea_orm::DatabaseTransaction,
+    enrollment_id: Uuid,
+    note: OrderNote,
+    by: By,
+    now: chrono::DateTime<chrono::Utc>,
+    detail: Detail,
+) -> AppResult<()> {
+    use sea_orm::QueryOrder;
+    let newest = order::Entity::find()
+        .filter(order::Column::EnrollmentId.eq(enrollment_id))
+        .order_by_desc(order::Column::Id)
+        .one(txn)
+        .await?;
+    if let Some(row) = newest {
+        transition::note(txn, &row, note, by, now, Vec::new(), detail).await?;
+    }
+    Ok(())
+}
+
 /// Automatic checks one grant may add.
 pub const MAX_GRANT: i32 = 20;
 
@@ -89,8 +111,15 @@ pub async fn grant_auto_checks(
     }
     let now = state.clock.now();
     let before = serde_json::json!({ "autoChecksGranted": found.auto_checks_granted, "autoChecksUsed": found.auto_checks_used });
+    let by = by(viewer);
     state
         .write(async |txn| {
+            let detail = Detail {
+                payload: Some(serde_json::json!({ "count": count })),
+                ..Detail::default()
+            };
+            note_on_newest_order(txn, found.id, OrderNote::AutoChecksGranted, by, now, detail)
+                .await?;
             enrollment::Entity::update_many()
                 .col_expr(
                     enrollment::Column::AutoChecksGranted,
@@ -376,8 +405,16 @@ pub async fn unbind_enrollment(
     });
     // The unique (project, identity) slot is freed: the owner can add the same code again.
     let released_key = format!("U:{}:{}", found.id, found.identity_key);
+    let by = by(viewer);
     state
         .write(async |txn| {
+            let detail = Detail {
+                reason_code: Some("ENROLLMENT_UNBOUND".into()),
+                message: Some(reason.to_string()),
+                ..Detail::default()
+            };
+            note_on_newest_order(txn, found.id, OrderNote::EnrollmentUnbound, by, now, detail)
+                .await?;
             let mut next: enrollment::ActiveModel = found.clone().into();
             next.account_id = Set(None);
             next.identity_key = Set(released_key.clone());

@@ -86,6 +86,8 @@ async fn operators_grant_more_automatic_checks() {
         "{refused}"
     );
 
+    // The student's order (placed before the checks ran out) shows the grant on its trail.
+    let order = shop.submit(&s).await;
     let other = other_admin(&shop).await;
     let input = json!({ "enrollmentId": s.enrollment, "count": 2 });
     assert_eq!(
@@ -142,6 +144,12 @@ async fn operators_grant_more_automatic_checks() {
         )
         .await;
     let rec = &audit["auditRecords"]["nodes"][0];
+    let trail = shop.order(&shop.admin, &order["id"]).await;
+    assert_eq!(
+        flow::event_names(&trail).last().map(String::as_str),
+        Some("AUTO_CHECKS_GRANTED"),
+        "{trail}"
+    );
     assert_eq!(rec["action"], "AUTO_CHECKS_GRANTED", "{audit}");
     assert_eq!(rec["targetType"], "ENROLLMENT");
 }
@@ -483,6 +491,13 @@ async fn an_enrollment_taken_by_the_wrong_account_is_unbound_for_its_owner() {
         "{again}"
     );
     // The wrong account no longer holds it; the owner adds it.
+    // The closed order's trail says why the enrollment went.
+    let trail = shop.order(&shop.admin, &order["order"]["id"]).await;
+    assert_eq!(
+        flow::event_names(&trail).last().map(String::as_str),
+        Some("ENROLLMENT_UNBOUND"),
+        "{trail}"
+    );
     let theirs = shop
         .app
         .data(Some(&wrong), "{ viewer { enrollments { id } } }", json!({}))

@@ -98,6 +98,10 @@ string_enum! {
         ClaimReassigned => "CLAIM_REASSIGNED",
         /// An operator sent the student a reminder to finish (subscription message).
         ReminderSent => "REMINDER_SENT",
+        /// An operator granted the order's enrollment more automatic checks.
+        AutoChecksGranted => "AUTO_CHECKS_GRANTED",
+        /// An operator unbound the order's enrollment from the account that took it.
+        EnrollmentUnbound => "ENROLLMENT_UNBOUND",
     }
 }
 

@@ -326,6 +326,10 @@ pub enum OrderEventKind {
     ClaimReassigned,
     /// An operator sent the student a reminder to finish.
     ReminderSent,
+    /// An operator granted the order's enrollment more automatic checks.
+    AutoChecksGranted,
+    /// An operator unbound the order's enrollment from the account that took it.
+    EnrollmentUnbound,
     PrintCreated,
     PrintCancel,
     PrintPaymentTimeout,
