@@ -32,6 +32,12 @@ enum Projects {
 }
 
 #[derive(DeriveIden)]
+enum Photos {
+    Table,
+    ManualReviewGrantedAt,
+}
+
+#[derive(DeriveIden)]
 enum AuditRecords {
     Table,
     Id,
@@ -80,6 +86,10 @@ impl MigrationTrait for Migration {
             add(
                 Projects::Table.into_iden(),
                 timestamp_with_time_zone_null(Projects::ClosedAt),
+            ),
+            add(
+                Photos::Table.into_iden(),
+                timestamp_with_time_zone_null(Photos::ManualReviewGrantedAt),
             ),
         ] {
             manager.alter_table(statement).await?;
@@ -157,6 +167,10 @@ impl MigrationTrait for Migration {
             Table::alter().table(table).drop_column(column).to_owned()
         };
         for statement in [
+            drop(
+                Photos::Table.into_iden(),
+                Photos::ManualReviewGrantedAt.into_iden(),
+            ),
             drop(Projects::Table.into_iden(), Projects::ClosedAt.into_iden()),
             drop(
                 Enrollments::Table.into_iden(),

@@ -219,6 +219,61 @@ pub async fn send_photo_to_review(
         .await
 }
 
+/// `allowManualReview`: a take the automatic check refused — even for a fault it calls hard, such
+/// as no face found on a good photo — may be submitted by the student for a reviewer to decide
+/// (提交人工审核). For a student with no order yet; a rejected or paid pay-first order takes
+/// `sendPhotoToReview` instead. Audited on the enrollment.
+pub async fn allow_manual_review(
+    state: &AppState,
+    viewer: &Viewer,
+    photo_id: Uuid,
+) -> AppResult<photo::Model> {
+    scope::require(viewer, Duty::Administer)?;
+    let take = photo::find(&state.db, photo_id).await?;
+    let enrollment = enrollment::find(&state.db, take.enrollment_id).await?;
+    if !Scope::of(viewer).covers(enrollment.school_id) {
+        return Err(AppError::NotFound("找不到该照片"));
+    }
+    if take.verdict == Verdict::Passed {
+        return Err(AppError::user(
+            "PHOTO_PASSED",
+            "photoId",
+            "这张照片已通过自动初审，学生可自行提交",
+        ));
+    }
+    if take.manual_review_granted_at.is_some() {
+        return Ok(take);
+    }
+    let now = state.clock.now();
+    let photo_gid = state.ids.encode(crate::ids::NodeType::Photo, take.id);
+    state
+        .write(async |txn| {
+            let mut next: photo::ActiveModel = take.clone().into();
+            next.manual_review_granted_at = Set(Some(now));
+            let saved = next.update(txn).await?;
+            audit::record(
+                txn,
+                viewer,
+                audit::Change {
+                    action: "MANUAL_REVIEW_ALLOWED",
+                    target: audit::Target::Enrollment,
+                    target_id: enrollment.id,
+                    school_id: Some(enrollment.school_id),
+                    before: Some(
+                        serde_json::json!({ "photo": photo_gid, "manualReviewGranted": false }),
+                    ),
+                    after: Some(
+                        serde_json::json!({ "photo": photo_gid, "manualReviewGranted": true }),
+                    ),
+                },
+                now,
+            )
+            .await?;
+            Ok(saved)
+        })
+        .await
+}
+
 /// The live claim on an order awaiting review, or why there is none to act on.
 async fn claimed(state: &AppState, row: &order::Model) -> AppResult<review_claim::Model> {
     if row.status != OrderStatus::PendingReview {

@@ -130,6 +130,7 @@ pub async fn upload(
         // Rendered when first viewed (see `preview`), so an upload costs only decode + check.
         preview_key: Set(None),
         created_at: Set(state.clock.now()),
+        manual_review_granted_at: Set(None),
     }
     .insert(&txn)
     .await?;

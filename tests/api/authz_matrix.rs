@@ -1196,6 +1196,13 @@ fn table(w: &World) -> Vec<Row> {
         )
         .probe(ORDER_PROBE, json!({ "id": w.a_order })),
         row(
+            "Mutation.allowManualReview",
+            "A's photo (it passed)",
+            "mutation($i: AllowManualReviewInput!) { allowManualReview(input: $i) { photo { id } userErrors { code } } }",
+            json!({ "i": { "photoId": w.a_photo } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, UserErr("PHOTO_PASSED")],
+        ),
+        row(
             "Mutation.releaseReviewClaim",
             "A's completed order",
             "mutation($i: ReviewClaimInput!) { releaseReviewClaim(input: $i) { order { id status } userErrors { code } } }",

@@ -570,3 +570,100 @@ async fn operators_refund_a_paid_order_but_not_one_in_production() {
     assert_eq!(now["status"], "PENDING_PRODUCTION");
     assert_eq!(now["refundPending"], false);
 }
+
+#[tokio::test]
+async fn a_take_refused_for_a_hard_fault_may_be_submitted_once_an_operator_allows_it() {
+    let shop = flow::shop().await;
+    let reviewer = shop
+        .app
+        .staff(&shop.admin, "o-allow-rev", "REVIEWER", Some("10027"))
+        .await;
+    let s = shop.student("o-allow").await;
+    let refused = shop
+        .upload(&s.token, &s.enrollment, "noface_chelsea.jpg")
+        .await;
+    assert_eq!(refused["check"]["verdict"], "FAILED", "{refused}");
+    let submit =
+        json!({ "photoId": refused["id"], "notificationConsent": true, "manualReview": true });
+    let r = shop
+        .order_mutation(&s.token, "submitOrder", submit.clone())
+        .await;
+    assert_eq!(r["userErrors"][0]["code"], "PHOTO_NOT_PASSED", "{r}");
+
+    let allow = "photo { id manualReviewGranted } userErrors { code field message }";
+    let input = json!({ "photoId": refused["id"] });
+    let other = other_admin(&shop).await;
+    assert_eq!(
+        refused_top(
+            &shop,
+            &other,
+            "allowManualReview",
+            "AllowManualReviewInput",
+            input.clone()
+        )
+        .await,
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        refused_top(
+            &shop,
+            &reviewer,
+            "allowManualReview",
+            "AllowManualReviewInput",
+            input.clone()
+        )
+        .await,
+        "FORBIDDEN"
+    );
+    let passed = run(
+        &shop,
+        &shop.admin,
+        "allowManualReview",
+        "AllowManualReviewInput",
+        allow,
+        json!({ "photoId": s.photo }),
+    )
+    .await;
+    assert_eq!(passed["userErrors"][0]["code"], "PHOTO_PASSED", "{passed}");
+    let r = run(
+        &shop,
+        &shop.admin,
+        "allowManualReview",
+        "AllowManualReviewInput",
+        allow,
+        input,
+    )
+    .await;
+    assert_eq!(r["userErrors"], json!([]), "{r}");
+    assert_eq!(r["photo"]["manualReviewGranted"], true, "{r}");
+
+    // Still not without asking for a person; with it, the order goes to a reviewer flagged.
+    let mut without = submit.clone();
+    without["manualReview"] = json!(false);
+    let r = shop.order_mutation(&s.token, "submitOrder", without).await;
+    assert_eq!(r["userErrors"][0]["code"], "PHOTO_NOT_PASSED", "{r}");
+    let r = shop.order_mutation(&s.token, "submitOrder", submit).await;
+    assert_eq!(r["userErrors"], json!([]), "{r}");
+    let order = shop.order(&shop.admin, &r["order"]["id"]).await;
+    let manual = shop
+        .app
+        .data(
+            Some(&shop.admin),
+            "query($id: ID!) { node(id: $id) { ... on Order { manualReview } } }",
+            json!({ "id": order["id"] }),
+        )
+        .await;
+    assert_eq!(manual["node"]["manualReview"], true, "{manual}");
+    let audit = shop
+        .app
+        .data(
+            Some(&shop.admin),
+            "query($t: ID) { auditRecords(targetId: $t) { nodes { action } } }",
+            json!({ "t": s.enrollment }),
+        )
+        .await;
+    assert_eq!(
+        audit["auditRecords"]["nodes"][0]["action"], "MANUAL_REVIEW_ALLOWED",
+        "{audit}"
+    );
+}

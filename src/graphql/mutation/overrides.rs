@@ -33,6 +33,18 @@ pub struct SendPhotoToReviewInput {
 }
 
 #[derive(InputObject)]
+pub struct AllowManualReviewInput {
+    /// A take the automatic check refused.
+    pub photo_id: ID,
+}
+
+#[derive(async_graphql::SimpleObject)]
+pub struct AllowManualReviewPayload {
+    pub photo: Option<crate::graphql::types::photo::Photo>,
+    pub user_errors: Vec<crate::error::UserError>,
+}
+
+#[derive(InputObject)]
 pub struct ReviewClaimInput {
     pub order_id: ID,
 }
@@ -100,6 +112,23 @@ impl OverrideMutation {
         order_payload(
             overrides::send_photo_to_review(ctx.state(), ctx.viewer()?, order, photo).await,
         )
+    }
+
+    /// Operators: lets a take the automatic check refused (even for a hard fault) be submitted by
+    /// the student with `manualReview` (提交人工审核); audited. PHOTO_PASSED for a take that passed.
+    #[graphql(guard = "RoleGuard::new(OPERATORS)")]
+    async fn allow_manual_review(
+        &self,
+        ctx: &Context<'_>,
+        input: AllowManualReviewInput,
+    ) -> ApiResult<AllowManualReviewPayload> {
+        let photo = ctx.decode_id(NodeType::Photo, &input.photo_id)?;
+        let result = overrides::allow_manual_review(ctx.state(), ctx.viewer()?, photo).await;
+        let (photo, user_errors) = into_payload(result)?;
+        Ok(AllowManualReviewPayload {
+            photo: photo.map(crate::graphql::types::photo::Photo::new),
+            user_errors,
+        })
     }
 
     /// Operators: releases a reviewer's claim; the order is back in the queue (CLAIM_RELEASED on

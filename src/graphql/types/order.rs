@@ -534,6 +534,7 @@ struct LeanPhoto {
     verdict: campus_photo_domain::records::Verdict,
     preview_key: Option<String>,
     created_at: DateTime<Utc>,
+    manual_review_granted_at: Option<DateTime<Utc>>,
 }
 
 impl From<LeanPhoto> for Photo {
@@ -553,6 +554,7 @@ impl From<LeanPhoto> for Photo {
             face_geometry: None,
             preview_key: p.preview_key,
             created_at: p.created_at,
+            manual_review_granted_at: p.manual_review_granted_at,
         };
         Photo(Arc::new(row), true)
     }
@@ -697,6 +699,7 @@ async fn page_related(ctx: &Context<'_>, orders: &[order::Model]) -> ApiResult<P
                     C::Verdict,
                     C::PreviewKey,
                     C::CreatedAt,
+                    C::ManualReviewGrantedAt,
                 ])
                 .filter(C::Id.is_in(ids))
                 .into_model::<LeanPhoto>()

@@ -97,7 +97,8 @@ async fn submittable_photo(
         .map_err(|_| AppError::NotFound("找不到该照片"))?;
     if found.verdict != Verdict::Passed {
         let check = crate::services::photos::stored_check(&found)?;
-        if check.manual_review_allowed() {
+        // A hard fault is final unless an operator let this take through (`allowManualReview`).
+        if check.manual_review_allowed() || found.manual_review_granted_at.is_some() {
             if !manual_review {
                 return Err(AppError::user(
                     "PHOTO_NOT_PASSED",
