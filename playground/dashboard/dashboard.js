@@ -1155,6 +1155,23 @@ async function loadStaffPage() {
   if (viewer.role === 'ADMIN') await loadAudit();
 }
 
+const ACTION_LABELS = {
+  PROJECT_CREATED: '创建项目',
+  PROJECT_UPDATED: '修改项目',
+  PROJECT_CLOSED: '关闭项目',
+  PROJECT_REOPENED: '重新开放项目',
+  PROJECT_EXTENDED: '项目延期',
+  STAFF_CREATED: '创建账号',
+  STAFF_DISABLED: '停用账号',
+  STAFF_ENABLED: '启用账号',
+  STAFF_PASSWORD_RESET: '重置密码',
+  STAFF_PASSWORD_CHANGED: '修改密码',
+  STAFF_UPDATED: '修改角色/学校',
+  AUTO_CHECKS_GRANTED: '增加自动检测次数',
+  MANUAL_REVIEW_ALLOWED: '允许人工审核',
+  ENROLLMENT_UNBOUND: '解除绑定',
+};
+
 async function loadAudit() {
   const status = $('#audit-status');
   try {
@@ -1163,7 +1180,7 @@ async function loadAudit() {
     $('#audit-table tbody').replaceChildren(...records.map((r) => el('tr', {},
       el('td', { textContent: formatTime(r.createdAt) }),
       el('td', { textContent: r.actor ? r.actor.username || r.actor.id : '' }),
-      el('td', { textContent: r.action }),
+      el('td', {}, ACTION_LABELS[r.action] || r.action, el('br'), el('small', { textContent: r.action })),
       el('td', { textContent: r.targetType }),
       el('td', {}, el('code', { textContent: r.before || '' })),
       el('td', {}, el('code', { textContent: r.after || '' })))));
