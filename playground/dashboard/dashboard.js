@@ -191,7 +191,36 @@ function signOut(message) {
   $('#work').hidden = true;
   $('#who').hidden = true;
   $('#signin').hidden = false;
+  $('#signin-form').hidden = false;
+  $('#password-form').hidden = true;
   $('#signin-error').textContent = message || '';
+}
+
+/** The account must choose a new password first (an operator reset it). */
+function askForNewPassword(temporary) {
+  $('#signin-form').hidden = true;
+  $('#password-form').hidden = false;
+  $('#current-password').value = temporary || '';
+  $('#new-password').value = '';
+  $('#password-error').textContent = '';
+}
+
+async function changePassword(event) {
+  event.preventDefault();
+  $('#password-error').textContent = '';
+  try {
+    const data = await gql(
+      `mutation($input: ChangePasswordInput!) { changePassword(input: $input) { account { id } userErrors { code message } } }`,
+      { input: { currentPassword: $('#current-password').value, newPassword: $('#new-password').value } },
+    );
+    const problem = userErrors(data.changePassword);
+    if (problem) throw new Error(problem);
+    $('#password-form').hidden = true;
+    $('#signin-form').hidden = false;
+    await start();
+  } catch (error) {
+    $('#password-error').textContent = error.message;
+  }
 }
 
 const ROLE_LABELS = { ADMIN: '管理员', SCHOOL_ADMIN: '学校管理员', REVIEWER: '审核员', PRODUCER: '制作员', STUDENT: '学生' };
@@ -206,6 +235,11 @@ async function start() {
     `{ viewer { account { id role username mustChangePassword school { code name } } }
        rejectionReasons { code title message } }`,
   );
+  if (data.viewer && data.viewer.account.mustChangePassword) {
+    // Just signed in: the password typed is the temporary one.
+    askForNewPassword($('#password').value);
+    return;
+  }
   if (!data.viewer || data.viewer.account.role === 'STUDENT') {
     signOut(data.viewer ? '此页面仅供工作人员使用。' : '');
     return;
@@ -1274,11 +1308,19 @@ document.addEventListener('DOMContentLoaded', () => {
     $('#signin-error').textContent = '';
     try {
       await signIn($('#username').value.trim(), $('#password').value);
-      await start();
     } catch (error) {
       $('#signin-error').textContent = error.message;
+      return;
+    }
+    try {
+      await start();
+    } catch (error) {
+      // FORBIDDEN ("请先修改密码") until a reset password is replaced.
+      if (error.code === 'FORBIDDEN' && error.message.includes('changePassword')) askForNewPassword($('#password').value);
+      else $('#signin-error').textContent = error.message;
     }
   });
+  $('#password-form').addEventListener('submit', changePassword);
   $('#sign-out').addEventListener('click', () => signOut());
   for (const button of $$('#nav button')) button.addEventListener('click', () => showPage(button.dataset.page));
   $('#claim').addEventListener('click', claim);
@@ -1317,6 +1359,9 @@ document.addEventListener('DOMContentLoaded', () => {
     if (current) showPage(current.dataset.page);
   });
   if (token) {
-    start().catch((error) => signOut(error.code === 'UNAUTHENTICATED' ? SESSION_ENDED : error.message));
+    start().catch((error) => {
+      if (error.code === 'FORBIDDEN' && error.message.includes('changePassword')) askForNewPassword('');
+      else signOut(error.code === 'UNAUTHENTICATED' ? SESSION_ENDED : error.message);
+    });
   }
 });

@@ -573,11 +573,63 @@ async fn playground_and_dashboard_in_chromium() {
             json!([number]),
         )
         .await;
+    // The review fixes: no reason chosen in advance, the measures in Chinese, the original
+    // beside the standard render, a countdown on the claim; 待审核 and 审核中 apart.
+    let review = reviewer
+        .js(
+            "const t = document.querySelector('.task');
+             const original = t.querySelector('.original-photo');
+             return {
+                 reason: t.querySelector('.reason').value,
+                 measure: t.querySelector('.measures tbody td').textContent,
+                 original: original.complete && original.naturalWidth > 0,
+                 countdown: t.querySelector('.countdown').textContent,
+             };",
+            json!([]),
+        )
+        .await;
+    assert_eq!(review["reason"], "", "{review}");
+    assert!(
+        review["measure"]
+            .as_str()
+            .is_some_and(|m| !m.contains('_') && !m.is_ascii()),
+        "{review}"
+    );
+    assert!(
+        review["original"] == true
+            || reviewer
+                .wait_for(
+                    "the original photo",
+                    "const i = document.querySelector('.task .original-photo');
+                     return i.complete && i.naturalWidth > 0;",
+                    json!([]),
+                )
+                .await
+                == true,
+        "{review}"
+    );
+    assert!(
+        review["countdown"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("剩余 4:") || c.starts_with("剩余 5:")),
+        "{review}"
+    );
+    // Rejecting without a reason is refused on the page, before any request.
+    let refused = reviewer
+        .js(
+            "const t = document.querySelector('.task');
+             t.querySelector('.reject').click();
+             return t.querySelector('.outcome').textContent;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(refused, "请先选择驳回原因。");
     // The claim shows in the live counts without a reload.
     reviewer
         .wait_for(
-            "queueStats to show the claim",
-            "return document.querySelector('[data-stat=claimed]').textContent === '1';",
+            "queueStats to show the claim, apart from the unclaimed",
+            "return document.querySelector('[data-stat=claimed]').textContent === '1'
+                 && document.querySelector('[data-stat=pendingReview]').textContent === '0';",
             json!([]),
         )
         .await;
@@ -609,6 +661,16 @@ async fn playground_and_dashboard_in_chromium() {
             json!([]),
         )
         .await;
+    // The decided card stays where it was (nothing moves under the pointer).
+    assert_eq!(
+        reviewer
+            .js(
+                "return document.querySelectorAll('.task.done').length;",
+                json!([])
+            )
+            .await,
+        json!(1)
+    );
     reviewer.screenshot(&out.join("dashboard.png")).await;
     reviewer.assert_network_clean(origin, "the dashboard").await;
 
@@ -852,6 +914,15 @@ async fn operators_console_in_chromium() {
             .await;
         assert_eq!(paid[step]["userErrors"], json!([]), "{paid}");
     }
+    let ticket = app
+        .data(
+            Some(&student.token),
+            "mutation($i: OpenSupportTicketInput!) { openSupportTicket(input: $i) { ticket { id } userErrors { code message } } }",
+            json!({ "i": { "orderId": order["id"], "subject": "照片什么时候寄到", "text": "请问冲印的照片什么时候寄出？" } }),
+        )
+        .await["openSupportTicket"]
+        .clone();
+    assert_eq!(ticket["userErrors"], json!([]), "{ticket}");
     let origin = app.url("");
     let origin = origin.trim_end_matches('/');
 
@@ -903,6 +974,35 @@ async fn operators_console_in_chromium() {
     );
     agent.screenshot(&out.join("console-search.png")).await;
     agent.assert_network_clean(origin, "the search page").await;
+
+    // ... and answers the student's ticket, closing it.
+    open_page(&agent, "support").await;
+    agent
+        .wait_for(
+            "the student's ticket, answered and closed",
+            "const card = document.querySelector(`.ticket[data-ticket-id=\"${arguments[0]}\"]`);
+             if (!card) return false;
+             if (card.classList.contains('closed')) return true;
+             if (!card.dataset.clicked) {
+                 card.dataset.clicked = '1';
+                 card.querySelector('.reply').value = '已发货，请留意快递。';
+                 card.querySelector('.close').click();
+             }
+             return false;",
+            json!([ticket["ticket"]["id"]]),
+        )
+        .await;
+    agent.screenshot(&out.join("console-support.png")).await;
+    let tickets = app
+        .data(
+            Some(&student.token),
+            "{ viewer { supportTickets { open messages { authorRole text } } } }",
+            json!({}),
+        )
+        .await;
+    let mine = &tickets["viewer"]["supportTickets"][0];
+    assert_eq!(mine["open"], false, "{tickets}");
+    assert_eq!(mine["messages"][1]["text"], "已发货，请留意快递。", "{tickets}");
 
     // --- the producer ships the print; the student's print order shows it ------------------
     let maker = driver
@@ -1083,6 +1183,79 @@ async fn operators_console_in_chromium() {
     admin_browser
         .screenshot(&out.join("console-staff.png"))
         .await;
+    // The producer's password is reset: signing in with the temporary one asks for a new one.
+    let maker_id = app
+        .data(Some(&producer), "{ viewer { account { id } } }", json!({}))
+        .await["viewer"]["account"]["id"]
+        .as_str()
+        .expect("account id")
+        .to_owned();
+    admin_browser
+        .js(
+            "document.querySelector('#staff-id').value = arguments[0];
+             document.querySelector('#staff-find button[type=submit]').click(); return true;",
+            json!([maker_id]),
+        )
+        .await;
+    admin_browser
+        .wait_for(
+            "the producer's password reset",
+            "const row = document.querySelector(`#staff-table tr[data-account-id=\"${arguments[0]}\"]`);
+             if (!row) return false;
+             if (row.querySelector('.state').textContent.includes('待改密码')) return true;
+             const button = row.querySelector('.reset');
+             if (button && !button.dataset.clicked) {
+                 button.dataset.clicked = '1';
+                 row.querySelector('.temp-password').value = 'temporary-pass-2026';
+                 button.click();
+             }
+             return false;",
+            json!([maker_id]),
+        )
+        .await;
+    let maker = driver
+        .session(&profiles.path().join("producer-again"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    maker.goto(&app.url("/dashboard")).await;
+    maker
+        .wait_for(
+            "the sign-in form",
+            "return document.querySelector('#signin-form') !== null;",
+            json!([]),
+        )
+        .await;
+    maker
+        .js(
+            "document.querySelector('#username').value = 'maker';
+             document.querySelector('#password').value = 'temporary-pass-2026';
+             document.querySelector('#signin-button').click(); return true;",
+            json!([]),
+        )
+        .await;
+    maker
+        .wait_for(
+            "the new-password form",
+            "return !document.querySelector('#password-form').hidden;",
+            json!([]),
+        )
+        .await;
+    maker
+        .js(
+            "document.querySelector('#new-password').value = 'a-brand-new-password';
+             document.querySelector('#password-button').click(); return true;",
+            json!([]),
+        )
+        .await;
+    maker
+        .wait_for(
+            "the producer's dashboard after the new password",
+            "return document.querySelector('#live').textContent === 'live'
+                 && !document.querySelector('#nav button[data-page=shipping]').hidden;",
+            json!([]),
+        )
+        .await;
+    maker.quit().await;
     agent
         .wait_for(
             "the disabled reviewer's dashboard back at the sign-in screen",
