@@ -190,6 +190,7 @@ function signOut(message) {
   $('#batch').hidden = true;
   $('#work').hidden = true;
   $('#who').hidden = true;
+  $('#password').value = '';
   $('#signin').hidden = false;
   $('#signin-form').hidden = false;
   $('#password-form').hidden = true;
@@ -1206,6 +1207,8 @@ const ACTION_LABELS = {
   ENROLLMENT_UNBOUND: '解除绑定',
 };
 
+const TARGET_LABELS = { PROJECT: '项目', ACCOUNT: '账号', STAFF_ACCOUNT: '账号', ENROLLMENT: '报名信息', PHOTO: '照片', ORDER: '订单' };
+
 async function loadAudit() {
   const status = $('#audit-status');
   try {
@@ -1215,12 +1218,12 @@ async function loadAudit() {
       el('td', { textContent: formatTime(r.createdAt) }),
       el('td', { textContent: r.actor ? r.actor.username || r.actor.id : '' }),
       el('td', {}, ACTION_LABELS[r.action] || r.action, el('br'), el('small', { textContent: r.action })),
-      el('td', { textContent: r.targetType }),
+      el('td', { textContent: TARGET_LABELS[r.targetType] || r.targetType, title: r.targetId || '' }),
       el('td', {}, el('code', { textContent: r.before || '' })),
       el('td', {}, el('code', { textContent: r.after || '' })))));
     status.textContent = `共 ${data.auditRecords.totalCount} 条`;
     // The staff accounts the records name join the list above.
-    const ids = [...new Set(records.filter((r) => r.targetType === 'STAFF_ACCOUNT' && r.targetId).map((r) => r.targetId))].filter((id) => !knownStaff.has(id));
+    const ids = [...new Set(records.filter((r) => ['ACCOUNT', 'STAFF_ACCOUNT'].includes(r.targetType) && r.targetId).map((r) => r.targetId))].filter((id) => !knownStaff.has(id));
     if (ids.length) {
       const accounts = await gql(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on Account { ${ACCOUNT_FIELDS} } } }`, { ids });
       for (const account of accounts.nodes) if (account && account.role) showStaff(account);

@@ -1033,6 +1033,26 @@ async fn operators_console_in_chromium() {
         )
         .await;
     maker.screenshot(&out.join("console-shipping.png")).await;
+    // The completed order goes to the registry export, with its download link.
+    open_page(&maker, "registry").await;
+    maker
+        .js(
+            "document.querySelector('#registry-export').click(); return true;",
+            json!([]),
+        )
+        .await;
+    let link = maker
+        .wait_for(
+            "the registry export's download link",
+            "const a = document.querySelector('#registry-list a.download');
+             return a && a.href;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        link.as_str().unwrap_or_default().starts_with(origin),
+        "{link}"
+    );
     maker.assert_network_clean(origin, "the shipping page").await;
     let mine = app
         .data(
@@ -1120,6 +1140,19 @@ async fn operators_console_in_chromium() {
         )
         .await;
     admin_browser
+        .js(
+            "document.querySelector('#progress-remind').click(); return true;",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .wait_for(
+            "the reminder's outcome",
+            "return document.querySelector('#progress-status').textContent.includes('已提醒');",
+            json!([]),
+        )
+        .await;
+    admin_browser
         .screenshot(&out.join("console-progress.png"))
         .await;
     open_page(&admin_browser, "quality").await;
@@ -1182,6 +1215,20 @@ async fn operators_console_in_chromium() {
         .await;
     admin_browser
         .screenshot(&out.join("console-staff.png"))
+        .await;
+    // The school's progress as CSV: a download link for the completed students.
+    open_page(&admin_browser, "progress").await;
+    admin_browser
+        .wait_for(
+            "the CSV link of the completed students",
+            "const row = document.querySelector('#progress-counts tr[data-stage=COMPLETED]');
+             if (!row) return false;
+             const a = row.querySelector('a.download');
+             if (a) return a.href;
+             if (!row.dataset.clicked) { row.dataset.clicked = '1'; row.querySelector('.csv').click(); }
+             return false;",
+            json!([]),
+        )
         .await;
     // The producer's password is reset: signing in with the temporary one asks for a new one.
     let maker_id = app
