@@ -938,7 +938,9 @@ async fn operators_console_in_chromium() {
         shown.contains(&"search".to_owned()) && shown.contains(&"review".to_owned()),
         "{shown:?}"
     );
-    for forbidden in ["projects", "staff", "progress", "refunds", "quality", "shipping"] {
+    for forbidden in [
+        "projects", "staff", "progress", "refunds", "quality", "shipping",
+    ] {
         assert!(
             !shown.contains(&forbidden.to_owned()),
             "a reviewer sees {forbidden}: {shown:?}"
@@ -1002,7 +1004,10 @@ async fn operators_console_in_chromium() {
         .await;
     let mine = &tickets["viewer"]["supportTickets"][0];
     assert_eq!(mine["open"], false, "{tickets}");
-    assert_eq!(mine["messages"][1]["text"], "已发货，请留意快递。", "{tickets}");
+    assert_eq!(
+        mine["messages"][1]["text"], "已发货，请留意快递。",
+        "{tickets}"
+    );
 
     // --- the producer ships the print; the student's print order shows it ------------------
     let maker = driver
@@ -1053,7 +1058,9 @@ async fn operators_console_in_chromium() {
         link.as_str().unwrap_or_default().starts_with(origin),
         "{link}"
     );
-    maker.assert_network_clean(origin, "the shipping page").await;
+    maker
+        .assert_network_clean(origin, "the shipping page")
+        .await;
     let mine = app
         .data(
             Some(&student.token),
@@ -1077,10 +1084,22 @@ async fn operators_console_in_chromium() {
     dashboard_sign_in(&admin_browser, ADMIN_USER, ADMIN_PASS).await;
     let shown = pages(&admin_browser).await;
     for page in [
-        "review", "production", "registry", "shipping", "support", "refunds", "search",
-        "progress", "projects", "staff", "quality",
+        "review",
+        "production",
+        "registry",
+        "shipping",
+        "support",
+        "refunds",
+        "search",
+        "progress",
+        "projects",
+        "staff",
+        "quality",
     ] {
-        assert!(shown.contains(&page.to_owned()), "admin: {page} in {shown:?}");
+        assert!(
+            shown.contains(&page.to_owned()),
+            "admin: {page} in {shown:?}"
+        );
     }
     open_page(&admin_browser, "projects").await;
     admin_browser
