@@ -914,6 +914,10 @@ async fn operators_console_in_chromium() {
             .await;
         assert_eq!(paid[step]["userErrors"], json!([]), "{paid}");
     }
+    // A second student paid and then changed their mind: the admin refunds the order.
+    let changed_mind = shop.student("console-refund").await;
+    let to_refund = shop.paid_order(&changed_mind).await;
+    let refund_number = to_refund["number"].as_str().expect("number").to_owned();
     let ticket = app
         .data(
             Some(&student.token),
@@ -957,8 +961,9 @@ async fn operators_console_in_chromium() {
     let found = agent
         .wait_for(
             "the student found by the phone's last 4 digits",
-            "const row = document.querySelector('#search-table tr.student');
-             return row && row.textContent.includes(arguments[0]) && row.textContent;",
+            "const row = [...document.querySelectorAll('#search-table tr.student')]
+                 .find(r => r.textContent.includes(arguments[0]));
+             return row && row.textContent;",
             json!([order_number]),
         )
         .await;
@@ -1118,6 +1123,23 @@ async fn operators_console_in_chromium() {
             json!([]),
         )
         .await;
+    // The edit form extends the collection window.
+    admin_browser
+        .js(
+            "const row = document.querySelector('#projects-table tr[data-project-id]');
+             row.querySelector('.edit').click();
+             document.querySelector('#pf-extend').value = '2031-06-30T12:00';
+             document.querySelector('#pf-extend-button').click(); return true;",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .wait_for(
+            "the project extended",
+            "return document.querySelector('#project-form-status').textContent.startsWith('已延期至 2031');",
+            json!([]),
+        )
+        .await;
     admin_browser
         .screenshot(&out.join("console-projects.png"))
         .await;
@@ -1133,6 +1155,43 @@ async fn operators_console_in_chromium() {
         added["addEnrollment"]["userErrors"][0]["code"], "PROJECT_CLOSED",
         "{added}"
     );
+
+    // --- a refund, found by the order number --------------------------------------------
+    open_page(&admin_browser, "refunds").await;
+    admin_browser
+        .js(
+            "document.querySelector('#refund-number').value = arguments[0];
+             document.querySelector('#refund-form button[type=submit]').click(); return true;",
+            json!([refund_number]),
+        )
+        .await;
+    admin_browser
+        .wait_for(
+            "the order refunded",
+            "const button = document.querySelector('#refund-order .refund');
+             if (!button) return false;
+             if (!button.dataset.clicked) {
+                 button.dataset.clicked = '1';
+                 document.querySelector('#refund-order .refund-reason').value = '学生申请退款，已电话核实';
+                 button.click();
+             }
+             return button.disabled;",
+            json!([]),
+        )
+        .await;
+    shop.wait_for_status(&changed_mind.token, &to_refund["id"], "REFUNDED")
+        .await;
+    admin_browser
+        .wait_for(
+            "the refund in the list",
+            "document.querySelector('#refund-load').click();
+             return document.querySelector('#refund-table tbody').textContent.includes(arguments[0]);",
+            json!([refund_number]),
+        )
+        .await;
+    admin_browser
+        .screenshot(&out.join("console-refunds.png"))
+        .await;
 
     // --- school progress and the reviewers' charts ----------------------------------------
     admin_browser
