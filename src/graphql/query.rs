@@ -9,6 +9,7 @@ use super::{
     guards::{ADMIN, OPERATORS, RoleGuard, SIGNED_IN, STAFF},
     node::{self, Node},
     types::{
+        account::Account,
         enrollment::Enrollment,
         order::{Order, OrderStatusGql, order_connection, with_statuses},
         production::{QueueStats, WeChatMessage},
@@ -19,7 +20,7 @@ use super::{
     },
 };
 use crate::{
-    entities::{order, project, school},
+    entities::{account, order, project, school},
     error::AppError,
     ids::NodeType,
     services::{
@@ -340,6 +341,47 @@ impl Query {
             |m| m.id,
             super::types::support::SupportTicket,
         ))
+    }
+
+    /// Operators: 人员 — the staff accounts in the viewer's scope (a school admin's: their
+    /// school's; optionally of one school), disabled ones too, newest first.
+    #[graphql(
+        guard = "RoleGuard::new(OPERATORS)",
+        complexity = "super::connection::page_size(first.or(last)) * child_complexity + 1"
+    )]
+    async fn staff_accounts(
+        &self,
+        ctx: &Context<'_>,
+        school_code: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Connection<String, Account, TotalCount>> {
+        let state = ctx.state();
+        let viewer = ctx.viewer()?;
+        let mut select = account::Entity::find()
+            .filter(account::Column::Role.ne(campus_photo_domain::codes::Role::Student));
+        if let Some(school) = scope::school_filter(state, viewer, school_code.as_deref()).await? {
+            select = select.filter(account::Column::SchoolId.eq(school));
+        }
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let id = account::Column::Id;
+        newest_first(
+            state,
+            select,
+            id,
+            args,
+            NodeType::Account,
+            |m| m.id,
+            Account,
+        )
+        .await
     }
 
     /// Admins: 操作记录 — what operators changed on projects, staff accounts and enrollments

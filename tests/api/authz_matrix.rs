@@ -846,6 +846,20 @@ fn table(w: &World) -> Vec<Row> {
             [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, Sees],
         ),
         row(
+            "Query.staffAccounts",
+            "in scope",
+            "{ staffAccounts(first: 50) { totalCount nodes { id username role } } }",
+            json!({}),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, Allowed, Allowed],
+        ),
+        row(
+            "Query.staffAccounts",
+            "of 10027",
+            "{ staffAccounts(schoolCode: \"10027\", first: 50) { totalCount nodes { id username } } }",
+            json!({}),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, Forbid, Allowed],
+        ),
+        row(
             "Query.reviewQuality",
             "10027",
             "{ reviewQuality(schoolCode: \"10027\") { waiting reviewers { approved rejected } } }",

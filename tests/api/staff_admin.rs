@@ -458,3 +458,73 @@ async fn roles_and_schools_change_within_what_the_operator_may_do() {
         .await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
 }
+
+const STAFF: &str = "query($s: String) { staffAccounts(schoolCode: $s, first: 50) { totalCount nodes { username role disabled school { code } } } }";
+
+fn usernames(body: &Value) -> Vec<String> {
+    body["data"]["staffAccounts"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["username"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// 人员 — operators list the staff accounts of their scope (disabled ones too, no students);
+/// a school admin of another school sees only theirs, and FORBIDDEN for ours.
+#[tokio::test]
+async fn operators_list_the_staff_of_their_scope() {
+    let shop = flow::shop().await;
+    let app = &shop.app;
+    shop.student("staff-list-student").await;
+    let (_, reviewer) = account_id(&shop, "list-rev", "REVIEWER", Some("10027")).await;
+    account_id(&shop, "list-maker", "PRODUCER", Some("10027")).await;
+    let school_admin = app
+        .staff(&shop.admin, "list-admin", "SCHOOL_ADMIN", Some("10027"))
+        .await;
+    let r = mutate(
+        &shop,
+        &shop.admin,
+        "disableStaffAccount",
+        "StaffAccountIdInput",
+        json!({ "accountId": reviewer }),
+    )
+    .await;
+    assert_eq!(r["userErrors"], json!([]), "{r}");
+
+    // The admin: every staff account, itself included, newest first; no students.
+    let all = app.gql(Some(&shop.admin), STAFF, json!({})).await;
+    assert_eq!(
+        usernames(&all),
+        vec![
+            "list-admin",
+            "list-maker",
+            "list-rev",
+            crate::common::ADMIN_USER
+        ],
+        "{all}"
+    );
+    let rev = &all["data"]["staffAccounts"]["nodes"][2];
+    assert_eq!(rev["disabled"], true, "{rev}");
+    assert_eq!(rev["school"]["code"], "10027", "{rev}");
+    // The school admin: their school's staff only (not the admin).
+    let own = app.gql(Some(&school_admin), STAFF, json!({})).await;
+    assert_eq!(
+        usernames(&own),
+        vec!["list-admin", "list-maker", "list-rev"],
+        "{own}"
+    );
+    // Another school's admin: nothing of ours, and FORBIDDEN when asking for it (as `projects`).
+    app.create_school(&shop.admin, "10001", "北京大学").await;
+    let other = app
+        .staff(&shop.admin, "list-pku", "SCHOOL_ADMIN", Some("10001"))
+        .await;
+    let theirs = app.gql(Some(&other), STAFF, json!({})).await;
+    assert_eq!(usernames(&theirs), vec!["list-pku"], "{theirs}");
+    let ours = app.gql(Some(&other), STAFF, json!({ "s": "10027" })).await;
+    assert_eq!(error_code(&ours), "FORBIDDEN", "{ours}");
+    // Producers and reviewers do not list staff.
+    let maker = app.sign_in_staff("list-maker", PASS).await;
+    let refused = app.gql(Some(&maker), STAFF, json!({})).await;
+    assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+}
