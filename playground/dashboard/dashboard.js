@@ -1091,7 +1091,7 @@ async function extendProject() {
 // ---- staff (人员管理) ----------------------------------------------------------------------------
 
 const ACCOUNT_FIELDS = 'id username role disabled disabledAt mustChangePassword createdAt school { code name }';
-/** The accounts this page has seen (created here, opened by id, or named in the audit records). */
+/** The accounts listed on the staff page, by id. */
 const knownStaff = new Map();
 
 function showStaff(account) {
@@ -1156,19 +1156,27 @@ function staffRow(a) {
   return tr;
 }
 
-async function openStaff(event) {
-  event.preventDefault();
+/** The staff accounts of the viewer's scope (of the school above, when one is given). */
+async function loadStaff() {
   const status = $('#staff-status');
+  status.textContent = '加载中…';
   try {
-    const data = await gql(`query($id: ID!) { node(id: $id) { ... on Account { ${ACCOUNT_FIELDS} } } }`, { id: $('#staff-id').value.trim() });
-    if (!data.node || !data.node.role) {
-      status.textContent = '找不到该账号';
-      return;
-    }
-    status.textContent = '';
-    showStaff(data.node);
+    const data = await gql(`query($s: String) { staffAccounts(schoolCode: $s, first: 100) { totalCount nodes { ${ACCOUNT_FIELDS} } } }`, { s: schoolCode() });
+    knownStaff.clear();
+    $('#staff-table tbody').replaceChildren();
+    for (const account of data.staffAccounts.nodes) showStaff(account);
+    filterStaff();
+    status.textContent = `共 ${data.staffAccounts.totalCount} 个账号`;
   } catch (error) {
     status.textContent = error.message;
+  }
+}
+
+function filterStaff() {
+  const text = $('#staff-filter').value.trim().toLowerCase();
+  const onlyDisabled = $('#staff-disabled').checked;
+  for (const row of $$('#staff-table tbody tr')) {
+    row.hidden = (text !== '' && !row.dataset.username.toLowerCase().includes(text)) || (onlyDisabled && row.dataset.disabled !== 'true');
   }
 }
 
@@ -1187,6 +1195,7 @@ async function createStaff(event) {
 }
 
 async function loadStaffPage() {
+  await loadStaff();
   if (viewer.role === 'ADMIN') await loadAudit();
 }
 
@@ -1222,12 +1231,6 @@ async function loadAudit() {
       el('td', {}, el('code', { textContent: r.before || '' })),
       el('td', {}, el('code', { textContent: r.after || '' })))));
     status.textContent = `共 ${data.auditRecords.totalCount} 条`;
-    // The staff accounts the records name join the list above.
-    const ids = [...new Set(records.filter((r) => ['ACCOUNT', 'STAFF_ACCOUNT'].includes(r.targetType) && r.targetId).map((r) => r.targetId))].filter((id) => !knownStaff.has(id));
-    if (ids.length) {
-      const accounts = await gql(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on Account { ${ACCOUNT_FIELDS} } } }`, { ids });
-      for (const account of accounts.nodes) if (account && account.role) showStaff(account);
-    }
   } catch (error) {
     status.textContent = error.message;
   }
@@ -1352,7 +1355,9 @@ document.addEventListener('DOMContentLoaded', () => {
     $('#project-form').hidden = true;
   });
   $('#pf-extend-button').addEventListener('click', extendProject);
-  $('#staff-find').addEventListener('submit', openStaff);
+  $('#staff-load').addEventListener('click', loadStaff);
+  $('#staff-filter').addEventListener('input', filterStaff);
+  $('#staff-disabled').addEventListener('change', filterStaff);
   $('#staff-create').addEventListener('submit', createStaff);
   $('#audit-load').addEventListener('click', loadAudit);
   $('#quality-load').addEventListener('click', loadQuality);

@@ -1259,11 +1259,13 @@ async fn operators_console_in_chromium() {
         .expect("account id")
         .to_owned();
     open_page(&admin_browser, "staff").await;
+    // The school's staff are listed.
     admin_browser
-        .js(
-            "document.querySelector('#staff-id').value = arguments[0];
-             document.querySelector('#staff-find button[type=submit]').click(); return true;",
-            json!([hotline_id]),
+        .wait_for(
+            "the school's staff listed",
+            "const names = [...document.querySelectorAll('#staff-table tbody tr')].map(r => r.dataset.username);
+             return names.includes('hotline') && names.includes('maker');",
+            json!([]),
         )
         .await;
     admin_browser
@@ -1315,13 +1317,6 @@ async fn operators_console_in_chromium() {
         .as_str()
         .expect("account id")
         .to_owned();
-    admin_browser
-        .js(
-            "document.querySelector('#staff-id').value = arguments[0];
-             document.querySelector('#staff-find button[type=submit]').click(); return true;",
-            json!([maker_id]),
-        )
-        .await;
     admin_browser
         .wait_for(
             "the producer's password reset",
