@@ -1183,9 +1183,8 @@ async fn operators_console_in_chromium() {
         .await;
     admin_browser
         .wait_for(
-            "the refund in the list",
-            "document.querySelector('#refund-load').click();
-             return document.querySelector('#refund-table tbody').textContent.includes(arguments[0]);",
+            "the refund in the list (reloaded after the refund)",
+            "return document.querySelector('#refund-table tbody').textContent.includes(arguments[0]);",
             json!([refund_number]),
         )
         .await;
@@ -1296,17 +1295,28 @@ async fn operators_console_in_chromium() {
     admin_browser
         .screenshot(&out.join("console-staff.png"))
         .await;
-    // The school's progress as CSV: a download link for the completed students.
+    // The school's progress as CSV: a download link for the completed students (once the page
+    // has reloaded its counts, so the row clicked is the one that stays).
     open_page(&admin_browser, "progress").await;
     admin_browser
         .wait_for(
+            "the progress page reloaded",
+            "return document.querySelector('#progress-status').textContent === '北京师范大学'
+                 && document.querySelector('#progress-counts tr[data-stage=COMPLETED] .csv') !== null;",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .js(
+            "document.querySelector('#progress-counts tr[data-stage=COMPLETED] .csv').click(); return true;",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .wait_for(
             "the CSV link of the completed students",
-            "const row = document.querySelector('#progress-counts tr[data-stage=COMPLETED]');
-             if (!row) return false;
-             const a = row.querySelector('a.download');
-             if (a) return a.href;
-             if (!row.dataset.clicked) { row.dataset.clicked = '1'; row.querySelector('.csv').click(); }
-             return false;",
+            "const a = document.querySelector('#progress-counts tr[data-stage=COMPLETED] a.download');
+             return a && a.href;",
             json!([]),
         )
         .await;
