@@ -1,4 +1,5 @@
-//! Bundles the playground's third-party JavaScript (GraphiQL, React, graphql-ws; declared in
+//! Bundles the playground's third-party JavaScript (GraphiQL, React, graphql-ws, and Chart.js for the
+//! dashboard's charts; declared in
 //! playground/package.json and its lock file) with esbuild into OUT_DIR, where the binary embeds
 //! it. Without npm (or with CAMPUS_PHOTO_SKIP_NPM=1) the bundle is empty and /playground loads
 //! GraphiQL from its CDN instead, saying what to install. Also lists playground/examples/.
@@ -49,6 +50,8 @@ fn main() {
                 "playground.css",
                 "playground.js.gz",
                 "playground.css.gz",
+                "charts.js",
+                "charts.js.gz",
             ] {
                 fs::write(bundle_dir.join(file), b"").expect("write empty bundle");
             }
@@ -67,10 +70,15 @@ fn main() {
          pub const JS: &[u8] = include_bytes!({js:?});\n\
          pub const CSS: &[u8] = include_bytes!({css:?});\n\
          pub const JS_GZ: &[u8] = include_bytes!({js_gz:?});\n\
-         pub const CSS_GZ: &[u8] = include_bytes!({css_gz:?});\n",
+         pub const CSS_GZ: &[u8] = include_bytes!({css_gz:?});\n\
+         /// The dashboard's chart library (Chart.js); empty without npm.\n\
+         pub const CHARTS_JS: &[u8] = include_bytes!({charts:?});\n\
+         pub const CHARTS_JS_GZ: &[u8] = include_bytes!({charts_gz:?});\n",
         hasher.finish(),
         js_gz = bundle_dir.join("playground.js.gz"),
         css_gz = bundle_dir.join("playground.css.gz"),
+        charts = bundle_dir.join("charts.js"),
+        charts_gz = bundle_dir.join("charts.js.gz"),
     ));
     fs::write(out.join("playground_assets.rs"), source).expect("write playground_assets.rs");
 }

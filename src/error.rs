@@ -43,6 +43,9 @@ pub enum AppError {
     Unauthenticated(&'static str),
     #[error("没有权限执行此操作")]
     Forbidden,
+    /// FORBIDDEN until the account chose a new password after an operator reset it.
+    #[error("管理员已重置您的密码：请先修改密码（changePassword）再进行其他操作")]
+    PasswordChangeRequired,
     #[error("{0}")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -73,7 +76,7 @@ impl AppError {
         match self {
             Self::User(_) | Self::BadUserInput(_) => "BAD_USER_INPUT",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
-            Self::Forbidden => "FORBIDDEN",
+            Self::Forbidden | Self::PasswordChangeRequired => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Throttled { .. } => "THROTTLED",
             Self::Database(_) | Self::Upstream(_) | Self::Internal(_) => "INTERNAL_SERVER_ERROR",

@@ -27,10 +27,12 @@ pub enum NodeType {
     SupportTicket = 11,
     /// Not a node: only the cursors of `wechatMessages` carry it.
     WeChatMessage = 12,
+    /// Not a node: only the cursors of `auditRecords` carry it.
+    AuditRecord = 13,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 12] = [
+    const ALL: [NodeType; 13] = [
         Self::Account,
         Self::School,
         Self::Project,
@@ -43,6 +45,7 @@ impl NodeType {
         Self::PrintOrder,
         Self::SupportTicket,
         Self::WeChatMessage,
+        Self::AuditRecord,
     ];
 
     fn from_tag(tag: u8) -> Option<Self> {
@@ -64,6 +67,7 @@ impl NodeType {
             Self::PrintOrder => "找不到该加洗订单",
             Self::SupportTicket => "找不到该工单",
             Self::WeChatMessage => "找不到该消息",
+            Self::AuditRecord => "找不到该操作记录",
         }
     }
 
@@ -81,6 +85,7 @@ impl NodeType {
             Self::PrintOrder => "PrintOrder",
             Self::SupportTicket => "SupportTicket",
             Self::WeChatMessage => "WeChatMessage",
+            Self::AuditRecord => "AuditRecord",
         }
     }
 }

@@ -29,6 +29,11 @@ pub async fn start(config: Config, overrides: Overrides) -> anyhow::Result<AppSt
     if services::accounts::ensure_bootstrap_admin(&state).await? {
         tracing::info!("bootstrap admin created");
     }
+    // Phone numbers and names written before their blind indexes existed become searchable.
+    let indexed = services::search::backfill_indexes(&state).await?;
+    if indexed > 0 {
+        tracing::info!(rows = indexed, "search indexes backfilled");
+    }
     Ok(state)
 }
 

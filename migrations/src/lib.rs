@@ -16,6 +16,7 @@ mod m20261205_000011_hardening;
 mod m20261205_000013_order_manual_review;
 mod m20261205_000014_shared_order_prefix;
 mod m20261205_000015_student_journey;
+mod m20261205_000016_operators_console;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_order_manual_review::Migration),
             Box::new(m20261205_000014_shared_order_prefix::Migration),
             Box::new(m20261205_000015_student_journey::Migration),
+            Box::new(m20261205_000016_operators_console::Migration),
         ]
     }
 }

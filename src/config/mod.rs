@@ -38,6 +38,8 @@ pub struct Config {
     pub wechat_completed_template_id: String,
     /// The template for the reminder before an unpaid order closes.
     pub wechat_payment_reminder_template_id: String,
+    /// The template for an operator's reminder to students who have not finished.
+    pub wechat_finish_reminder_template_id: String,
     /// The merchant account; None → the WeChat Pay sandbox.
     pub wechat_pay: Option<WeChatPayConfig>,
     /// Where WeChat Pay (or the sandbox) posts notifications. Required with a real merchant;
@@ -176,6 +178,7 @@ impl Config {
             review_template_id: wechat_review_template_id,
             completed_template_id: wechat_completed_template_id,
             payment_reminder_template_id: wechat_payment_reminder_template_id,
+            finish_reminder_template_id: wechat_finish_reminder_template_id,
             pay: wechat_pay,
             pay_notify_url: wechat_pay_notify_url,
             pay_api_base: wechat_pay_api_base,
@@ -246,6 +249,7 @@ impl Config {
             wechat_review_template_id,
             wechat_completed_template_id,
             wechat_payment_reminder_template_id,
+            wechat_finish_reminder_template_id,
             wechat_pay,
             wechat_pay_notify_url,
             wechat_pay_api_base,

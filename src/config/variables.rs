@@ -97,6 +97,11 @@ pub const VARIABLES: &[Variable] = &[
         "Subscription-message template for the reminder before an unpaid order closes",
     ),
     var(
+        "WECHAT_FINISH_REMINDER_TEMPLATE_ID",
+        Some("sandbox-finish-reminder"),
+        "Subscription-message template for an operator's reminder to finish the collection",
+    ),
+    var(
         "WECHATPAY_MCHID",
         None,
         "WeChat Pay merchant id [default: unset → payment sandbox]",

@@ -36,6 +36,7 @@ pub(super) struct WeChatSettings {
     pub review_template_id: String,
     pub completed_template_id: String,
     pub payment_reminder_template_id: String,
+    pub finish_reminder_template_id: String,
     pub pay: Option<WeChatPayConfig>,
     pub pay_notify_url: Option<String>,
     pub pay_api_base: String,
@@ -71,6 +72,9 @@ pub(super) fn read<'a>(
         .to_string();
     let payment_reminder_template_id = get("WECHAT_PAYMENT_REMINDER_TEMPLATE_ID")
         .unwrap_or("sandbox-payment-reminder")
+        .to_string();
+    let finish_reminder_template_id = get("WECHAT_FINISH_REMINDER_TEMPLATE_ID")
+        .unwrap_or("sandbox-finish-reminder")
         .to_string();
     let wechat_pay = match get("WECHATPAY_MCHID") {
         None => None,
@@ -116,6 +120,7 @@ pub(super) fn read<'a>(
         review_template_id: wechat_review_template_id,
         completed_template_id,
         payment_reminder_template_id,
+        finish_reminder_template_id,
         pay: wechat_pay,
         pay_notify_url: wechat_pay_notify_url,
         pay_api_base: wechat_pay_api_base,

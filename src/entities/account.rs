@@ -27,6 +27,12 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Set when the student deleted the account: its personal data is gone, its sessions revoked.
     pub deleted_at: Option<DateTimeUtc>,
+    /// HMAC blind index of the phone number (`services::search`), to find a student by it.
+    pub phone_index: Option<String>,
+    /// Set while an operator has disabled the staff account: it cannot sign in or act.
+    pub disabled_at: Option<DateTimeUtc>,
+    /// Set when an operator reset the password: the account must choose a new one first.
+    pub must_change_password: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

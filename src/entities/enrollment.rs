@@ -32,6 +32,10 @@ pub struct Model {
     /// The capture-guide version the student acknowledged (我已阅读).
     pub capture_guide_version: Option<String>,
     pub auto_checks_used: i32,
+    /// HMAC blind index of the normalised full name (freshmen, who typed it), for search.
+    pub name_index: Option<String>,
+    /// Extra automatic checks an operator granted beyond the project's allowance.
+    pub auto_checks_granted: i32,
     pub created_at: DateTimeUtc,
 }
 

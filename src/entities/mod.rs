@@ -1,5 +1,6 @@
 //! sea-orm entities, one module per table. Row ids are UUIDv7 (time-ordered) and never shown.
 pub mod account;
+pub mod audit_record;
 pub mod deployment_setting;
 pub mod enrollment;
 pub mod failed_attempt;

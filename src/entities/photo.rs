@@ -26,6 +26,9 @@ pub struct Model {
     /// The standard-photo preview, when a face was found.
     pub preview_key: Option<String>,
     pub created_at: DateTimeUtc,
+    /// An operator let this take go to a reviewer although the automatic check refused it
+    /// (`allowManualReview`): the student may submit it with `manualReview`.
+    pub manual_review_granted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -29,6 +29,8 @@ pub struct Model {
     /// 先付款后拍照: a paid order waits in PAID until the photo is submitted.
     pub pay_first: bool,
     pub created_at: DateTimeUtc,
+    /// Closed by an operator (`closeProject`): no enrollment or order until reopened.
+    pub closed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,8 +14,12 @@ use crate::{
 pub trait ContextExt {
     fn state(&self) -> &AppState;
     fn auth(&self) -> &Auth;
-    /// The signed-in viewer, or UNAUTHENTICATED.
+    /// The signed-in viewer, or UNAUTHENTICATED; FORBIDDEN while the account must first choose
+    /// a new password (an operator reset it), so no field acts for it meanwhile.
     fn viewer(&self) -> AppResult<&Viewer>;
+    /// The signed-in viewer even before it chose its new password: for signing out and for
+    /// `changePassword` only.
+    fn signed_in(&self) -> AppResult<&Viewer>;
     /// Counts `action` against the caller: the signed-in account, else the peer address.
     /// THROTTLED once over the limit.
     fn rate_limit(&self, action: Action) -> impl Future<Output = AppResult<()>> + Send;
@@ -37,6 +41,14 @@ impl ContextExt for Context<'_> {
     }
 
     fn viewer(&self) -> AppResult<&Viewer> {
+        let viewer = self.auth().viewer()?;
+        if viewer.must_change_password {
+            return Err(AppError::PasswordChangeRequired);
+        }
+        Ok(viewer)
+    }
+
+    fn signed_in(&self) -> AppResult<&Viewer> {
         self.auth().viewer()
     }
 
@@ -54,7 +66,7 @@ impl ContextExt for Context<'_> {
     }
 
     fn rate_limit(&self, action: Action) -> impl Future<Output = AppResult<()>> + Send {
-        let subject = match (action, self.viewer()) {
+        let subject = match (action, self.signed_in()) {
             (Action::SignIn, _) | (_, Err(_)) => self.client_ip().subject(),
             (_, Ok(viewer)) => Subject::Account(viewer.account_id),
         };

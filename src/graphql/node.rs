@@ -122,7 +122,7 @@ pub async fn resolve(ctx: &Context<'_>, id: &str) -> ApiResult<Node> {
             .await
             .ok()
             .map(|p| Node::PrintOrder(crate::graphql::types::print_order::PrintOrder::whole(p))),
-        NodeType::WeChatMessage => None,
+        NodeType::WeChatMessage | NodeType::AuditRecord => None,
     };
     node.ok_or_else(|| not_found().into())
 }

@@ -6,9 +6,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use super::{
     connection::{PageArgs, TotalCount, into_connection, newest_first},
     context::ContextExt,
-    guards::{ADMIN, RoleGuard, SIGNED_IN, STAFF},
+    guards::{ADMIN, OPERATORS, RoleGuard, SIGNED_IN, STAFF},
     node::{self, Node},
     types::{
+        account::Account,
+        enrollment::Enrollment,
         order::{Order, OrderStatusGql, order_connection, with_statuses},
         production::{QueueStats, WeChatMessage},
         project::Project,
@@ -18,7 +20,7 @@ use super::{
     },
 };
 use crate::{
-    entities::{order, project, school},
+    entities::{account, order, project, school},
     error::AppError,
     ids::NodeType,
     services::{
@@ -185,6 +187,46 @@ impl Query {
         .await
     }
 
+    /// Staff: 查找学生 — the enrollments in scope (optionally of one school) that `query` finds,
+    /// newest first: an order number, a phone number or its last 4 digits, an ID number or its
+    /// last 4, the exact name (of a student who typed it), a student or admission number. Names,
+    /// phones and ID numbers are shown masked; each enrollment lists its orders.
+    #[graphql(
+        guard = "RoleGuard::new(STAFF)",
+        complexity = "super::connection::page_size(first) * child_complexity + 1"
+    )]
+    async fn search_students(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        school_code: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, Enrollment, TotalCount>> {
+        let state = ctx.state();
+        let args = PageArgs {
+            first,
+            after,
+            last: None,
+            before: None,
+        };
+        let page = crate::services::search::students(
+            state,
+            ctx.viewer()?,
+            &query,
+            school_code.as_deref(),
+            &args,
+        )
+        .await?;
+        Ok(into_connection(
+            page,
+            &state.ids,
+            NodeType::Enrollment,
+            |m| m.id,
+            Enrollment::new,
+        ))
+    }
+
     /// Staff: PENDING_REVIEW orders, oldest first (orders with a refund in flight wait).
     #[graphql(
         guard = "RoleGuard::new(STAFF)",
@@ -299,6 +341,136 @@ impl Query {
             |m| m.id,
             super::types::support::SupportTicket,
         ))
+    }
+
+    /// Operators: 人员 — the staff accounts in the viewer's scope (a school admin's: their
+    /// school's; optionally of one school), disabled ones too, newest first.
+    #[graphql(
+        guard = "RoleGuard::new(OPERATORS)",
+        complexity = "super::connection::page_size(first.or(last)) * child_complexity + 1"
+    )]
+    async fn staff_accounts(
+        &self,
+        ctx: &Context<'_>,
+        school_code: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Connection<String, Account, TotalCount>> {
+        let state = ctx.state();
+        let viewer = ctx.viewer()?;
+        let mut select = account::Entity::find()
+            .filter(account::Column::Role.ne(campus_photo_domain::codes::Role::Student));
+        if let Some(school) = scope::school_filter(state, viewer, school_code.as_deref()).await? {
+            select = select.filter(account::Column::SchoolId.eq(school));
+        }
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let id = account::Column::Id;
+        newest_first(
+            state,
+            select,
+            id,
+            args,
+            NodeType::Account,
+            |m| m.id,
+            Account,
+        )
+        .await
+    }
+
+    /// Admins: 操作记录 — what operators changed on projects, staff accounts and enrollments
+    /// (of one of them when `targetId` is given), newest first.
+    #[graphql(
+        guard = "RoleGuard::new(ADMIN)",
+        complexity = "super::connection::page_size(first) * child_complexity + 1"
+    )]
+    async fn audit_records(
+        &self,
+        ctx: &Context<'_>,
+        target_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, super::types::console::AuditRecord, TotalCount>> {
+        let state = ctx.state();
+        let target = match target_id {
+            Some(id) => Some(
+                state
+                    .ids
+                    .decode(&id)
+                    .map(|(_, row)| row)
+                    .ok_or(AppError::NotFound("找不到该对象"))?,
+            ),
+            None => None,
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last: None,
+            before: None,
+        };
+        let page = crate::services::audit::list(state, ctx.viewer()?, target, &args).await?;
+        Ok(into_connection(
+            page,
+            &state.ids,
+            NodeType::AuditRecord,
+            |m| m.id,
+            super::types::console::AuditRecord,
+        ))
+    }
+
+    /// Operators: 学校进度 — a school's students (of one project when given) by stage, with the
+    /// list behind each count. A school out of scope is NOT_FOUND, like an unknown one.
+    #[graphql(guard = "RoleGuard::new(OPERATORS)")]
+    async fn school_progress(
+        &self,
+        ctx: &Context<'_>,
+        school_code: String,
+        project_id: Option<ID>,
+    ) -> ApiResult<super::types::console::SchoolProgress> {
+        let project = match project_id {
+            Some(id) => Some(ctx.decode_id(NodeType::Project, &id)?),
+            None => None,
+        };
+        let (school, of) =
+            crate::services::progress::resolve(ctx.state(), ctx.viewer()?, &school_code, project)
+                .await?;
+        Ok(super::types::console::SchoolProgress { school, of })
+    }
+
+    /// Operators: 审核质量 — per reviewer, decisions per day and rejection reasons over the
+    /// last `days` days (1–31, default 7), and the queue's oldest wait; in scope (one school when
+    /// `schoolCode` names it).
+    #[graphql(guard = "RoleGuard::new(OPERATORS)")]
+    async fn review_quality(
+        &self,
+        ctx: &Context<'_>,
+        school_code: Option<String>,
+        days: Option<i32>,
+    ) -> ApiResult<super::types::console::ReviewQuality> {
+        let state = ctx.state();
+        let viewer = ctx.viewer()?;
+        let school = match school_code {
+            Some(code) => Some(
+                crate::services::progress::resolve(state, viewer, &code, None)
+                    .await?
+                    .1
+                    .school_id,
+            ),
+            None => None,
+        };
+        let quality =
+            crate::services::review_quality::quality(state, viewer, school, days.unwrap_or(7))
+                .await?;
+        Ok(super::types::console::ReviewQuality {
+            quality,
+            now: state.clock.now(),
+        })
     }
 
     /// Admins: the WeChat subscription messages (what the sandbox would have sent, too), newest

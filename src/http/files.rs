@@ -105,6 +105,7 @@ fn content_type(key: &str) -> &'static str {
         Some("png") => "image/png",
         Some("webp") => "image/webp",
         Some("zip") => "application/zip",
+        Some("csv") => "text/csv; charset=utf-8",
         _ => "application/octet-stream",
     }
 }

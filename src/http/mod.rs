@@ -73,6 +73,7 @@ pub fn router(app: AppState, schema: Schemas) -> Router {
         .route("/dashboard", get(playground::dashboard))
         .route("/dashboard/dashboard.js", get(playground::dashboard_js))
         .route("/dashboard/dashboard.css", get(playground::dashboard_css))
+        .route("/dashboard/charts.js", get(playground::dashboard_charts))
         .route("/files/{*key}", get(files::serve))
         .route("/previews/{file}", get(files::serve_preview))
         .route(

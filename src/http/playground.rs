@@ -108,6 +108,17 @@ pub async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
         } else {
             return StatusCode::NOT_FOUND.into_response();
         };
+    send_maybe_gzipped(&headers, content_type, IMMUTABLE, plain, gzipped)
+}
+
+/// `plain`, or `gzipped` to a browser that accepts gzip (when there is a gzipped copy).
+fn send_maybe_gzipped(
+    headers: &HeaderMap,
+    content_type: &'static str,
+    cache: &'static str,
+    plain: &'static [u8],
+    gzipped: &'static [u8],
+) -> Response {
     let accepts_gzip = headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
@@ -120,13 +131,13 @@ pub async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
             name.eq_ignore_ascii_case("gzip") && !refused
         });
     let mut response = if accepts_gzip && !gzipped.is_empty() {
-        let mut response = respond(content_type, IMMUTABLE, gzipped);
+        let mut response = respond(content_type, cache, gzipped);
         response
             .headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         response
     } else {
-        respond(content_type, IMMUTABLE, plain)
+        respond(content_type, cache, plain)
     };
     response
         .headers_mut()
@@ -181,5 +192,17 @@ pub async fn dashboard_css() -> Response {
         "text/css; charset=utf-8",
         NO_CACHE,
         include_str!("../../playground/dashboard/dashboard.css"),
+    )
+}
+
+/// The dashboard's chart library (Chart.js, bundled by build.rs from playground/). Empty (and the
+/// dashboard shows its numbers as tables only) when the build had no npm.
+pub async fn dashboard_charts(headers: HeaderMap) -> Response {
+    send_maybe_gzipped(
+        &headers,
+        "text/javascript; charset=utf-8",
+        NO_CACHE,
+        assets::CHARTS_JS,
+        assets::CHARTS_JS_GZ,
     )
 }

@@ -180,6 +180,10 @@ pub async fn delete_student_account(state: &AppState, viewer: &Viewer) -> AppRes
             Expr::value(Option::<String>::None),
         )
         .col_expr(
+            enrollment::Column::NameIndex,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
             enrollment::Column::AdmissionNumber,
             Expr::value(Option::<String>::None),
         )
@@ -205,6 +209,10 @@ pub async fn delete_student_account(state: &AppState, viewer: &Viewer) -> AppRes
         )
         .col_expr(
             account::Column::PhoneMasked,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            account::Column::PhoneIndex,
             Expr::value(Option::<String>::None),
         )
         .col_expr(account::Column::DeletedAt, Expr::value(Some(now)))

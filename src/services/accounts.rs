@@ -100,11 +100,13 @@ pub async fn sign_in_student(state: &AppState, input: StudentSignIn<'_>) -> AppR
         .encrypt(&phone_number)
         .map_err(AppError::internal)?;
     let phone_masked = phone::mask(&phone_number);
+    let phone_index = super::search::phone_index(state, &phone_number);
     let account = match existing {
         Some(found) => {
             let mut active: account::ActiveModel = found.into();
             active.phone_encrypted = Set(Some(phone_encrypted));
             active.phone_masked = Set(Some(phone_masked));
+            active.phone_index = Set(Some(phone_index));
             active.agreement_version = Set(Some(current.clone()));
             active.agreement_accepted_at = Set(Some(now));
             active.updated_at = Set(now);
@@ -127,6 +129,9 @@ pub async fn sign_in_student(state: &AppState, input: StudentSignIn<'_>) -> AppR
                 created_at: Set(now),
                 updated_at: Set(now),
                 deleted_at: Set(None),
+                phone_index: Set(Some(phone_index)),
+                disabled_at: Set(None),
+                must_change_password: Set(false),
             }
             .insert(&state.db)
             .await;
@@ -160,7 +165,7 @@ fn dummy_hash() -> String {
         .clone()
 }
 
-async fn verify_password(password: String, hash: String) -> bool {
+pub async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|parsed| {
@@ -219,6 +224,14 @@ pub async fn sign_in_staff(
     match (found, attempt) {
         (Some(account), Some(attempt)) if ok => {
             guard::succeeded(state, &attempt).await?;
+            // Said only to whoever knows the password, so it tells a guesser nothing.
+            if account.disabled_at.is_some() {
+                return Err(AppError::user(
+                    "ACCOUNT_DISABLED",
+                    "username",
+                    "该账号已被停用，请联系管理员",
+                ));
+            }
             let (token, _) = super::sessions::open(state, &account, ip.0).await?;
             Ok(SignedIn { token, account })
         }
@@ -321,6 +334,9 @@ async fn insert_staff(
         created_at: Set(now),
         updated_at: Set(now),
         deleted_at: Set(None),
+        phone_index: Set(None),
+        disabled_at: Set(None),
+        must_change_password: Set(false),
     }
     .insert(&state.db)
     .await

@@ -80,7 +80,10 @@ async fn open_project(
         return Err(AppError::user("WRONG_PROJECT_MODE", "featureCode", message));
     }
     let now = state.clock.now();
-    if project.opens_at.is_some_and(|t| now < t) || project.closes_at.is_some_and(|t| now >= t) {
+    if project.closed_at.is_some()
+        || project.opens_at.is_some_and(|t| now < t)
+        || project.closes_at.is_some_and(|t| now >= t)
+    {
         return Err(AppError::user(
             "PROJECT_CLOSED",
             "featureCode",
@@ -202,6 +205,8 @@ pub async fn add(
             capture_guide_acknowledged_at: Set(None),
             capture_guide_version: Set(None),
             auto_checks_used: Set(0),
+            name_index: Set(None),
+            auto_checks_granted: Set(0),
             created_at: Set(state.clock.now()),
         },
     )
@@ -275,6 +280,8 @@ pub async fn add_freshman(
             capture_guide_acknowledged_at: Set(None),
             capture_guide_version: Set(None),
             auto_checks_used: Set(0),
+            name_index: Set(Some(super::search::name_index(state, &name))),
+            auto_checks_granted: Set(0),
             created_at: Set(state.clock.now()),
         },
     )

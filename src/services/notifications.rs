@@ -184,6 +184,47 @@ enum Kind {
     Review,
     Completed,
     PaymentReminder,
+    FinishReminder,
+}
+
+/// The text of an operator's reminder to finish.
+pub const FINISH_REMINDER_TEXT: &str = "请尽快完成图像采集";
+
+/// The key an operator's reminder to one student on one day (Asia/Shanghai) is recorded under:
+/// `outbound_messages.event_id` is unique, so a second reminder that day is never sent.
+pub fn finish_reminder_key(account_id: Uuid, at: chrono::DateTime<chrono::Utc>) -> Uuid {
+    use sha2::{Digest, Sha256};
+    let day = FixedOffset::east_opt(8 * 3600)
+        .map(|tz| at.with_timezone(&tz).format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    let digest = Sha256::digest(format!("finish-reminder:{account_id}:{day}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// Whether the reminder under `key` was recorded already.
+pub async fn reminded(state: &AppState, key: Uuid) -> AppResult<bool> {
+    Ok(outbound_message::Entity::find()
+        .filter(outbound_message::Column::EventId.eq(key))
+        .one(&state.db)
+        .await?
+        .is_some())
+}
+
+/// Sends an operator's reminder to finish about order `o` (its student consented), recorded
+/// under `key` ([`finish_reminder_key`]); `None` when it was sent already or cannot be.
+pub async fn send_finish_reminder(
+    state: &AppState,
+    event: &order_event::Model,
+    o: &order::Model,
+    key: Uuid,
+) -> AppResult<Option<outbound_message::Model>> {
+    let keyed = order_event::Model {
+        id: key,
+        ..event.clone()
+    };
+    deliver(state, &keyed, o, Kind::FinishReminder).await
 }
 
 /// Shanghai time of `at`, as messages show it.
@@ -213,11 +254,11 @@ async fn deliver(
     }) else {
         return Ok(None);
     };
-    let project_name = project::Entity::find_by_id(o.project_id)
+    let project_row = project::Entity::find_by_id(o.project_id)
         .one(&state.db)
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
+        .await?;
+    let closes_at = project_row.as_ref().and_then(|p| p.closes_at);
+    let project_name = project_row.map(|p| p.name).unwrap_or_default();
     let (template_id, data) = match kind {
         Kind::Review => {
             let verdict = if event.event == "REJECT" {
@@ -246,6 +287,15 @@ async fn deliver(
                 "phrase2": { "value": fit("制作完成", PHRASE) },
                 "thing3": { "value": fit(COMPLETED_TEXT, THING) },
                 "time4": { "value": local_time(event.created_at) },
+            }),
+        ),
+        Kind::FinishReminder => (
+            state.config.wechat_finish_reminder_template_id.clone(),
+            serde_json::json!({
+                "thing1": { "value": fit(&project_name, THING) },
+                "phrase2": { "value": fit("待完成", PHRASE) },
+                "thing3": { "value": fit(FINISH_REMINDER_TEXT, THING) },
+                "time4": { "value": local_time(closes_at.unwrap_or(event.created_at)) },
             }),
         ),
         Kind::PaymentReminder => {

@@ -57,8 +57,10 @@ pub async fn upload(
             "本项目要求现场拍摄，不能从相册选择照片",
         ));
     }
-    if found.auto_checks_used >= project.max_auto_checks {
-        return Err(exhausted(project.max_auto_checks));
+    // The project's allowance plus what an operator granted this enrollment.
+    let allowance = project.max_auto_checks + found.auto_checks_granted;
+    if found.auto_checks_used >= allowance {
+        return Err(exhausted(allowance));
     }
     let limits = state.decode_limits();
     let bytes = Bytes::from(bytes);
@@ -103,12 +105,14 @@ pub async fn upload(
             Expr::col(enrollment_entity::Column::AutoChecksUsed).add(1),
         )
         .filter(enrollment_entity::Column::Id.eq(found.id))
-        .filter(enrollment_entity::Column::AutoChecksUsed.lt(project.max_auto_checks))
+        .filter(Expr::col(enrollment_entity::Column::AutoChecksUsed).lt(
+            Expr::col(enrollment_entity::Column::AutoChecksGranted).add(project.max_auto_checks),
+        ))
         .exec(&txn)
         .await?;
     if counted.rows_affected == 0 {
         txn.rollback().await?;
-        return Err(exhausted(project.max_auto_checks));
+        return Err(exhausted(allowance));
     }
     let row = photo::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -126,6 +130,7 @@ pub async fn upload(
         // Rendered when first viewed (see `preview`), so an upload costs only decode + check.
         preview_key: Set(None),
         created_at: Set(state.clock.now()),
+        manual_review_granted_at: Set(None),
     }
     .insert(&txn)
     .await?;

@@ -52,7 +52,7 @@ pub async fn queue(
     Ok(select)
 }
 
-fn lease(state: &AppState) -> TimeDelta {
+pub fn lease(state: &AppState) -> TimeDelta {
     TimeDelta::from_std(state.config.review_claim_ttl).unwrap_or(TimeDelta::minutes(5))
 }
 

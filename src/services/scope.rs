@@ -69,6 +69,9 @@ pub enum Duty {
     Ship,
     /// 上报: export a school's photos for the registry.
     ExportToRegistry,
+    /// 运营: change projects and staff accounts, override orders and enrollments, remind
+    /// students, read a school's progress — in the viewer's schools.
+    Administer,
 }
 
 impl Duty {
@@ -78,6 +81,7 @@ impl Duty {
             Self::Produce | Self::Ship | Self::ExportToRegistry => {
                 matches!(role, Role::Producer | Role::SchoolAdmin | Role::Admin)
             }
+            Self::Administer => matches!(role, Role::SchoolAdmin | Role::Admin),
         }
     }
 }
@@ -152,6 +156,7 @@ mod tests {
             role,
             school_id,
             expires_at: chrono::DateTime::UNIX_EPOCH,
+            must_change_password: false,
         }
     }
 
@@ -197,6 +202,11 @@ mod tests {
         ];
         for (role, allowed) in table {
             let v = viewer(role, None);
+            assert_eq!(
+                may(&v, Administer),
+                matches!(role, Role::SchoolAdmin | Role::Admin),
+                "{role}"
+            );
             let got = [Review, Produce, Ship, ExportToRegistry].map(|d| may(&v, d));
             assert_eq!(got, allowed, "{role}");
             assert_eq!(require(&v, Review).is_ok(), allowed[0], "{role}");

@@ -21,6 +21,9 @@ pub struct Viewer {
     pub school_id: Option<Uuid>,
     /// When the session expires (its open WebSockets close then).
     pub expires_at: DateTime<Utc>,
+    /// An operator reset the password: until a new one is chosen (`changePassword`), the
+    /// account may do nothing else.
+    pub must_change_password: bool,
 }
 
 impl Viewer {
@@ -123,7 +126,8 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> AppResult<Au
     let Some((session, Some(account))) = found else {
         return Ok(Auth::Rejected(Rejection::Invalid));
     };
-    if session.revoked_at.is_some() || account.deleted_at.is_some() {
+    if session.revoked_at.is_some() || account.deleted_at.is_some() || account.disabled_at.is_some()
+    {
         return Ok(Auth::Rejected(Rejection::Invalid));
     }
     if session.expires_at <= now {
@@ -136,6 +140,7 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> AppResult<Au
         role,
         school_id: account.school_id,
         expires_at: session.expires_at,
+        must_change_password: account.must_change_password,
     }))
 }
 

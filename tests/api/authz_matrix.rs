@@ -260,6 +260,8 @@ struct World {
     project: Value,
     batch: Value,
     export: Value,
+    /// A reviewer of 10027 the operators' rows act on (disable, reset, …).
+    target_staff: Value,
 }
 
 impl World {
@@ -413,6 +415,15 @@ async fn world() -> World {
     // The account signInStaff is tried with.
     app.staff(&admin, "m-sign-in", "REVIEWER", Some("10027"))
         .await;
+    let target = app
+        .data(
+            Some(&admin),
+            "mutation { createStaffAccount(input: { username: \"m-target\", password: \"staff-password-123\", role: REVIEWER, schoolCode: \"10027\" }) { account { id } } }",
+            json!({}),
+        )
+        .await;
+    let target_staff = target["createStaffAccount"]["account"]["id"].clone();
+    assert!(target_staff.is_string(), "{target}");
 
     // Student A: an order taken all the way to COMPLETED and reported to the registry, a paid
     // print order, an unpaid one, and a ticket about the order.
@@ -636,6 +647,7 @@ async fn world() -> World {
         project,
         batch,
         export,
+        target_staff,
     }
 }
 
@@ -644,6 +656,8 @@ const PRINT_PROBE: &str =
     "query($id: ID!) { node(id: $id) { ... on PrintOrder { status trackingNumber } } }";
 const TICKET_PROBE: &str =
     "query($id: ID!) { node(id: $id) { ... on SupportTicket { open messages { text } } } }";
+const STAFF_PROBE: &str =
+    "query($id: ID!) { node(id: $id) { ... on Account { role disabled mustChangePassword } } }";
 const ENROLLMENT_PROBE: &str = "query($id: ID!) { node(id: $id) { ... on Enrollment { autoChecksRemaining captureGuideAcknowledgedAt } } }";
 
 /// The table: one row (at least) per root field, columns in `COLUMNS` order:
@@ -809,6 +823,48 @@ fn table(w: &World) -> Vec<Row> {
             "query($o: ID) { wechatMessages(orderId: $o, first: 20) { totalCount nodes { orderId state } } }",
             json!({ "o": w.a_order }),
             [Unauth, Forbid, Forbid, Forbid, Forbid, Forbid, Allowed],
+        ),
+        row(
+            "Query.searchStudents",
+            "by A's phone",
+            "query($q: String!) { searchStudents(query: $q, first: 50) { totalCount nodes { id orders { id number } } } }",
+            json!({ "q": A_PHONE }),
+            [Unauth, Forbid, Forbid, Sees, Sees, Blind, Sees],
+        ),
+        row(
+            "Query.auditRecords",
+            "every record",
+            "{ auditRecords(first: 50) { totalCount nodes { action targetId } } }",
+            json!({}),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, Forbid, Allowed],
+        ),
+        row(
+            "Query.schoolProgress",
+            "10027, enrolled students",
+            "{ schoolProgress(schoolCode: \"10027\") { counts { stage count } students(stage: ENROLLED, first: 50) { nodes { id } } } }",
+            json!({}),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, Sees],
+        ),
+        row(
+            "Query.staffAccounts",
+            "in scope",
+            "{ staffAccounts(first: 50) { totalCount nodes { id username role } } }",
+            json!({}),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, Allowed, Allowed],
+        ),
+        row(
+            "Query.staffAccounts",
+            "of 10027",
+            "{ staffAccounts(schoolCode: \"10027\", first: 50) { totalCount nodes { id username } } }",
+            json!({}),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, Forbid, Allowed],
+        ),
+        row(
+            "Query.reviewQuality",
+            "10027",
+            "{ reviewQuality(schoolCode: \"10027\") { waiting reviewers { approved rejected } } }",
+            json!({}),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, Allowed],
         ),
         // ---------------------------------------------------------------- mutations
         row(
@@ -1067,6 +1123,144 @@ fn table(w: &World) -> Vec<Row> {
             "mutation($i: CreateStaffAccountInput!) { createStaffAccount(input: $i) { account { id } userErrors { code } } }",
             json!({ "i": { "username": "m-new-admin", "password": STAFF_PASS, "role": "ADMIN" } }),
             [Unauth, Forbid, Forbid, Forbid, Forbid, Forbid, Allowed],
+        ),
+        row(
+            "Mutation.updateProject",
+            "10027's project, same name",
+            "mutation($i: UpdateProjectInput!) { updateProject(input: $i) { project { id name } userErrors { code } } }",
+            json!({ "i": { "projectId": w.project, "name": "2027届毕业生图像采集" } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, Allowed],
+        ),
+        row(
+            "Mutation.extendProject",
+            "10027's project",
+            "mutation($i: ExtendProjectInput!) { extendProject(input: $i) { project { id closesAt } userErrors { code } } }",
+            json!({ "i": { "projectId": w.project, "closesAt": "2099-01-01T00:00:00Z" } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, Allowed],
+        ),
+        row(
+            "Mutation.closeProject",
+            "10027's project (reopened by the next row)",
+            "mutation($i: ProjectIdInput!) { closeProject(input: $i) { project { id closedAt } userErrors { code } } }",
+            json!({ "i": { "projectId": w.project } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, Allowed],
+        )
+        .probe("query($id: ID!) { node(id: $id) { ... on Project { closedAt } } }", json!({ "id": w.project })),
+        row(
+            "Mutation.reopenProject",
+            "10027's closed project",
+            "mutation($i: ProjectIdInput!) { reopenProject(input: $i) { project { id closedAt } userErrors { code } } }",
+            json!({ "i": { "projectId": w.project } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, Allowed],
+        )
+        .probe("query($id: ID!) { node(id: $id) { ... on Project { closedAt } } }", json!({ "id": w.project })),
+        row(
+            "Mutation.disableStaffAccount",
+            "a reviewer of 10027",
+            "mutation($i: StaffAccountIdInput!) { disableStaffAccount(input: $i) { account { id disabled } userErrors { code } } }",
+            json!({ "i": { "accountId": w.target_staff } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, Allowed],
+        )
+        .probe(STAFF_PROBE, json!({ "id": w.target_staff })),
+        row(
+            "Mutation.enableStaffAccount",
+            "the disabled reviewer",
+            "mutation($i: StaffAccountIdInput!) { enableStaffAccount(input: $i) { account { id disabled } userErrors { code } } }",
+            json!({ "i": { "accountId": w.target_staff } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, Allowed],
+        )
+        .probe(STAFF_PROBE, json!({ "id": w.target_staff })),
+        row(
+            "Mutation.resetStaffPassword",
+            "a reviewer of 10027",
+            "mutation($i: ResetStaffPasswordInput!) { resetStaffPassword(input: $i) { account { id mustChangePassword } userErrors { code } } }",
+            json!({ "i": { "accountId": w.target_staff, "temporaryPassword": "temporary-pass-1" } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, Allowed],
+        )
+        .probe(STAFF_PROBE, json!({ "id": w.target_staff })),
+        row(
+            "Mutation.updateStaffAccount",
+            "a reviewer of 10027 made producer",
+            "mutation($i: UpdateStaffAccountInput!) { updateStaffAccount(input: $i) { account { id role } userErrors { code } } }",
+            json!({ "i": { "accountId": w.target_staff, "role": "PRODUCER" } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, Allowed],
+        )
+        .probe(STAFF_PROBE, json!({ "id": w.target_staff })),
+        row(
+            "Mutation.changePassword",
+            "with a wrong current password",
+            "mutation($i: ChangePasswordInput!) { changePassword(input: $i) { account { id } userErrors { code } } }",
+            json!({ "i": { "currentPassword": "not-the-password", "newPassword": "another-password-1" } }),
+            [Unauth, Forbid, Forbid, UserErr("INVALID_CREDENTIALS"), UserErr("INVALID_CREDENTIALS"), UserErr("INVALID_CREDENTIALS"), UserErr("INVALID_CREDENTIALS")],
+        ),
+        row(
+            "Mutation.grantAutoChecks",
+            "A's enrollment",
+            "mutation($i: GrantAutoChecksInput!) { grantAutoChecks(input: $i) { enrollment { id autoChecksRemaining } userErrors { code } } }",
+            json!({ "i": { "enrollmentId": w.a_enrollment, "count": 1 } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, Sees],
+        )
+        .probe(ENROLLMENT_PROBE, json!({ "id": w.a_enrollment })),
+        row(
+            "Mutation.sendPhotoToReview",
+            "A's completed order",
+            "mutation($i: SendPhotoToReviewInput!) { sendPhotoToReview(input: $i) { order { id status } userErrors { code } } }",
+            json!({ "i": { "orderId": w.a_order, "photoId": w.a_photo } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, UserErr("INVALID_STATE")],
+        )
+        .probe(ORDER_PROBE, json!({ "id": w.a_order })),
+        row(
+            "Mutation.allowManualReview",
+            "A's photo (it passed)",
+            "mutation($i: AllowManualReviewInput!) { allowManualReview(input: $i) { photo { id } userErrors { code } } }",
+            json!({ "i": { "photoId": w.a_photo } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, UserErr("PHOTO_PASSED")],
+        ),
+        row(
+            "Mutation.releaseReviewClaim",
+            "A's completed order",
+            "mutation($i: ReviewClaimInput!) { releaseReviewClaim(input: $i) { order { id status } userErrors { code } } }",
+            json!({ "i": { "orderId": w.a_order } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, UserErr("INVALID_STATE")],
+        )
+        .probe(ORDER_PROBE, json!({ "id": w.a_order })),
+        row(
+            "Mutation.reassignReviewClaim",
+            "A's completed order",
+            "mutation($i: ReassignReviewClaimInput!) { reassignReviewClaim(input: $i) { order { id status } userErrors { code } } }",
+            json!({ "i": { "orderId": w.a_order, "reviewerId": w.target_staff } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, UserErr("INVALID_STATE")],
+        )
+        .probe(ORDER_PROBE, json!({ "id": w.a_order })),
+        row(
+            "Mutation.unbindEnrollment",
+            "A's enrollment (its order completed)",
+            "mutation($i: UnbindEnrollmentInput!) { unbindEnrollment(input: $i) { enrollment { id } userErrors { code } } }",
+            json!({ "i": { "enrollmentId": w.a_enrollment, "reason": "申诉" } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, UserErr("ORDER_IN_PROGRESS")],
+        )
+        .probe(ENROLLMENT_PROBE, json!({ "id": w.a_enrollment })),
+        row(
+            "Mutation.cancelAndRefundOrder",
+            "A's completed order",
+            "mutation($i: CancelAndRefundOrderInput!) { cancelAndRefundOrder(input: $i) { order { id status } userErrors { code } } }",
+            json!({ "i": { "orderId": w.a_order, "reason": "学校统一退费" } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, UserErr("INVALID_STATE")],
+        )
+        .probe(ORDER_PROBE, json!({ "id": w.a_order })),
+        row(
+            "Mutation.exportSchoolProgress",
+            "10027, enrolled students",
+            "mutation($i: ExportSchoolProgressInput!) { exportSchoolProgress(input: $i) { url rows userErrors { code } } }",
+            json!({ "i": { "schoolCode": "10027", "stage": "ENROLLED" } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, Allowed],
+        ),
+        row(
+            "Mutation.remindUnfinishedStudents",
+            "10027",
+            "mutation($i: SchoolProgressInput!) { remindUnfinishedStudents(input: $i) { sent alreadyReminded withoutConsent userErrors { code } } }",
+            json!({ "i": { "schoolCode": "10027" } }),
+            [Unauth, Forbid, Forbid, Forbid, Forbid, NotFound, Allowed],
         ),
         row(
             "Mutation.deleteAccount",

@@ -573,11 +573,63 @@ async fn playground_and_dashboard_in_chromium() {
             json!([number]),
         )
         .await;
+    // The review fixes: no reason chosen in advance, the measures in Chinese, the original
+    // beside the standard render, a countdown on the claim; 待审核 and 审核中 apart.
+    let review = reviewer
+        .js(
+            "const t = document.querySelector('.task');
+             const original = t.querySelector('.original-photo');
+             return {
+                 reason: t.querySelector('.reason').value,
+                 measure: t.querySelector('.measures tbody td').textContent,
+                 original: original.complete && original.naturalWidth > 0,
+                 countdown: t.querySelector('.countdown').textContent,
+             };",
+            json!([]),
+        )
+        .await;
+    assert_eq!(review["reason"], "", "{review}");
+    assert!(
+        review["measure"]
+            .as_str()
+            .is_some_and(|m| !m.contains('_') && !m.is_ascii()),
+        "{review}"
+    );
+    assert!(
+        review["original"] == true
+            || reviewer
+                .wait_for(
+                    "the original photo",
+                    "const i = document.querySelector('.task .original-photo');
+                     return i.complete && i.naturalWidth > 0;",
+                    json!([]),
+                )
+                .await
+                == true,
+        "{review}"
+    );
+    assert!(
+        review["countdown"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("剩余 4:") || c.starts_with("剩余 5:")),
+        "{review}"
+    );
+    // Rejecting without a reason is refused on the page, before any request.
+    let refused = reviewer
+        .js(
+            "const t = document.querySelector('.task');
+             t.querySelector('.reject').click();
+             return t.querySelector('.outcome').textContent;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(refused, "请先选择驳回原因。");
     // The claim shows in the live counts without a reload.
     reviewer
         .wait_for(
-            "queueStats to show the claim",
-            "return document.querySelector('[data-stat=claimed]').textContent === '1';",
+            "queueStats to show the claim, apart from the unclaimed",
+            "return document.querySelector('[data-stat=claimed]').textContent === '1'
+                 && document.querySelector('[data-stat=pendingReview]').textContent === '0';",
             json!([]),
         )
         .await;
@@ -609,6 +661,16 @@ async fn playground_and_dashboard_in_chromium() {
             json!([]),
         )
         .await;
+    // The decided card stays where it was (nothing moves under the pointer).
+    assert_eq!(
+        reviewer
+            .js(
+                "return document.querySelectorAll('.task.done').length;",
+                json!([])
+            )
+            .await,
+        json!(1)
+    );
     reviewer.screenshot(&out.join("dashboard.png")).await;
     reviewer.assert_network_clean(origin, "the dashboard").await;
 
@@ -718,4 +780,633 @@ async fn playground_and_dashboard_in_chromium() {
 
     student_browser.quit().await;
     reviewer.quit().await;
+}
+
+// --- the operators' console -------------------------------------------------------------------
+
+/// Signs `username` in on an open dashboard and waits for its pages.
+async fn dashboard_sign_in(browser: &Browser, username: &str, password: &str) {
+    browser
+        .wait_for(
+            "the sign-in form",
+            "const form = document.querySelector('#signin-form');
+             return form !== null && !document.querySelector('#signin').hidden;",
+            json!([]),
+        )
+        .await;
+    browser
+        .js(
+            "document.querySelector('#username').value = arguments[0];
+             document.querySelector('#password').value = arguments[1];
+             document.querySelector('#signin-button').click(); return true;",
+            json!([username, password]),
+        )
+        .await;
+    browser
+        .wait_for(
+            &format!("{username}'s dashboard, live"),
+            "return document.querySelector('#live').textContent === 'live'
+                 && document.querySelector('#who-name').textContent.startsWith(arguments[0]);",
+            json!([username]),
+        )
+        .await;
+}
+
+/// The pages the navigation offers (`data-page` of the visible buttons).
+async fn pages(browser: &Browser) -> Vec<String> {
+    let shown = browser
+        .js(
+            "return [...document.querySelectorAll('#nav button')]
+                 .filter(b => !b.hidden && b.offsetParent !== null).map(b => b.dataset.page);",
+            json!([]),
+        )
+        .await;
+    serde_json::from_value(shown).expect("page names")
+}
+
+async fn open_page(browser: &Browser, page: &str) {
+    browser
+        .js(
+            "document.querySelector(`#nav button[data-page=\"${arguments[0]}\"]`).click(); return true;",
+            json!([page]),
+        )
+        .await;
+    browser
+        .wait_for(
+            &format!("the {page} page"),
+            "return !document.querySelector(`#page-${arguments[0]}`).hidden;",
+            json!([page]),
+        )
+        .await;
+}
+
+/// A hotline agent finds a student by the last 4 digits of the phone; a producer ships a print
+/// and the student's print order shows it; an admin closes the project (a student then gets
+/// PROJECT_CLOSED), follows the school's progress and the reviewers' charts, and disables the
+/// reviewer, whose open dashboard returns to the sign-in screen. Each role sees only its pages.
+#[tokio::test]
+async fn operators_console_in_chromium() {
+    use crate::common::{ADMIN_PASS, ADMIN_USER, TestApp, fixture_code_keys, project_input};
+
+    let driver = match Driver::start().await {
+        Ok(d) => d,
+        Err(why) if !browser_required() => {
+            eprintln!("\n*** SKIPPED the console browser test: {why} ***\n");
+            return;
+        }
+        Err(why) => panic!("the browser test needs Chromium: {why}"),
+    };
+    let out = output_dir();
+    let profiles = tempfile::tempdir().expect("profiles");
+
+    // A school whose project sells prints, a hotline agent (a reviewer), a producer, and a
+    // student whose order went all the way to COMPLETED and who bought a print, paid.
+    let app = TestApp::spawn_with(
+        |v| {
+            v.insert("COLLECTION_CODE_KEYS".into(), fixture_code_keys());
+        },
+        Default::default(),
+    )
+    .await;
+    let admin = app.admin_token().await;
+    app.create_school(&admin, "10027", "北京师范大学").await;
+    let mut input = project_input("10027", "BNU27", "000015");
+    input["printLayouts"] = json!([{ "code": "1IN-8", "name": "一寸 8张", "priceFen": 1000 }]);
+    let created = app.create_project(&admin, input).await;
+    assert_eq!(created["userErrors"], json!([]), "{created}");
+    let shop = flow::Shop { app, admin };
+    let app = &shop.app;
+    let password = "staff-password-123";
+    let hotline = app
+        .staff(&shop.admin, "hotline", "REVIEWER", Some("10027"))
+        .await;
+    let producer = app
+        .staff(&shop.admin, "maker", "PRODUCER", Some("10027"))
+        .await;
+    let student = shop.student("console-student").await;
+    let order = shop.paid_order(&student).await;
+    let order_number = order["number"].as_str().expect("number").to_owned();
+    shop.produce_all(&hotline, &producer, 1).await;
+    shop.wait_for_status(&student.token, &order["id"], "COMPLETED")
+        .await;
+    let print = app
+        .data(
+            Some(&student.token),
+            "mutation($i: CreatePrintOrderInput!) { createPrintOrder(input: $i) { printOrder { id number } userErrors { code message } } }",
+            json!({ "i": { "orderId": order["id"], "layoutCode": "1IN-8", "quantity": 1, "address": {
+                "name": "张小三", "phone": "13912345678", "province": "北京市", "city": "北京市",
+                "district": "海淀区", "detail": "新街口外大街19号" } } }),
+        )
+        .await["createPrintOrder"]
+        .clone();
+    assert_eq!(print["userErrors"], json!([]), "{print}");
+    let print_number = print["printOrder"]["number"]
+        .as_str()
+        .expect("print number")
+        .to_owned();
+    for step in ["createPayment", "sandboxCompletePayment"] {
+        let paid = app
+            .data(
+                Some(&student.token),
+                &format!("mutation($i: OrderIdInput!) {{ {step}(input: $i) {{ userErrors {{ code message }} }} }}"),
+                json!({ "i": { "orderId": print["printOrder"]["id"] } }),
+            )
+            .await;
+        assert_eq!(paid[step]["userErrors"], json!([]), "{paid}");
+    }
+    // A second student paid and then changed their mind: the admin refunds the order.
+    let changed_mind = shop.student("console-refund").await;
+    let to_refund = shop.paid_order(&changed_mind).await;
+    let refund_number = to_refund["number"].as_str().expect("number").to_owned();
+    let ticket = app
+        .data(
+            Some(&student.token),
+            "mutation($i: OpenSupportTicketInput!) { openSupportTicket(input: $i) { ticket { id } userErrors { code message } } }",
+            json!({ "i": { "orderId": order["id"], "subject": "照片什么时候寄到", "text": "请问冲印的照片什么时候寄出？" } }),
+        )
+        .await["openSupportTicket"]
+        .clone();
+    assert_eq!(ticket["userErrors"], json!([]), "{ticket}");
+    let origin = app.url("");
+    let origin = origin.trim_end_matches('/');
+
+    // --- the hotline agent finds the student by the last 4 digits of the phone ---------------
+    let agent = driver
+        .session(&profiles.path().join("hotline"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    agent.goto(&app.url("/dashboard")).await;
+    dashboard_sign_in(&agent, "hotline", password).await;
+    let shown = pages(&agent).await;
+    assert!(
+        shown.contains(&"search".to_owned()) && shown.contains(&"review".to_owned()),
+        "{shown:?}"
+    );
+    for forbidden in [
+        "projects", "staff", "progress", "refunds", "quality", "shipping",
+    ] {
+        assert!(
+            !shown.contains(&forbidden.to_owned()),
+            "a reviewer sees {forbidden}: {shown:?}"
+        );
+    }
+    open_page(&agent, "search").await;
+    agent
+        .js(
+            "document.querySelector('#search-query').value = '8000';
+             document.querySelector('#search-button').click(); return true;",
+            json!([]),
+        )
+        .await;
+    let found = agent
+        .wait_for(
+            "the student found by the phone's last 4 digits",
+            "const row = [...document.querySelectorAll('#search-table tr.student')]
+                 .find(r => r.textContent.includes(arguments[0]));
+             return row && row.textContent;",
+            json!([order_number]),
+        )
+        .await;
+    let found = found.as_str().unwrap_or_default();
+    assert!(found.contains("138****8000"), "masked phone: {found}");
+    // Operators' buttons are not a reviewer's.
+    assert_eq!(
+        agent
+            .js(
+                "return document.querySelectorAll('#search-table .grant').length;",
+                json!([])
+            )
+            .await,
+        json!(0)
+    );
+    agent.screenshot(&out.join("console-search.png")).await;
+    agent.assert_network_clean(origin, "the search page").await;
+
+    // ... and answers the student's ticket, closing it.
+    open_page(&agent, "support").await;
+    agent
+        .wait_for(
+            "the student's ticket, answered and closed",
+            "const card = document.querySelector(`.ticket[data-ticket-id=\"${arguments[0]}\"]`);
+             if (!card) return false;
+             if (card.classList.contains('closed')) return true;
+             if (!card.dataset.clicked) {
+                 card.dataset.clicked = '1';
+                 card.querySelector('.reply').value = '已发货，请留意快递。';
+                 card.querySelector('.close').click();
+             }
+             return false;",
+            json!([ticket["ticket"]["id"]]),
+        )
+        .await;
+    agent.screenshot(&out.join("console-support.png")).await;
+    let tickets = app
+        .data(
+            Some(&student.token),
+            "{ viewer { supportTickets { open messages { authorRole text } } } }",
+            json!({}),
+        )
+        .await;
+    let mine = &tickets["viewer"]["supportTickets"][0];
+    assert_eq!(mine["open"], false, "{tickets}");
+    assert_eq!(
+        mine["messages"][1]["text"], "已发货，请留意快递。",
+        "{tickets}"
+    );
+
+    // --- the producer ships the print; the student's print order shows it ------------------
+    let maker = driver
+        .session(&profiles.path().join("producer"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    maker.goto(&app.url("/dashboard")).await;
+    dashboard_sign_in(&maker, "maker", password).await;
+    let shown = pages(&maker).await;
+    assert!(
+        shown.contains(&"shipping".to_owned()) && !shown.contains(&"review".to_owned()),
+        "{shown:?}"
+    );
+    open_page(&maker, "shipping").await;
+    maker
+        .wait_for(
+            "the paid print order, shipped",
+            "const row = document.querySelector(`#ship-table tr[data-print-number=\"${arguments[0]}\"]`);
+             if (!row) return false;
+             if (!row.dataset.clicked) {
+                 row.dataset.clicked = '1';
+                 row.querySelector('.carrier').value = '顺丰速运';
+                 row.querySelector('.tracking').value = 'SF1234567890';
+                 row.querySelector('.ship').click();
+             }
+             return row.dataset.status === 'SHIPPED';",
+            json!([print_number]),
+        )
+        .await;
+    maker.screenshot(&out.join("console-shipping.png")).await;
+    // The completed order goes to the registry export, with its download link.
+    open_page(&maker, "registry").await;
+    maker
+        .js(
+            "document.querySelector('#registry-export').click(); return true;",
+            json!([]),
+        )
+        .await;
+    let link = maker
+        .wait_for(
+            "the registry export's download link",
+            "const a = document.querySelector('#registry-list a.download');
+             return a && a.href;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        link.as_str().unwrap_or_default().starts_with(origin),
+        "{link}"
+    );
+    maker
+        .assert_network_clean(origin, "the shipping page")
+        .await;
+    let mine = app
+        .data(
+            Some(&student.token),
+            "{ viewer { printOrders { number status statusLabel carrier trackingNumber shippedAt } } }",
+            json!({}),
+        )
+        .await;
+    let mine = &mine["viewer"]["printOrders"][0];
+    assert_eq!(mine["number"], print_number.as_str(), "{mine}");
+    assert_eq!(mine["status"], "SHIPPED", "{mine}");
+    assert_eq!(mine["carrier"], "顺丰速运", "{mine}");
+    assert_eq!(mine["trackingNumber"], "SF1234567890", "{mine}");
+    maker.quit().await;
+
+    // --- the admin closes the project; a student then gets PROJECT_CLOSED ------------------
+    let admin_browser = driver
+        .session(&profiles.path().join("admin"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    admin_browser.goto(&app.url("/dashboard")).await;
+    dashboard_sign_in(&admin_browser, ADMIN_USER, ADMIN_PASS).await;
+    let shown = pages(&admin_browser).await;
+    for page in [
+        "review",
+        "production",
+        "registry",
+        "shipping",
+        "support",
+        "refunds",
+        "search",
+        "progress",
+        "projects",
+        "staff",
+        "quality",
+    ] {
+        assert!(
+            shown.contains(&page.to_owned()),
+            "admin: {page} in {shown:?}"
+        );
+    }
+    open_page(&admin_browser, "projects").await;
+    admin_browser
+        .wait_for(
+            "the project closed after a confirming second click",
+            "const row = document.querySelector('#projects-table tr[data-project-id]');
+             if (!row) return false;
+             if (row.dataset.closed === 'true') return true;
+             const button = row.querySelector('.close-project');
+             if (button && !button.dataset.clicks) {
+                 button.dataset.clicks = '1';
+                 button.click();
+                 button.click();
+             }
+             return false;",
+            json!([]),
+        )
+        .await;
+    // The edit form extends the collection window.
+    admin_browser
+        .js(
+            "const row = document.querySelector('#projects-table tr[data-project-id]');
+             row.querySelector('.edit').click();
+             document.querySelector('#pf-extend').value = '2031-06-30T12:00';
+             document.querySelector('#pf-extend-button').click(); return true;",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .wait_for(
+            "the project extended",
+            "return document.querySelector('#project-form-status').textContent.startsWith('已延期至 2031');",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .screenshot(&out.join("console-projects.png"))
+        .await;
+    let late = app.sign_in_student("console-late", "13900139000").await;
+    let added = app
+        .data(
+            Some(&late),
+            "mutation($i: AddEnrollmentInput!) { addEnrollment(input: $i) { enrollment { id } userErrors { code } } }",
+            json!({ "i": { "collectionCode": crate::common::mint_code(|_| {}), "idNumberLast4": "123X", "featureCode": "BNU27" } }),
+        )
+        .await;
+    assert_eq!(
+        added["addEnrollment"]["userErrors"][0]["code"], "PROJECT_CLOSED",
+        "{added}"
+    );
+
+    // --- a refund, found by the order number --------------------------------------------
+    open_page(&admin_browser, "refunds").await;
+    admin_browser
+        .js(
+            "document.querySelector('#refund-number').value = arguments[0];
+             document.querySelector('#refund-form button[type=submit]').click(); return true;",
+            json!([refund_number]),
+        )
+        .await;
+    admin_browser
+        .wait_for(
+            "the order refunded",
+            "const button = document.querySelector('#refund-order .refund');
+             if (!button) return false;
+             if (!button.dataset.clicked) {
+                 button.dataset.clicked = '1';
+                 document.querySelector('#refund-order .refund-reason').value = '学生申请退款，已电话核实';
+                 button.click();
+             }
+             return button.disabled;",
+            json!([]),
+        )
+        .await;
+    shop.wait_for_status(&changed_mind.token, &to_refund["id"], "REFUNDED")
+        .await;
+    admin_browser
+        .wait_for(
+            "the refund in the list (reloaded after the refund)",
+            "return document.querySelector('#refund-table tbody').textContent.includes(arguments[0]);",
+            json!([refund_number]),
+        )
+        .await;
+    admin_browser
+        .screenshot(&out.join("console-refunds.png"))
+        .await;
+
+    // --- school progress and the reviewers' charts ----------------------------------------
+    admin_browser
+        .js(
+            "const school = document.querySelector('#school');
+             school.value = '10027';
+             school.dispatchEvent(new Event('change')); return true;",
+            json!([]),
+        )
+        .await;
+    open_page(&admin_browser, "progress").await;
+    admin_browser
+        .js(
+            "document.querySelector('#progress-load').click(); return true;",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .wait_for(
+            "the school's counts with one completed student",
+            "const row = document.querySelector('#progress-counts tr[data-stage=COMPLETED]');
+             return row && row.querySelector('.count').textContent === '1';",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .js(
+            "document.querySelector('#progress-remind').click(); return true;",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .wait_for(
+            "the reminder's outcome",
+            "return document.querySelector('#progress-status').textContent.includes('已提醒');",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .screenshot(&out.join("console-progress.png"))
+        .await;
+    open_page(&admin_browser, "quality").await;
+    admin_browser
+        .wait_for(
+            "the decisions-per-day and rejection-reason charts",
+            "return window.Chart !== undefined
+                 && window.Chart.getChart(document.querySelector('#chart-days')) !== undefined
+                 && window.Chart.getChart(document.querySelector('#chart-reasons')) !== undefined
+                 && document.querySelector('#quality-table tbody').textContent.includes('hotline');",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .screenshot(&out.join("console-quality.png"))
+        .await;
+    admin_browser
+        .assert_network_clean(origin, "the admin's pages")
+        .await;
+
+    // --- the admin disables the reviewer: the reviewer's open dashboard is signed out -------
+    let hotline_id = app
+        .data(Some(&hotline), "{ viewer { account { id } } }", json!({}))
+        .await["viewer"]["account"]["id"]
+        .as_str()
+        .expect("account id")
+        .to_owned();
+    open_page(&admin_browser, "staff").await;
+    // The school's staff are listed.
+    admin_browser
+        .wait_for(
+            "the school's staff listed",
+            "const names = [...document.querySelectorAll('#staff-table tbody tr')].map(r => r.dataset.username);
+             return names.includes('hotline') && names.includes('maker');",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .wait_for(
+            "the reviewer disabled",
+            "const row = document.querySelector(`#staff-table tr[data-account-id=\"${arguments[0]}\"]`);
+             if (!row) return false;
+             if (row.dataset.disabled === 'true') return true;
+             const button = row.querySelector('.disable');
+             if (button && !button.dataset.clicked) { button.dataset.clicked = '1'; button.click(); }
+             return false;",
+            json!([hotline_id]),
+        )
+        .await;
+    admin_browser
+        .js(
+            "document.querySelector('#audit-load').click(); return true;",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .wait_for(
+            "the audit record of the disabling",
+            "return document.querySelector('#audit-table tbody').textContent.includes('STAFF_DISABLED');",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .screenshot(&out.join("console-staff.png"))
+        .await;
+    // The school's progress as CSV: a download link for the completed students (once the page
+    // has reloaded its counts, so the row clicked is the one that stays).
+    open_page(&admin_browser, "progress").await;
+    admin_browser
+        .wait_for(
+            "the progress page reloaded",
+            "return document.querySelector('#progress-status').textContent === '北京师范大学'
+                 && document.querySelector('#progress-counts tr[data-stage=COMPLETED] .csv') !== null;",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .js(
+            "document.querySelector('#progress-counts tr[data-stage=COMPLETED] .csv').click(); return true;",
+            json!([]),
+        )
+        .await;
+    admin_browser
+        .wait_for(
+            "the CSV link of the completed students",
+            "const a = document.querySelector('#progress-counts tr[data-stage=COMPLETED] a.download');
+             return a && a.href;",
+            json!([]),
+        )
+        .await;
+    // The producer's password is reset: signing in with the temporary one asks for a new one.
+    let maker_id = app
+        .data(Some(&producer), "{ viewer { account { id } } }", json!({}))
+        .await["viewer"]["account"]["id"]
+        .as_str()
+        .expect("account id")
+        .to_owned();
+    admin_browser
+        .wait_for(
+            "the producer's password reset",
+            "const row = document.querySelector(`#staff-table tr[data-account-id=\"${arguments[0]}\"]`);
+             if (!row) return false;
+             if (row.querySelector('.state').textContent.includes('待改密码')) return true;
+             const button = row.querySelector('.reset');
+             if (button && !button.dataset.clicked) {
+                 button.dataset.clicked = '1';
+                 row.querySelector('.temp-password').value = 'temporary-pass-2026';
+                 button.click();
+             }
+             return false;",
+            json!([maker_id]),
+        )
+        .await;
+    let maker = driver
+        .session(&profiles.path().join("producer-again"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    maker.goto(&app.url("/dashboard")).await;
+    maker
+        .wait_for(
+            "the sign-in form",
+            "return document.querySelector('#signin-form') !== null;",
+            json!([]),
+        )
+        .await;
+    maker
+        .js(
+            "document.querySelector('#username').value = 'maker';
+             document.querySelector('#password').value = 'temporary-pass-2026';
+             document.querySelector('#signin-button').click(); return true;",
+            json!([]),
+        )
+        .await;
+    maker
+        .wait_for(
+            "the new-password form",
+            "return !document.querySelector('#password-form').hidden;",
+            json!([]),
+        )
+        .await;
+    maker
+        .js(
+            "document.querySelector('#new-password').value = 'a-brand-new-password';
+             document.querySelector('#password-button').click(); return true;",
+            json!([]),
+        )
+        .await;
+    maker
+        .wait_for(
+            "the producer's dashboard after the new password",
+            "return document.querySelector('#live').textContent === 'live'
+                 && !document.querySelector('#nav button[data-page=shipping]').hidden;",
+            json!([]),
+        )
+        .await;
+    maker.quit().await;
+    agent
+        .wait_for(
+            "the disabled reviewer's dashboard back at the sign-in screen",
+            "return !document.querySelector('#signin').hidden
+                 && document.querySelector('#work').hidden
+                 && document.querySelector('#signin-error').textContent;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        agent
+            .js(
+                "return sessionStorage.getItem('campus-photo.dashboard.token');",
+                json!([])
+            )
+            .await
+            .is_null(),
+        "the token is forgotten"
+    );
+    agent.screenshot(&out.join("console-signed-out.png")).await;
+
+    agent.quit().await;
+    admin_browser.quit().await;
 }

@@ -289,6 +289,32 @@ async fn the_dashboard_is_a_plain_page_over_the_public_api() {
             assert!(body.contains("'/graphql'") && body.contains("graphql-transport-ws"));
         }
     }
+    // The charts' library comes from the binary (bundled from npm), gzipped when accepted.
+    let charts = app
+        .http
+        .get(app.url("/dashboard/charts.js"))
+        .header("accept-encoding", "identity")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(charts.status(), 200);
+    assert!(header(&charts, "content-type").starts_with("text/javascript"));
+    let script = charts.text().await.expect("body");
+    if campus_photo::http::playground::BUNDLED {
+        assert!(script.contains("window.Chart"), "Chart.js is bundled");
+    } else {
+        assert!(script.is_empty());
+    }
+    let page = app
+        .http
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains(r#"<script src="/dashboard/charts.js" defer></script>"#));
 }
 
 /// The example `file` with its `# Variables:` after replacing placeholders (whole JSON strings).

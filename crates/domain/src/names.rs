@@ -18,6 +18,18 @@ pub fn normalise_name(input: &str) -> Result<String, NameError> {
     }
 }
 
+/// The form a name is indexed under (the blind index of `search`): trimmed, inner spaces
+/// dropped, the middle dot written one way, letters upper-cased — so `Ayi Nuer`, `AYINUER` and
+/// ` ayi nuer ` find the same student, and `阿依•努尔` finds `阿依·努尔`.
+pub fn index_form(name: &str) -> String {
+    name.trim()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| if c == '•' { '·' } else { c })
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
 /// 张三 → 张*, 张小三 → 张*三, 欧阳小华 → 欧**华: first and last character kept.
 pub fn mask_name(name: &str) -> String {
     let chars: Vec<char> = name.trim().chars().collect();

@@ -92,6 +92,16 @@ string_enum! {
         ContactPhoneRevealed => "CONTACT_PHONE_REVEALED",
         /// 已上报: the national registry (学信网) accepted the photo.
         RegistryReported => "REGISTRY_REPORTED",
+        /// An operator released a reviewer's claim: the order is back in the queue.
+        ClaimReleased => "CLAIM_RELEASED",
+        /// An operator gave a reviewer's claim to another reviewer.
+        ClaimReassigned => "CLAIM_REASSIGNED",
+        /// An operator sent the student a reminder to finish (subscription message).
+        ReminderSent => "REMINDER_SENT",
+        /// An operator granted the order's enrollment more automatic checks.
+        AutoChecksGranted => "AUTO_CHECKS_GRANTED",
+        /// An operator unbound the order's enrollment from the account that took it.
+        EnrollmentUnbound => "ENROLLMENT_UNBOUND",
     }
 }
 
@@ -151,8 +161,12 @@ fn actor_may(event: OrderEvent, actor: Actor) -> bool {
     use Actor as A;
     use OrderEvent as E;
     match event {
-        E::UpdatePending | E::Withdraw | E::Resubmit | E::SubmitPhoto => actor == A::Student,
-        E::Cancel => matches!(actor, A::Student | A::Admin),
+        E::UpdatePending | E::Withdraw => actor == A::Student,
+        // Operators send a take the automatic check refused to review for the student (an
+        // override on the console), and cancel an unpaid order on request.
+        E::Resubmit | E::SubmitPhoto | E::Cancel => {
+            matches!(actor, A::Student | A::SchoolAdmin | A::Admin)
+        }
         E::PaymentTimeout | E::EnqueueForReview | E::ProductionFailed => actor == A::System,
         E::PaymentConfirmed | E::RefundConfirmed => actor == A::WeChatPay,
         E::Approve | E::Reject => matches!(actor, A::Reviewer | A::SchoolAdmin | A::Admin),
@@ -229,6 +243,11 @@ mod tests {
         ),
         (S::PendingPayment, E::Cancel, A::Student, S::Closed),
         (S::PendingPayment, E::Cancel, A::Admin, S::Closed),
+        (S::PendingPayment, E::Cancel, A::SchoolAdmin, S::Closed),
+        (S::Paid, E::SubmitPhoto, A::SchoolAdmin, S::PendingReview),
+        (S::Paid, E::SubmitPhoto, A::Admin, S::PendingReview),
+        (S::Rejected, E::Resubmit, A::SchoolAdmin, S::PendingReview),
+        (S::Rejected, E::Resubmit, A::Admin, S::PendingReview),
         (S::PendingPayment, E::PaymentTimeout, A::System, S::Closed),
         (
             S::PendingPayment,

@@ -32,7 +32,7 @@ pub struct AccountMutation;
 impl AccountMutation {
     /// 退出所有设备: revokes every session of the viewer, this one included.
     async fn sign_out_everywhere(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        let viewer = ctx.viewer()?;
+        let viewer = ctx.signed_in()?;
         account_closure::sign_out_everywhere(ctx.state(), viewer).await?;
         Ok(true)
     }

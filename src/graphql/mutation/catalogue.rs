@@ -128,7 +128,7 @@ impl CatalogueMutation {
             pay_first: input.pay_first,
         };
         let (project, user_errors) =
-            into_payload(catalogue::create_project(ctx.state(), new).await)?;
+            into_payload(catalogue::create_project_by(ctx.state(), ctx.viewer()?, new).await)?;
         Ok(ProjectPayload {
             project: project.map(Project),
             user_errors,
@@ -142,8 +142,9 @@ impl CatalogueMutation {
         ctx: &Context<'_>,
         input: CreateStaffAccountInput,
     ) -> ApiResult<AccountPayload> {
-        let result = accounts::create_staff(
+        let result = crate::services::staff::create(
             ctx.state(),
+            ctx.viewer()?,
             accounts::NewStaff {
                 username: &input.username,
                 password: &input.password,

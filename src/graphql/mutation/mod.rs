@@ -1,8 +1,10 @@
 //! Mutations, one module per area of the flow, merged into one root type.
 mod account;
 mod catalogue;
+mod console;
 mod enrollment;
 mod orders;
+mod overrides;
 mod photos;
 mod prints;
 mod review;
@@ -26,6 +28,9 @@ pub struct Mutation(
     account::AccountMutation,
     support::SupportMutation,
     prints::PrintMutation,
+    console::ConsoleMutation,
+    console::ProgressMutation,
+    overrides::OverrideMutation,
 );
 
 /// The uploads of a request whose body went past the size limit (by their index in the

@@ -96,7 +96,7 @@ impl SignInMutation {
 
     /// Revokes the session whose token made this request.
     async fn sign_out(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        let viewer = ctx.viewer()?;
+        let viewer = ctx.signed_in()?;
         sessions::revoke(ctx.state(), viewer).await?;
         Ok(true)
     }

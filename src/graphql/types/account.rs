@@ -67,4 +67,20 @@ impl Account {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+
+    /// Whether an operator disabled the (staff) account: it cannot sign in.
+    async fn disabled(&self) -> bool {
+        self.0.disabled_at.is_some()
+    }
+
+    /// When the account was disabled.
+    async fn disabled_at(&self) -> Option<DateTime<Utc>> {
+        self.0.disabled_at
+    }
+
+    /// An operator reset the password: the account must choose a new one (`changePassword`)
+    /// before anything else.
+    async fn must_change_password(&self) -> bool {
+        self.0.must_change_password
+    }
 }

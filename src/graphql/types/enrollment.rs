@@ -162,7 +162,7 @@ impl Enrollment {
         let project = load(ctx, ProjectId(self.0.project_id))
             .await?
             .ok_or_else(|| AppError::internal("enrollment without project"))?;
-        Ok((project.max_auto_checks - self.0.auto_checks_used).max(0))
+        Ok((project.max_auto_checks + self.0.auto_checks_granted - self.0.auto_checks_used).max(0))
     }
 
     /// The takes of this enrollment, newest first; rejected ones stay in the history.
@@ -192,5 +192,28 @@ impl Enrollment {
 
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+
+    /// The orders of this enrollment the viewer may read, newest first.
+    async fn orders(&self, ctx: &Context<'_>) -> ApiResult<Vec<super::order::Order>> {
+        let viewer = ctx.viewer()?;
+        let rows = crate::services::orders::of_enrollment(ctx.state(), viewer, self.0.id).await?;
+        Ok(rows.into_iter().map(super::order::Order::new).collect())
+    }
+
+    /// The phone number of the account holding the enrollment, masked (138****8000) for
+    /// everyone but its owner; null once nobody holds it.
+    async fn contact_phone(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        let Some(account_id) = self.0.account_id else {
+            return Ok(None);
+        };
+        let Some(account) = load(ctx, crate::graphql::loaders::AccountId(account_id)).await? else {
+            return Ok(None);
+        };
+        Ok(crate::services::accounts::phone_for(
+            ctx.state(),
+            &account,
+            self.is_owner(ctx),
+        ))
     }
 }

@@ -1,6 +1,7 @@
 //! GraphQL object types. Each wraps a row and resolves its fields; rules live in services.
 pub mod account;
 pub mod collection_code;
+pub mod console;
 pub mod enrollment;
 pub mod enums;
 pub mod money;

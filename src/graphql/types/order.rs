@@ -320,6 +320,16 @@ pub enum OrderEventKind {
     ContactPhoneRevealed,
     /// 已上报: 学信网 accepted the reported photo.
     RegistryReported,
+    /// An operator released a reviewer's claim: the order is back in the queue.
+    ClaimReleased,
+    /// An operator gave a reviewer's claim to another reviewer.
+    ClaimReassigned,
+    /// An operator sent the student a reminder to finish.
+    ReminderSent,
+    /// An operator granted the order's enrollment more automatic checks.
+    AutoChecksGranted,
+    /// An operator unbound the order's enrollment from the account that took it.
+    EnrollmentUnbound,
     PrintCreated,
     PrintCancel,
     PrintPaymentTimeout,
@@ -524,6 +534,7 @@ struct LeanPhoto {
     verdict: campus_photo_domain::records::Verdict,
     preview_key: Option<String>,
     created_at: DateTime<Utc>,
+    manual_review_granted_at: Option<DateTime<Utc>>,
 }
 
 impl From<LeanPhoto> for Photo {
@@ -543,6 +554,7 @@ impl From<LeanPhoto> for Photo {
             face_geometry: None,
             preview_key: p.preview_key,
             created_at: p.created_at,
+            manual_review_granted_at: p.manual_review_granted_at,
         };
         Photo(Arc::new(row), true)
     }
@@ -687,6 +699,7 @@ async fn page_related(ctx: &Context<'_>, orders: &[order::Model]) -> ApiResult<P
                     C::Verdict,
                     C::PreviewKey,
                     C::CreatedAt,
+                    C::ManualReviewGrantedAt,
                 ])
                 .filter(C::Id.is_in(ids))
                 .into_model::<LeanPhoto>()

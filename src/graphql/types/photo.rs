@@ -150,6 +150,12 @@ impl Photo {
         &self.0.sha256
     }
 
+    /// An operator let this take go to a reviewer although the automatic check refused it: the
+    /// student may submit it with `manualReview` (提交人工审核), whatever `check.failureKind` says.
+    async fn manual_review_granted(&self) -> bool {
+        self.0.manual_review_granted_at.is_some()
+    }
+
     /// The preliminary check (初审).
     async fn check(&self, ctx: &Context<'_>) -> ApiResult<PhotoCheck> {
         let stored = photos::stored_check(&*self.whole(ctx).await?)?;

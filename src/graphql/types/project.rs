@@ -73,6 +73,11 @@ impl Project {
         self.0.closes_at
     }
 
+    /// When an operator closed the project (`closeProject`); null while it is not closed.
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closed_at
+    }
+
     /// Whether a photo may be picked from the album instead of taken with the camera.
     async fn allow_album_upload(&self) -> bool {
         self.0.allow_album_upload

@@ -51,6 +51,24 @@ pub fn may_read(viewer: &Viewer, row: &order::Model) -> bool {
         || (viewer.is_staff() && in_school_scope(viewer, row.school_id).is_ok())
 }
 
+/// The orders of one enrollment the viewer may read, newest first (a short list: one open order
+/// at a time, and the closed or refunded ones before it).
+pub async fn of_enrollment(
+    state: &AppState,
+    viewer: &Viewer,
+    enrollment_id: Uuid,
+) -> AppResult<Vec<order::Model>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    Ok(order::Entity::find()
+        .filter(order::Column::EnrollmentId.eq(enrollment_id))
+        .order_by_desc(order::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter(|o| may_read(viewer, o))
+        .collect())
+}
+
 /// The viewer's own order (students acting on their orders).
 pub async fn own(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<order::Model> {
     checkout::own(state, viewer, id).await
@@ -79,7 +97,8 @@ async fn submittable_photo(
         .map_err(|_| AppError::NotFound("找不到该照片"))?;
     if found.verdict != Verdict::Passed {
         let check = crate::services::photos::stored_check(&found)?;
-        if check.manual_review_allowed() {
+        // A hard fault is final unless an operator let this take through (`allowManualReview`).
+        if check.manual_review_allowed() || found.manual_review_granted_at.is_some() {
             if !manual_review {
                 return Err(AppError::user(
                     "PHOTO_NOT_PASSED",
@@ -117,7 +136,7 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: NewOrder) -> AppRe
         .await?
         .ok_or_else(|| AppError::internal("enrollment without project"))?;
     let now = state.clock.now();
-    if project.closes_at.is_some_and(|c| c <= now) {
+    if project.closed_at.is_some() || project.closes_at.is_some_and(|c| c <= now) {
         return Err(AppError::user(
             "PROJECT_CLOSED",
             "photoId",

@@ -224,6 +224,15 @@ pub async fn cancel<P: Payable>(state: &AppState, viewer: &Viewer, id: Uuid) -> 
     close_unpaid(state, row, Closing::Cancel, by_viewer(viewer)).await
 }
 
+/// Cancels an unpaid order the caller already found the viewer may act on (an operator's
+/// override): INVALID_STATE unless it awaits payment.
+pub async fn cancel_row<P: Payable>(state: &AppState, viewer: &Viewer, row: P) -> AppResult<P> {
+    if !row.awaits_payment() {
+        return Err(row.invalid_state());
+    }
+    close_unpaid(state, row, Closing::Cancel, by_viewer(viewer)).await
+}
+
 /// Closes an unpaid order, at WeChat first so it can no longer be paid. If WeChat says it was
 /// paid meanwhile, the payment is applied instead and the close refused with the new state.
 pub async fn close_unpaid<P: Payable>(
@@ -305,6 +314,18 @@ pub async fn request_refund<P: Payable>(
     reason: &str,
 ) -> AppResult<P> {
     let row: P = own_or_admin(state, viewer, id).await?;
+    refund(state, viewer, row, reason).await
+}
+
+/// Asks WeChat for the refund of `row`, which the caller already found the viewer may refund
+/// (the student's own, or an operator's override in scope). INVALID_STATE unless money was
+/// taken and nothing produced; REFUND_PENDING while one is in flight.
+pub async fn refund<P: Payable>(
+    state: &AppState,
+    viewer: &Viewer,
+    row: P,
+    reason: &str,
+) -> AppResult<P> {
     let reason = refunds::valid_reason(reason)?;
     if !row.refundable() {
         return Err(row.invalid_state());
