@@ -2,7 +2,9 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use campus_photo_domain::codes::Role;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, sea_query::Expr,
+};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -119,29 +121,53 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> AppResult<Au
     };
     let now = state.clock.now();
     let found = session::Entity::find()
+        .select_only()
+        .column(session::Column::Id)
+        .column(session::Column::ExpiresAt)
+        .column(session::Column::RevokedAt)
+        .column_as(account::Column::Id, "account_id")
+        .column(account::Column::Role)
+        .column(account::Column::SchoolId)
+        .column(account::Column::DeletedAt)
+        .column(account::Column::DisabledAt)
+        .column(account::Column::MustChangePassword)
+        .inner_join(account::Entity)
         .filter(session::Column::TokenHash.eq(hash_token(token)))
-        .find_also_related(account::Entity)
+        .into_model::<SessionOfAccount>()
         .one(&state.db)
         .await?;
-    let Some((session, Some(account))) = found else {
+    let Some(found) = found else {
         return Ok(Auth::Rejected(Rejection::Invalid));
     };
-    if session.revoked_at.is_some() || account.deleted_at.is_some() || account.disabled_at.is_some()
-    {
+    if found.revoked_at.is_some() || found.deleted_at.is_some() || found.disabled_at.is_some() {
         return Ok(Auth::Rejected(Rejection::Invalid));
     }
-    if session.expires_at <= now {
+    if found.expires_at <= now {
         return Ok(Auth::Rejected(Rejection::Expired));
     }
-    let role = account.role;
     Ok(Auth::SignedIn(Viewer {
-        account_id: account.id,
-        session_id: session.id,
-        role,
-        school_id: account.school_id,
-        expires_at: session.expires_at,
-        must_change_password: account.must_change_password,
+        account_id: found.account_id,
+        session_id: found.id,
+        role: found.role,
+        school_id: found.school_id,
+        expires_at: found.expires_at,
+        must_change_password: found.must_change_password,
     }))
+}
+
+/// What authenticating a request reads of a session and its account: every request pays for
+/// it, so only these columns (the whole two rows cost the order page about 7 % of its CPU).
+#[derive(sea_orm::FromQueryResult)]
+struct SessionOfAccount {
+    id: Uuid,
+    expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    account_id: Uuid,
+    role: Role,
+    school_id: Option<Uuid>,
+    deleted_at: Option<DateTime<Utc>>,
+    disabled_at: Option<DateTime<Utc>>,
+    must_change_password: bool,
 }
 
 /// Revokes every session of an account (退出所有设备); returns how many were open.
