@@ -16,6 +16,8 @@ use async_graphql::{
     registry::{MetaField, MetaType, Registry},
 };
 
+use super::request_shape::{any_selection, directives_of};
+
 pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
 pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
@@ -90,31 +92,14 @@ pub fn code_validation_errors(errors: &mut [ServerError], variable_arguments: &H
 /// Response keys that are aliases, with the field each names (in operations and fragments).
 pub fn aliases(document: &ExecutableDocument) -> Vec<(Name, Name)> {
     let mut found = Vec::new();
-    let mut sets: Vec<_> = document
-        .operations
-        .iter()
-        .map(|(_, op)| &op.node.selection_set.node)
-        .chain(
-            document
-                .fragments
-                .values()
-                .map(|f| &f.node.selection_set.node),
-        )
-        .collect();
-    while let Some(set) = sets.pop() {
-        for item in &set.items {
-            match &item.node {
-                Selection::Field(field) => {
-                    if let Some(alias) = &field.node.alias {
-                        found.push((alias.node.clone(), field.node.name.node.clone()));
-                    }
-                    sets.push(&field.node.selection_set.node);
-                }
-                Selection::InlineFragment(fragment) => sets.push(&fragment.node.selection_set.node),
-                Selection::FragmentSpread(_) => {}
-            }
+    any_selection(document, |selection| {
+        if let Selection::Field(field) = selection
+            && let Some(alias) = &field.node.alias
+        {
+            found.push((alias.node.clone(), field.node.name.node.clone()));
         }
-    }
+        false
+    });
     found
 }
 
@@ -238,8 +223,8 @@ fn set_null(data: &mut Value, path: &[PathSegment]) {
 /// The positions of the argument names (of fields and directives, in operations and fragments)
 /// whose value is or holds a variable.
 pub fn arguments_with_variables(document: &ExecutableDocument) -> HashSet<Pos> {
-    use async_graphql::parser::{Positioned, types::Directive};
-    use async_graphql_value::{Name, Value as Literal};
+    use async_graphql::parser::Positioned;
+    use async_graphql_value::Value as Literal;
     fn uses_variable(value: &Literal) -> bool {
         let mut stack = vec![value];
         while let Some(v) = stack.pop() {
@@ -260,39 +245,15 @@ pub fn arguments_with_variables(document: &ExecutableDocument) -> HashSet<Pos> {
             }
         }
     };
-    let mut sets: Vec<_> = document
-        .operations
-        .iter()
-        .map(|(_, op)| &op.node.selection_set.node)
-        .chain(
-            document
-                .fragments
-                .values()
-                .map(|f| &f.node.selection_set.node),
-        )
-        .collect();
-    let mut directives: Vec<&[Positioned<Directive>]> = Vec::new();
-    while let Some(set) = sets.pop() {
-        for item in &set.items {
-            match &item.node {
-                Selection::Field(field) => {
-                    note(&field.node.arguments);
-                    directives.push(&field.node.directives);
-                    sets.push(&field.node.selection_set.node);
-                }
-                Selection::InlineFragment(fragment) => {
-                    directives.push(&fragment.node.directives);
-                    sets.push(&fragment.node.selection_set.node);
-                }
-                Selection::FragmentSpread(spread) => directives.push(&spread.node.directives),
-            }
+    any_selection(document, |selection| {
+        if let Selection::Field(field) = selection {
+            note(&field.node.arguments);
         }
-    }
-    for list in directives {
-        for directive in list {
+        for directive in directives_of(selection) {
             note(&directive.node.arguments);
         }
-    }
+        false
+    });
     found
 }
 

@@ -12,7 +12,10 @@ use std::collections::HashMap;
 
 use async_graphql::{
     ErrorExtensionValues, Pos, Request, ServerError, ServerResult, Value, Variables,
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    parser::{
+        Positioned,
+        types::{Directive, ExecutableDocument, Selection, SelectionSet},
+    },
 };
 
 /// Deepest bracket nesting (`{`, `[`, `(`) a document may have, and the deepest nesting of its
@@ -237,28 +240,14 @@ fn count_selection<'a>(
     total
 }
 
-/// A NUL in any string literal of the document (`"\u0000"`), found after parsing because it is
-/// an escape in the text. Walks arguments of fields and directives in operations and fragments.
-fn document_has_nul(document: &ExecutableDocument) -> bool {
-    use async_graphql::parser::{Positioned, types::Directive};
-    use async_graphql_value::Value as Literal;
-    fn has_nul(value: &Literal) -> bool {
-        let mut stack = vec![value];
-        while let Some(v) = stack.pop() {
-            match v {
-                Literal::String(s) if s.contains('\0') => return true,
-                Literal::List(items) => stack.extend(items.iter()),
-                Literal::Object(fields) => stack.extend(fields.values()),
-                _ => {}
-            }
-        }
-        false
-    }
-    let directives_have_nul = |directives: &[Positioned<Directive>]| {
-        directives
-            .iter()
-            .any(|d| d.node.arguments.iter().any(|(_, v)| has_nul(&v.node)))
-    };
+/// Visits every selection of the document's operations and fragments, until `visit` answers
+/// true; answers whether it did. Walks with a stack of its own, not by recursion, so a deep
+/// document cannot overflow a worker's stack; a fragment's selections are visited where it is
+/// defined, not at each spread.
+pub fn any_selection<'a>(
+    document: &'a ExecutableDocument,
+    mut visit: impl FnMut(&'a Selection) -> bool,
+) -> bool {
     let mut sets: Vec<&SelectionSet> = document
         .operations
         .iter()
@@ -272,31 +261,54 @@ fn document_has_nul(document: &ExecutableDocument) -> bool {
         .collect();
     while let Some(set) = sets.pop() {
         for item in &set.items {
+            if visit(&item.node) {
+                return true;
+            }
             match &item.node {
-                Selection::Field(field) => {
-                    let field = &field.node;
-                    if field.arguments.iter().any(|(_, v)| has_nul(&v.node))
-                        || directives_have_nul(&field.directives)
-                    {
-                        return true;
-                    }
-                    sets.push(&field.selection_set.node);
-                }
-                Selection::InlineFragment(fragment) => {
-                    if directives_have_nul(&fragment.node.directives) {
-                        return true;
-                    }
-                    sets.push(&fragment.node.selection_set.node);
-                }
-                Selection::FragmentSpread(spread) => {
-                    if directives_have_nul(&spread.node.directives) {
-                        return true;
-                    }
-                }
+                Selection::Field(field) => sets.push(&field.node.selection_set.node),
+                Selection::InlineFragment(fragment) => sets.push(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(_) => {}
             }
         }
     }
     false
+}
+
+/// The directives a selection carries.
+pub fn directives_of(selection: &Selection) -> &[Positioned<Directive>] {
+    match selection {
+        Selection::Field(field) => &field.node.directives,
+        Selection::InlineFragment(fragment) => &fragment.node.directives,
+        Selection::FragmentSpread(spread) => &spread.node.directives,
+    }
+}
+
+/// A NUL in any string literal of the document (`"\u0000"`), found after parsing because it is
+/// an escape in the text. Walks arguments of fields and directives in operations and fragments.
+fn document_has_nul(document: &ExecutableDocument) -> bool {
+    use async_graphql_value::Value as Literal;
+    fn has_nul(value: &Literal) -> bool {
+        let mut stack = vec![value];
+        while let Some(v) = stack.pop() {
+            match v {
+                Literal::String(s) if s.contains('\0') => return true,
+                Literal::List(items) => stack.extend(items.iter()),
+                Literal::Object(fields) => stack.extend(fields.values()),
+                _ => {}
+            }
+        }
+        false
+    }
+    any_selection(document, |selection| {
+        let in_arguments = match selection {
+            Selection::Field(field) => field.node.arguments.iter().any(|(_, v)| has_nul(&v.node)),
+            _ => false,
+        };
+        in_arguments
+            || directives_of(selection)
+                .iter()
+                .any(|d| d.node.arguments.iter().any(|(_, v)| has_nul(&v.node)))
+    })
 }
 
 /// The same checks for every transport (HTTP, GET, WebSocket), run by the schema's extension
