@@ -19,11 +19,9 @@ pub async fn connect(url: &str, schema: Option<&str>) -> Result<DatabaseConnecti
         .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 })
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
-        // A connection that was in use a moment ago is handed out as it is: pinging on every
-        // checkout (sqlx's default) was one more round trip to PostgreSQL per statement, about a
-        // fifth of the order page's CPU. One idle long enough for a restart, a proxy or a
-        // firewall to have dropped it is still pinged first.
-        .test_before_acquire_if_idle_for(Duration::from_secs(10))
+        // sqlx pings every connection at checkout. Pinging only connections idle for a while was
+        // tried and withdrawn: right after a database blip it handed out a dropped connection and
+        // the first request failed (`database_outage::`), and the order page cost the same.
         .sqlx_logging(false);
     if let Some(schema) = schema {
         options.set_schema_search_path(schema.to_string());
