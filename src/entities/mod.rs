@@ -10,6 +10,7 @@ pub mod outbound_message;
 pub mod payment;
 pub mod payment_nonce;
 pub mod photo;
+pub mod positional;
 pub mod print_order;
 pub mod production_batch;
 pub mod production_item;

@@ -52,7 +52,21 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// Joined by order pages, which show each order's enrollment and photo beside it.
+    #[sea_orm(
+        belongs_to = "super::enrollment::Entity",
+        from = "Column::EnrollmentId",
+        to = "super::enrollment::Column::Id"
+    )]
+    Enrollment,
+    #[sea_orm(
+        belongs_to = "super::photo::Entity",
+        from = "Column::PhotoId",
+        to = "super::photo::Column::Id"
+    )]
+    Photo,
+}
 
 impl ActiveModelBehavior for ActiveModel {}
 

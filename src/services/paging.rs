@@ -2,8 +2,9 @@
 //! BAD_USER_INPUT naming the bounds, never cut silently), opaque cursors (global ids) and the
 //! total count. The GraphQL layer turns a page into a connection.
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QueryResult, QuerySelect, Select, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -45,21 +46,6 @@ pub fn checked_size(argument: &str, n: Option<i32>) -> AppResult<usize> {
 /// The column a first page carries its total count in (`COUNT(*) OVER ()`).
 const TOTAL_COLUMN: &str = "page_total_count";
 
-/// A row of a first page with the count of every row the query matches.
-struct Counted<M> {
-    row: M,
-    total: i64,
-}
-
-impl<M: FromQueryResult> FromQueryResult for Counted<M> {
-    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
-        Ok(Self {
-            row: M::from_query_result(res, pre)?,
-            total: res.try_get(pre, TOTAL_COLUMN)?,
-        })
-    }
-}
-
 pub struct Page<M> {
     pub items: Vec<M>,
     pub has_previous_page: bool,
@@ -81,6 +67,49 @@ where
     E: EntityTrait,
     C: ColumnTrait,
     E::Model: Sync,
+{
+    let rows = PageRows {
+        widen: std::convert::identity,
+        read: |row: &QueryResult| E::Model::from_query_result(row, ""),
+    };
+    page_by_id_read(
+        db,
+        select,
+        id_column,
+        newest_first,
+        args,
+        ids,
+        node_type,
+        rows,
+    )
+    .await
+}
+
+/// How a page's rows are read: `widen` adds columns (of joined tables) to the rows' statement,
+/// not to a separate count's, and `read` decodes each row.
+pub struct PageRows<W, R> {
+    pub widen: W,
+    pub read: R,
+}
+
+/// [`page_by_id`] with rows widened and read as `rows` says.
+#[allow(clippy::too_many_arguments)]
+pub async fn page_by_id_read<E, C, M, W, R>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    id_column: C,
+    newest_first: bool,
+    args: &PageArgs,
+    ids: &GlobalIds,
+    node_type: NodeType,
+    rows: PageRows<W, R>,
+) -> AppResult<Page<M>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ColumnTrait,
+    W: FnOnce(Select<E>) -> Select<E>,
+    R: Fn(&QueryResult) -> Result<M, DbErr>,
 {
     let decode = |cursor: &Option<String>| -> AppResult<Option<Uuid>> {
         match cursor {
@@ -127,23 +156,30 @@ where
     } else {
         query.order_by_desc(id_column)
     };
-    let query = query.limit(size as u64 + 1);
+    let query = (rows.widen)(query.limit(size as u64 + 1));
+    let backend = db.get_database_backend();
     // A first page (no cursor) counts in the same statement: the window sees every row the
     // filter matches before LIMIT (and no row means a count of 0). Behind a cursor the keyset
     // condition would narrow that count, so those pages count in a statement of their own.
     let (mut items, total_count) = match select_count {
         None => {
-            let rows = query
-                .expr_as(Expr::cust("COUNT(*) OVER ()"), TOTAL_COLUMN)
-                .into_model::<Counted<E::Model>>()
-                .all(db)
+            let found = db
+                .query_all_raw(
+                    query
+                        .expr_as(Expr::cust("COUNT(*) OVER ()"), TOTAL_COLUMN)
+                        .build(backend),
+                )
                 .await?;
-            let total = rows.first().map_or(0, |r| r.total);
-            (rows.into_iter().map(|r| r.row).collect::<Vec<_>>(), total)
+            let total = match found.first() {
+                Some(row) => row.try_get("", TOTAL_COLUMN)?,
+                None => 0,
+            };
+            (read_all(&found, &rows.read)?, total)
         }
         Some(select_count) => {
             let total = select_count.count(db).await? as i64;
-            (query.all(db).await?, total)
+            let found = db.query_all_raw(query.build(backend)).await?;
+            (read_all(&found, &rows.read)?, total)
         }
     };
     let more = items.len() > size;
@@ -157,6 +193,13 @@ where
         has_next_page: if backward { before.is_some() } else { more },
         total_count,
     })
+}
+
+fn read_all<M>(
+    found: &[QueryResult],
+    read: impl Fn(&QueryResult) -> Result<M, DbErr>,
+) -> Result<Vec<M>, DbErr> {
+    found.iter().map(read).collect()
 }
 
 #[cfg(test)]

@@ -394,3 +394,93 @@ async fn concurrent_cancels_and_payments_have_one_winner() {
         ["SUBMIT", "PAYMENT_CONFIRMED", "ENQUEUE_FOR_REVIEW"]
     );
 }
+
+/// The fields of an order that its page reads in the page's own statement (its enrollment with
+/// the school and project, its photo without and with the check), against the same order read
+/// alone, where each goes through its own loader.
+const JOINED: &str = "id number enrollment { id college major school { code name } project { name priceFen } } photo { id width height byteSize createdAt }";
+const JOINED_WITH_CHECK: &str = "id photo { id width check { verdict issues { code } } }";
+
+#[tokio::test]
+async fn a_page_reads_what_each_order_shows_beside_it_as_the_order_alone_does() {
+    let shop = shop().await;
+    let first = shop.student("wx-order-page-1").await;
+    let second = shop.student("wx-order-page-2").await;
+    let cancelled = shop.submit(&first).await;
+    shop.order_mutation(
+        &first.token,
+        "cancelOrder",
+        json!({ "orderId": cancelled["id"] }),
+    )
+    .await;
+    shop.app.clock.advance(chrono::TimeDelta::seconds(5));
+    shop.submit(&first).await;
+    shop.submit(&second).await;
+
+    for fields in [JOINED, JOINED_WITH_CHECK] {
+        // The staff list, one order a page, so that the later pages go behind a cursor (and
+        // count in a statement of their own).
+        let page_q = format!(
+            "query($after: String) {{ orders(first: 1, after: $after) {{ totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ {fields} }} }} }}"
+        );
+        let alone_q =
+            format!("query($id: ID!) {{ node(id: $id) {{ ... on Order {{ {fields} }} }} }}");
+        let mut after = Value::Null;
+        let mut seen = 0;
+        loop {
+            let page = shop
+                .app
+                .data(Some(&shop.admin), &page_q, json!({ "after": after }))
+                .await;
+            let orders = &page["orders"];
+            assert_eq!(orders["totalCount"], 3, "{page}");
+            let node = &orders["nodes"][0];
+            assert!(
+                node["enrollment"].is_object() || node["photo"]["check"].is_object(),
+                "{node}"
+            );
+            let alone = shop
+                .app
+                .data(Some(&shop.admin), &alone_q, json!({ "id": node["id"] }))
+                .await;
+            assert_eq!(node, &alone["node"], "the page and the order alone differ");
+            seen += 1;
+            if orders["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = orders["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(seen, 3);
+    }
+
+    // The student's own list, with events beside the joined rows.
+    let mine = shop
+        .app
+        .data(
+            Some(&first.token),
+            &format!(
+                "{{ viewer {{ orders {{ nodes {{ {JOINED} events {{ sequence event }} }} }} }} }}"
+            ),
+            json!({}),
+        )
+        .await;
+    let nodes = mine["viewer"]["orders"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(nodes.len(), 2);
+    for node in &nodes {
+        assert_eq!(node["enrollment"]["id"], first.enrollment);
+        assert_eq!(
+            node["enrollment"]["school"]["name"]
+                .as_str()
+                .map(str::is_empty),
+            Some(false)
+        );
+        assert_eq!(node["photo"]["id"], first.photo);
+        assert!(
+            !node["events"].as_array().unwrap_or(&vec![]).is_empty(),
+            "{node}"
+        );
+    }
+}

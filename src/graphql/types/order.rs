@@ -1,9 +1,7 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use campus_photo_domain::order::OrderStatus;
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::FromQueryResult;
-use std::{collections::HashMap, sync::Arc};
-use uuid::Uuid;
+use std::sync::Arc;
 
 use super::{
     enrollment::{Enrollment, Joined},
@@ -11,7 +9,7 @@ use super::{
     photo::Photo,
 };
 use crate::{
-    entities::{enrollment, order, order_event, photo, project, school},
+    entities::{order, order_event},
     error::{ApiResult, AppError},
     graphql::{
         context::ContextExt,
@@ -438,8 +436,8 @@ impl OrderEvent {
 }
 
 /// A page of orders (newest or oldest first) as an OrderConnection. The enrollments (with their
-/// schools and projects when asked), photos and events the query asks for are read for the
-/// whole page right after it, one statement each, at once: a fixed number of statements
+/// schools and projects) and photos the query asks for are joined into the page's own
+/// statement, and the events it asks for are read in one more: a fixed number of statements
 /// whatever the page's size, without the DataLoader's batching delay, which under load fired
 /// before every order had asked and split a batch in two.
 pub async fn order_connection(
@@ -451,55 +449,56 @@ pub async fn order_connection(
 ) -> ApiResult<
     async_graphql::connection::Connection<String, Order, crate::graphql::connection::TotalCount>,
 > {
-    use crate::graphql::connection::{PageArgs, into_connection, page_by_id};
+    use crate::graphql::connection::{PageArgs, into_connection};
+    use crate::services::orders::page::{self, PhotoColumns};
     let state = ctx.state();
     let args = PageArgs {
         first,
         after,
         ..PageArgs::default()
     };
-    let page = page_by_id(
-        &state.db,
-        select,
-        order::Column::Id,
-        newest_first,
-        &args,
-        &state.ids,
-        NodeType::Order,
-    )
-    .await?;
-    let mut beside = page_related(ctx, &page.items).await?;
+    let enrollment = nodes_select(ctx, &["enrollment"]);
+    let beside = page::Beside {
+        enrollment,
+        school: enrollment && nodes_select(ctx, &["enrollment", "school"]),
+        project: enrollment && nodes_select(ctx, &["enrollment", "project"]),
+        photo: nodes_select(ctx, &["photo"]).then(|| {
+            if nodes_select(ctx, &["photo", "check"]) || nodes_select(ctx, &["photo", "previewUrl"])
+            {
+                PhotoColumns::Whole
+            } else {
+                PhotoColumns::Lean
+            }
+        }),
+    };
+    let page = page::page(&state.db, select, newest_first, &args, &state.ids, beside).await?;
+    let mut events = if nodes_select(ctx, &["events"]) {
+        Some(page::events_of(&state.db, page.items.iter().map(|r| r.order.id)).await?)
+    } else {
+        None
+    };
     Ok(into_connection(
         page,
         &state.ids,
         NodeType::Order,
-        |m| m.id,
-        |m| {
-            let related = beside.take(&m);
-            Order(Arc::new(m), related)
+        |r| r.order.id,
+        |r| {
+            let beside = Beside {
+                enrollment: r.enrollment.map(|e| {
+                    let joined = Joined {
+                        school: e.school.map(Arc::new),
+                        project: e.project.map(Arc::new),
+                    };
+                    Enrollment(Arc::new(e.enrollment), joined)
+                }),
+                photo: r.photo.map(|(row, lean)| Photo(Arc::new(row), lean)),
+                events: events
+                    .as_mut()
+                    .map(|by_order| by_order.remove(&r.order.id).unwrap_or_default()),
+            };
+            Order(Arc::new(r.order), beside)
         },
     ))
-}
-
-/// What a page read beside its orders, by key.
-#[derive(Default)]
-struct PageRelated {
-    enrollments: HashMap<Uuid, Enrollment>,
-    photos: HashMap<Uuid, Photo>,
-    events: Option<HashMap<Uuid, Vec<order_event::Model>>>,
-}
-
-impl PageRelated {
-    fn take(&mut self, order: &order::Model) -> Beside {
-        Beside {
-            enrollment: self.enrollments.get(&order.enrollment_id).cloned(),
-            photo: self.photos.get(&order.photo_id).cloned(),
-            events: self
-                .events
-                .as_mut()
-                .map(|by_order| by_order.remove(&order.id).unwrap_or_default()),
-        }
-    }
 }
 
 /// Whether the page's nodes (`nodes { … }` or `edges { node { … } }`) select `path`.
@@ -514,245 +513,6 @@ fn nodes_select(ctx: &Context<'_>, path: &[&str]) -> bool {
         path.iter()
             .fold(node, |selection, name| selection.field(name))
             .exists()
-    })
-}
-
-/// A photo row without its JSON columns (`check_report`, `face_geometry`), which a page that
-/// shows neither the check nor the preview has no use for: decoding them into JSON values was
-/// a good part of the order page's CPU.
-#[derive(FromQueryResult)]
-struct LeanPhoto {
-    id: Uuid,
-    enrollment_id: Uuid,
-    source: campus_photo_domain::records::PhotoSource,
-    object_key: String,
-    sha256: String,
-    width: i32,
-    height: i32,
-    byte_size: i64,
-    content_type: String,
-    verdict: campus_photo_domain::records::Verdict,
-    preview_key: Option<String>,
-    created_at: DateTime<Utc>,
-    manual_review_granted_at: Option<DateTime<Utc>>,
-}
-
-impl From<LeanPhoto> for Photo {
-    fn from(p: LeanPhoto) -> Self {
-        let row = photo::Model {
-            id: p.id,
-            enrollment_id: p.enrollment_id,
-            source: p.source,
-            object_key: p.object_key,
-            sha256: p.sha256,
-            width: p.width,
-            height: p.height,
-            byte_size: p.byte_size,
-            content_type: p.content_type,
-            verdict: p.verdict,
-            check_report: serde_json::Value::Null,
-            face_geometry: None,
-            preview_key: p.preview_key,
-            created_at: p.created_at,
-            manual_review_granted_at: p.manual_review_granted_at,
-        };
-        Photo(Arc::new(row), true)
-    }
-}
-
-/// An event row without `payload` (see [`Beside::events`]).
-#[derive(FromQueryResult)]
-struct LeanEvent {
-    id: Uuid,
-    order_id: Uuid,
-    sequence: i32,
-    from_status: Option<OrderStatus>,
-    to_status: OrderStatus,
-    event: String,
-    actor: campus_photo_domain::order::Actor,
-    actor_account_id: Option<Uuid>,
-    reason_code: Option<String>,
-    message: Option<String>,
-    created_at: DateTime<Utc>,
-    published_at: Option<DateTime<Utc>>,
-    feed_seq: Option<i64>,
-    print_order_id: Option<Uuid>,
-}
-
-impl From<LeanEvent> for order_event::Model {
-    fn from(e: LeanEvent) -> Self {
-        Self {
-            id: e.id,
-            order_id: e.order_id,
-            sequence: e.sequence,
-            from_status: e.from_status,
-            to_status: e.to_status,
-            event: e.event,
-            actor: e.actor,
-            actor_account_id: e.actor_account_id,
-            reason_code: e.reason_code,
-            message: e.message,
-            payload: None,
-            created_at: e.created_at,
-            published_at: e.published_at,
-            feed_seq: e.feed_seq,
-            print_order_id: e.print_order_id,
-        }
-    }
-}
-
-/// Reads the page's enrollments, photos and events that the query selects, concurrently.
-async fn page_related(ctx: &Context<'_>, orders: &[order::Model]) -> ApiResult<PageRelated> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    if orders.is_empty() {
-        return Ok(PageRelated::default());
-    }
-    let db = &ctx.state().db;
-    let distinct = |key: fn(&order::Model) -> Uuid| {
-        let mut ids: Vec<Uuid> = orders.iter().map(key).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    };
-
-    let enrollments = async {
-        if !nodes_select(ctx, &["enrollment"]) {
-            return Ok::<_, AppError>(HashMap::new());
-        }
-        let with_school = nodes_select(ctx, &["enrollment", "school"]);
-        let with_project = nodes_select(ctx, &["enrollment", "project"]);
-        let find = enrollment::Entity::find()
-            .filter(enrollment::Column::Id.is_in(distinct(|o| o.enrollment_id)));
-        let rows: Vec<(
-            enrollment::Model,
-            Option<school::Model>,
-            Option<project::Model>,
-        )> = match (with_school, with_project) {
-            (false, false) => find
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|e| (e, None, None))
-                .collect(),
-            (true, false) => find
-                .find_also_related(school::Entity)
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|(e, s)| (e, s, None))
-                .collect(),
-            (false, true) => find
-                .find_also_related(project::Entity)
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|(e, p)| (e, None, p))
-                .collect(),
-            (true, true) => {
-                find.find_also_related(school::Entity)
-                    .find_also_related(project::Entity)
-                    .all(db)
-                    .await?
-            }
-        };
-        Ok(rows
-            .into_iter()
-            .map(|(e, school, project)| {
-                let joined = Joined {
-                    school: school.map(Arc::new),
-                    project: project.map(Arc::new),
-                };
-                (e.id, Enrollment(Arc::new(e), joined))
-            })
-            .collect())
-    };
-
-    let photos = async {
-        if !nodes_select(ctx, &["photo"]) {
-            return Ok::<_, AppError>(HashMap::new());
-        }
-        let ids = distinct(|o| o.photo_id);
-        let whole =
-            nodes_select(ctx, &["photo", "check"]) || nodes_select(ctx, &["photo", "previewUrl"]);
-        let rows: Vec<Photo> = if whole {
-            photo::Entity::find()
-                .filter(photo::Column::Id.is_in(ids))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(Photo::new)
-                .collect()
-        } else {
-            use photo::Column as C;
-            photo::Entity::find()
-                .select_only()
-                .columns([
-                    C::Id,
-                    C::EnrollmentId,
-                    C::Source,
-                    C::ObjectKey,
-                    C::Sha256,
-                    C::Width,
-                    C::Height,
-                    C::ByteSize,
-                    C::ContentType,
-                    C::Verdict,
-                    C::PreviewKey,
-                    C::CreatedAt,
-                    C::ManualReviewGrantedAt,
-                ])
-                .filter(C::Id.is_in(ids))
-                .into_model::<LeanPhoto>()
-                .all(db)
-                .await?
-                .into_iter()
-                .map(Photo::from)
-                .collect()
-        };
-        Ok(rows.into_iter().map(|p| (p.0.id, p)).collect())
-    };
-
-    let events = async {
-        if !nodes_select(ctx, &["events"]) {
-            return Ok::<_, AppError>(None);
-        }
-        use order_event::Column as C;
-        let rows = order_event::Entity::find()
-            .select_only()
-            .columns([
-                C::Id,
-                C::OrderId,
-                C::Sequence,
-                C::FromStatus,
-                C::ToStatus,
-                C::Event,
-                C::Actor,
-                C::ActorAccountId,
-                C::ReasonCode,
-                C::Message,
-                C::CreatedAt,
-                C::PublishedAt,
-                C::FeedSeq,
-                C::PrintOrderId,
-            ])
-            .filter(C::OrderId.is_in(orders.iter().map(|o| o.id)))
-            .order_by_asc(C::OrderId)
-            .order_by_asc(C::Sequence)
-            .into_model::<LeanEvent>()
-            .all(db)
-            .await?;
-        let mut by_order: HashMap<Uuid, Vec<order_event::Model>> = HashMap::new();
-        for row in rows {
-            by_order.entry(row.order_id).or_default().push(row.into());
-        }
-        Ok(Some(by_order))
-    };
-
-    let (enrollments, photos, events) = futures::try_join!(enrollments, photos, events)?;
-    Ok(PageRelated {
-        enrollments,
-        photos,
-        events,
     })
 }
 

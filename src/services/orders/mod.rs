@@ -1,5 +1,6 @@
 //! 提交照片 / 订单: creating orders, changing the photo while unpaid, cancelling, and reading
 //! orders with the viewer's permissions.
+pub mod page;
 pub mod payable;
 pub mod shipping;
 pub mod transition;
