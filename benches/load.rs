@@ -19,10 +19,10 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use campus_photo::{
     AppState, Overrides,
     config::Config,
-    entities::{enrollment, order, order_event, photo},
+    entities::order,
     services::sessions::{self, Auth},
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -205,9 +205,14 @@ async fn student_flow(client: &Client, n: usize, jpeg: &[u8]) -> Option<()> {
     Some(())
 }
 
-/// The plain handler: the same page as `ORDERS_PAGE`, by hand — authenticate, the page, then
-/// one query each for the enrollments, photos and events of the page.
+/// The plain handler: the same page as `ORDERS_PAGE`, by hand, with the same database work as
+/// the GraphQL resolver (the services it calls): authenticate, the page with its enrollments and
+/// photos joined in, then the page's events.
 async fn plain_orders(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
+    use campus_photo::services::{
+        orders::page::{self, Beside, PhotoColumns},
+        paging::PageArgs,
+    };
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -215,52 +220,37 @@ async fn plain_orders(State(state): State<AppState>, headers: HeaderMap) -> Json
     let Ok(Auth::SignedIn(viewer)) = sessions::authenticate(&state, token).await else {
         return Json(json!({ "error": "UNAUTHENTICATED" }));
     };
-    let orders = order::Entity::find()
-        .filter(order::Column::AccountId.eq(viewer.account_id))
-        .order_by_desc(order::Column::Id)
-        .limit(20)
-        .all(&state.db)
+    let select = order::Entity::find().filter(order::Column::AccountId.eq(viewer.account_id));
+    let beside = Beside {
+        enrollment: true,
+        photo: Some(PhotoColumns::Lean),
+        ..Beside::default()
+    };
+    let args = PageArgs {
+        first: Some(20),
+        ..PageArgs::default()
+    };
+    let Ok(found) = page::page(&state.db, select, true, &args, &state.ids, beside).await else {
+        return Json(json!({ "error": "INTERNAL" }));
+    };
+    let mut events = page::events_of(&state.db, found.items.iter().map(|r| r.order.id))
         .await
         .unwrap_or_default();
-    let enrollments: HashMap<_, _> = enrollment::Entity::find()
-        .filter(enrollment::Column::Id.is_in(orders.iter().map(|o| o.enrollment_id)))
-        .all(&state.db)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|e| (e.id, e))
-        .collect();
-    let photos: HashMap<_, _> = photo::Entity::find()
-        .filter(photo::Column::Id.is_in(orders.iter().map(|o| o.photo_id)))
-        .all(&state.db)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    let mut events: HashMap<_, Vec<order_event::Model>> = HashMap::new();
-    for e in order_event::Entity::find()
-        .filter(order_event::Column::OrderId.is_in(orders.iter().map(|o| o.id)))
-        .order_by_asc(order_event::Column::Sequence)
-        .all(&state.db)
-        .await
-        .unwrap_or_default()
-    {
-        events.entry(e.order_id).or_default().push(e);
-    }
-    let nodes: Vec<Value> = orders
+    let nodes: Vec<Value> = found
+        .items
         .iter()
-        .map(|o| {
+        .map(|r| {
+            let o = &r.order;
             json!({
                 "number": o.number,
                 "status": o.status,
                 "amount": { "amountFen": o.amount_fen },
                 "enrollment": { "id": state.ids.encode(campus_photo::ids::NodeType::Enrollment, o.enrollment_id),
-                    "name": enrollments.get(&o.enrollment_id).map(|e| e.name_masked.clone()) },
-                "photo": { "id": photos.get(&o.photo_id).map(|p| state.ids.encode(campus_photo::ids::NodeType::Photo, p.id)) },
-                "events": events.get(&o.id).map(|list| list.iter().map(|e| json!({
+                    "name": r.enrollment.as_ref().map(|e| e.enrollment.name_masked.clone()) },
+                "photo": { "id": r.photo.as_ref().map(|(p, _)| state.ids.encode(campus_photo::ids::NodeType::Photo, p.id)) },
+                "events": events.remove(&o.id).unwrap_or_default().iter().map(|e| json!({
                     "sequence": e.sequence, "event": e.event, "at": e.created_at,
-                })).collect::<Vec<_>>()).unwrap_or_default(),
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();

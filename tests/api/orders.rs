@@ -398,7 +398,7 @@ async fn concurrent_cancels_and_payments_have_one_winner() {
 /// The fields of an order that its page reads in the page's own statement (its enrollment with
 /// the school and project, its photo without and with the check), against the same order read
 /// alone, where each goes through its own loader.
-const JOINED: &str = "id number enrollment { id college major school { code name } project { name priceFen } } photo { id width height byteSize createdAt }";
+const JOINED: &str = "id number enrollment { id college major school { code name } project { name price { amountFen } } } photo { id width height byteSize createdAt }";
 const JOINED_WITH_CHECK: &str = "id photo { id width check { verdict issues { code } } }";
 
 #[tokio::test]
