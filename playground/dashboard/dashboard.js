@@ -890,12 +890,26 @@ async function loadProgressProjects() {
   }
 }
 
+// The progress page's status line is shared by loading the counts and by reminding: a load that
+// answers after a later action began (opening the page loads once, 查看 again) must not write over
+// that action's outcome.
+let progressStatusTicket = 0;
+
+function takeProgressStatus() {
+  progressStatusTicket += 1;
+  return progressStatusTicket;
+}
+
 async function loadProgress() {
   const status = $('#progress-status');
   const code = requireSchool(status);
   if (!code) return;
   loadProgressProjects();
-  status.textContent = '加载中…';
+  const ticket = takeProgressStatus();
+  const say = (text) => {
+    if (ticket === progressStatusTicket) status.textContent = text;
+  };
+  say('加载中…');
   try {
     const data = await gql('query($s: String!, $p: ID) { schoolProgress(schoolCode: $s, projectId: $p) { school { name } counts { stage label count } } }', { s: code, p: $('#progress-project').value || null });
     const progress = data.schoolProgress;
@@ -909,9 +923,9 @@ async function loadProgress() {
       tr.append(el('td', { textContent: c.label }), el('td', { textContent: String(c.count), className: 'count' }), el('td', {}, show, csv));
       return tr;
     }));
-    status.textContent = progress.school.name;
+    say(progress.school.name);
   } catch (error) {
-    status.textContent = error.message;
+    say(error.message);
   }
 }
 
@@ -949,6 +963,7 @@ async function remind() {
   const status = $('#progress-status');
   const code = requireSchool(status);
   if (!code) return;
+  takeProgressStatus();
   const payload = await mutate(
     status,
     `mutation($input: SchoolProgressInput!) { remindUnfinishedStudents(input: $input) { sent alreadyReminded withoutConsent userErrors { code message } } }`,
