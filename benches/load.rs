@@ -210,7 +210,7 @@ async fn student_flow(client: &Client, n: usize, jpeg: &[u8]) -> Option<()> {
 /// photos joined in, then the page's events.
 async fn plain_orders(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
     use campus_photo::services::{
-        orders::page::{self, Beside, PhotoColumns},
+        orders::page::{self, PhotoColumns, Selected},
         paging::PageArgs,
     };
     let token = headers
@@ -221,16 +221,16 @@ async fn plain_orders(State(state): State<AppState>, headers: HeaderMap) -> Json
         return Json(json!({ "error": "UNAUTHENTICATED" }));
     };
     let select = order::Entity::find().filter(order::Column::AccountId.eq(viewer.account_id));
-    let beside = Beside {
+    let selected = Selected {
         enrollment: true,
         photo: Some(PhotoColumns::Lean),
-        ..Beside::default()
+        ..Selected::default()
     };
     let args = PageArgs {
         first: Some(20),
         ..PageArgs::default()
     };
-    let Ok(found) = page::page(&state.db, select, true, &args, &state.ids, beside).await else {
+    let Ok(found) = page::page(&state.db, select, true, &args, &state.ids, selected).await else {
         return Json(json!({ "error": "INTERNAL" }));
     };
     let mut events = page::events_of(&state.db, found.items.iter().map(|r| r.order.id))

@@ -174,12 +174,24 @@ where
                 Some(row) => row.try_get("", TOTAL_COLUMN)?,
                 None => 0,
             };
-            (read_all(&found, &rows.read)?, total)
+            (
+                found
+                    .iter()
+                    .map(&rows.read)
+                    .collect::<Result<Vec<M>, _>>()?,
+                total,
+            )
         }
         Some(select_count) => {
             let total = select_count.count(db).await? as i64;
             let found = db.query_all_raw(query.build(backend)).await?;
-            (read_all(&found, &rows.read)?, total)
+            (
+                found
+                    .iter()
+                    .map(&rows.read)
+                    .collect::<Result<Vec<M>, _>>()?,
+                total,
+            )
         }
     };
     let more = items.len() > size;
@@ -193,13 +205,6 @@ where
         has_next_page: if backward { before.is_some() } else { more },
         total_count,
     })
-}
-
-fn read_all<M>(
-    found: &[QueryResult],
-    read: impl Fn(&QueryResult) -> Result<M, DbErr>,
-) -> Result<Vec<M>, DbErr> {
-    found.iter().map(read).collect()
 }
 
 #[cfg(test)]

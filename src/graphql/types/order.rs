@@ -458,7 +458,7 @@ pub async fn order_connection(
         ..PageArgs::default()
     };
     let enrollment = nodes_select(ctx, &["enrollment"]);
-    let beside = page::Beside {
+    let selected = page::Selected {
         enrollment,
         school: enrollment && nodes_select(ctx, &["enrollment", "school"]),
         project: enrollment && nodes_select(ctx, &["enrollment", "project"]),
@@ -471,7 +471,7 @@ pub async fn order_connection(
             }
         }),
     };
-    let page = page::page(&state.db, select, newest_first, &args, &state.ids, beside).await?;
+    let page = page::page(&state.db, select, newest_first, &args, &state.ids, selected).await?;
     let mut events = if nodes_select(ctx, &["events"]) {
         Some(page::events_of(&state.db, page.items.iter().map(|r| r.order.id)).await?)
     } else {

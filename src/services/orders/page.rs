@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::{
     entities::{
         enrollment, order, order_event, photo,
-        positional::{LeanPhoto, ReadAt, read_at, select_columns},
+        positional::{ReadAt, read_at, select_columns},
         project, school,
     },
     error::AppResult,
@@ -27,7 +27,7 @@ use campus_photo_domain::order::OrderStatus;
 
 /// What a page reads beside each order: what its query selects.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Beside {
+pub struct Selected {
     pub enrollment: bool,
     /// The enrollment's school (only with `enrollment`).
     pub school: bool,
@@ -58,18 +58,18 @@ pub struct EnrollmentRow {
     pub project: Option<project::Model>,
 }
 
-/// A keyset page of `select` (orders; newest first or oldest first) with `beside` joined in.
+/// A keyset page of `select` (orders; newest first or oldest first) with what `selected` names joined in.
 pub async fn page(
     db: &DatabaseConnection,
     select: Select<order::Entity>,
     newest_first: bool,
     args: &PageArgs,
     ids: &GlobalIds,
-    beside: Beside,
+    selected: Selected,
 ) -> AppResult<Page<OrderRow>> {
     let rows = PageRows {
-        widen: |select| widen(select, beside),
-        read: |row: &QueryResult| read(row, beside),
+        widen: |select| widen(select, selected),
+        read: |row: &QueryResult| read(row, selected),
     };
     page_by_id_read(
         db,
@@ -87,21 +87,21 @@ pub async fn page(
 /// Left joins, so that an order whose row beside it is missing still lists (its field then
 /// reports the gap, as it did when each was read on its own). Columns go after the order's, in
 /// the order [`read`] takes them.
-fn widen(select: Select<order::Entity>, beside: Beside) -> Select<order::Entity> {
+fn widen(select: Select<order::Entity>, selected: Selected) -> Select<order::Entity> {
     let mut select = select;
-    if beside.enrollment {
+    if selected.enrollment {
         select = select.join(JoinType::LeftJoin, order::Relation::Enrollment.def());
         select = select_columns::<_, enrollment::Entity, enrollment::Model>(select);
-        if beside.school {
+        if selected.school {
             select = select.join(JoinType::LeftJoin, enrollment::Relation::School.def());
             select = select_columns::<_, school::Entity, school::Model>(select);
         }
-        if beside.project {
+        if selected.project {
             select = select.join(JoinType::LeftJoin, enrollment::Relation::Project.def());
             select = select_columns::<_, project::Entity, project::Model>(select);
         }
     }
-    if let Some(columns) = beside.photo {
+    if let Some(columns) = selected.photo {
         select = select.join(JoinType::LeftJoin, order::Relation::Photo.def());
         select = match columns {
             PhotoColumns::Lean => select_columns::<_, photo::Entity, LeanPhoto>(select),
@@ -122,18 +122,18 @@ fn joined<R: ReadAt>(row: &QueryResult, at: &mut usize) -> Result<Option<R>, DbE
     R::read_at(row, at).map(Some)
 }
 
-fn read(row: &QueryResult, beside: Beside) -> Result<OrderRow, DbErr> {
+fn read(row: &QueryResult, selected: Selected) -> Result<OrderRow, DbErr> {
     let mut at = 0;
     let order = order::Model::read_at(row, &mut at)?;
     let mut enrollment = None;
-    if beside.enrollment {
+    if selected.enrollment {
         let found = joined::<enrollment::Model>(row, &mut at)?;
-        let school = if beside.school {
+        let school = if selected.school {
             joined::<school::Model>(row, &mut at)?
         } else {
             None
         };
-        let project = if beside.project {
+        let project = if selected.project {
             joined::<project::Model>(row, &mut at)?
         } else {
             None
@@ -144,7 +144,7 @@ fn read(row: &QueryResult, beside: Beside) -> Result<OrderRow, DbErr> {
             project,
         });
     }
-    let photo = match beside.photo {
+    let photo = match selected.photo {
         None => None,
         Some(PhotoColumns::Lean) => {
             joined::<LeanPhoto>(row, &mut at)?.map(|p| (photo::Model::from(p), true))
@@ -156,6 +156,63 @@ fn read(row: &QueryResult, beside: Beside) -> Result<OrderRow, DbErr> {
         enrollment,
         photo,
     })
+}
+
+/// A photo row without its JSON columns (`check_report`, `face_geometry`), for lists that show
+/// neither the check nor the preview: decoding those into JSON values was a good part of the
+/// order page's CPU.
+struct LeanPhoto {
+    id: uuid::Uuid,
+    enrollment_id: uuid::Uuid,
+    source: campus_photo_domain::records::PhotoSource,
+    object_key: String,
+    sha256: String,
+    width: i32,
+    height: i32,
+    byte_size: i64,
+    content_type: String,
+    verdict: campus_photo_domain::records::Verdict,
+    preview_key: Option<String>,
+    created_at: chrono::DateTime<chrono::Utc>,
+    manual_review_granted_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+read_at!(LeanPhoto {
+    id,
+    enrollment_id,
+    source,
+    object_key,
+    sha256,
+    width,
+    height,
+    byte_size,
+    content_type,
+    verdict,
+    preview_key,
+    created_at,
+    manual_review_granted_at,
+});
+
+impl From<LeanPhoto> for photo::Model {
+    fn from(p: LeanPhoto) -> Self {
+        Self {
+            id: p.id,
+            enrollment_id: p.enrollment_id,
+            source: p.source,
+            object_key: p.object_key,
+            sha256: p.sha256,
+            width: p.width,
+            height: p.height,
+            byte_size: p.byte_size,
+            content_type: p.content_type,
+            verdict: p.verdict,
+            check_report: serde_json::Value::Null,
+            face_geometry: None,
+            preview_key: p.preview_key,
+            created_at: p.created_at,
+            manual_review_granted_at: p.manual_review_granted_at,
+        }
+    }
 }
 
 /// An event row without `payload`, which no list shows.
@@ -252,9 +309,12 @@ mod tests {
     use std::str::FromStr;
 
     #[test]
-    fn lean_event_fields_name_event_columns() {
+    fn lean_rows_name_their_tables_columns() {
         for field in LeanEvent::FIELDS {
             assert!(order_event::Column::from_str(field).is_ok(), "{field}");
+        }
+        for field in LeanPhoto::FIELDS {
+            assert!(photo::Column::from_str(field).is_ok(), "{field}");
         }
     }
 }
