@@ -206,8 +206,8 @@ async fn student_flow(client: &Client, n: usize, jpeg: &[u8]) -> Option<()> {
 }
 
 /// The plain handler: the same page as `ORDERS_PAGE`, by hand, with the same database work as
-/// the GraphQL resolver (the services it calls): authenticate, the page with its enrollments and
-/// photos joined in, then the page's events.
+/// the GraphQL resolver (the services it calls): authenticate, then the page with its
+/// enrollments, photos and events.
 async fn plain_orders(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
     use campus_photo::services::{
         orders::page::{self, PhotoColumns, Selected},
@@ -224,6 +224,7 @@ async fn plain_orders(State(state): State<AppState>, headers: HeaderMap) -> Json
     let selected = Selected {
         enrollment: true,
         photo: Some(PhotoColumns::Lean),
+        events: true,
         ..Selected::default()
     };
     let args = PageArgs {
@@ -233,9 +234,6 @@ async fn plain_orders(State(state): State<AppState>, headers: HeaderMap) -> Json
     let Ok(found) = page::page(&state.db, select, true, &args, &state.ids, selected).await else {
         return Json(json!({ "error": "INTERNAL" }));
     };
-    let mut events = page::events_of(&state.db, found.items.iter().map(|r| r.order.id))
-        .await
-        .unwrap_or_default();
     let nodes: Vec<Value> = found
         .items
         .iter()
@@ -248,7 +246,7 @@ async fn plain_orders(State(state): State<AppState>, headers: HeaderMap) -> Json
                 "enrollment": { "id": state.ids.encode(campus_photo::ids::NodeType::Enrollment, o.enrollment_id),
                     "name": r.enrollment.as_ref().map(|e| e.enrollment.name_masked.clone()) },
                 "photo": { "id": r.photo.as_ref().map(|(p, _)| state.ids.encode(campus_photo::ids::NodeType::Photo, p.id)) },
-                "events": events.remove(&o.id).unwrap_or_default().iter().map(|e| json!({
+                "events": r.events.iter().flatten().map(|e| json!({
                     "sequence": e.sequence, "event": e.event, "at": e.created_at,
                 })).collect::<Vec<_>>(),
             })

@@ -4,7 +4,8 @@
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
     PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select,
-    sea_query::Expr,
+    Statement,
+    sea_query::{Alias, Asterisk, Expr, Order, Query, SimpleExpr},
 };
 use uuid::Uuid;
 
@@ -71,6 +72,7 @@ where
     let rows = PageRows {
         widen: std::convert::identity,
         read: |row: &QueryResult| E::Model::from_query_result(row, ""),
+        per_row: Vec::new(),
     };
     page_by_id_read(
         db,
@@ -86,11 +88,23 @@ where
 }
 
 /// How a page's rows are read: `widen` adds columns (of joined tables) to the rows' statement,
-/// not to a separate count's, and `read` decodes each row.
+/// not to a separate count's, `per_row` adds columns computed for the page's rows only, and
+/// `read` decodes each row.
 pub struct PageRows<W, R> {
     pub widen: W,
     pub read: R,
+    /// Named expressions (correlated subqueries, typically) evaluated once per row of the page,
+    /// after its LIMIT: the page becomes a subquery `PAGE_ALIAS` whose rows carry their key as
+    /// `PAGE_KEY`, and these columns follow its own. In the rows' own select list SQLite would
+    /// evaluate them for every row the filter matches (for every row of the window when the page
+    /// counts), not for the page's twenty.
+    pub per_row: Vec<(SimpleExpr, &'static str)>,
 }
+
+/// The name of a page's rows, for [`PageRows::per_row`] expressions.
+pub const PAGE_ALIAS: &str = "page";
+/// The column a page's row carries its key (the paged id) in, for [`PageRows::per_row`].
+pub const PAGE_KEY: &str = "page_key";
 
 /// [`page_by_id`] with rows widened and read as `rows` says.
 #[allow(clippy::too_many_arguments)]
@@ -158,17 +172,35 @@ where
     };
     let query = (rows.widen)(query.limit(size as u64 + 1));
     let backend = db.get_database_backend();
+    let statement = |query: Select<E>| -> Statement {
+        if rows.per_row.is_empty() {
+            return query.build(backend);
+        }
+        let page = query
+            .expr_as(id_column.into_expr(), PAGE_KEY)
+            .into_query();
+        let mut outer = Query::select();
+        outer.column((Alias::new(PAGE_ALIAS), Asterisk));
+        for (expr, name) in &rows.per_row {
+            outer.expr_as(expr.clone(), Alias::new(*name));
+        }
+        outer
+            .from_subquery(page, Alias::new(PAGE_ALIAS))
+            .order_by(
+                (Alias::new(PAGE_ALIAS), Alias::new(PAGE_KEY)),
+                if ascending { Order::Asc } else { Order::Desc },
+            );
+        backend.build(&outer)
+    };
     // A first page (no cursor) counts in the same statement: the window sees every row the
     // filter matches before LIMIT (and no row means a count of 0). Behind a cursor the keyset
     // condition would narrow that count, so those pages count in a statement of their own.
     let (mut items, total_count) = match select_count {
         None => {
             let found = db
-                .query_all_raw(
-                    query
-                        .expr_as(Expr::cust("COUNT(*) OVER ()"), TOTAL_COLUMN)
-                        .build(backend),
-                )
+                .query_all_raw(statement(
+                    query.expr_as(Expr::cust("COUNT(*) OVER ()"), TOTAL_COLUMN),
+                ))
                 .await?;
             let total = match found.first() {
                 Some(row) => row.try_get("", TOTAL_COLUMN)?,
@@ -184,7 +216,7 @@ where
         }
         Some(select_count) => {
             let total = select_count.count(db).await? as i64;
-            let found = db.query_all_raw(query.build(backend)).await?;
+            let found = db.query_all_raw(statement(query)).await?;
             (
                 found
                     .iter()

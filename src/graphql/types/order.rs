@@ -436,10 +436,9 @@ impl OrderEvent {
 }
 
 /// A page of orders (newest or oldest first) as an OrderConnection. The enrollments (with their
-/// schools and projects) and photos the query asks for are joined into the page's own
-/// statement, and the events it asks for are read in one more: a fixed number of statements
-/// whatever the page's size, without the DataLoader's batching delay, which under load fired
-/// before every order had asked and split a batch in two.
+/// schools and projects), photos and events the query asks for are read in the page's own
+/// statement: one statement whatever the page's size, without the DataLoader's batching delay,
+/// which under load fired before every order had asked and split a batch in two.
 pub async fn order_connection(
     ctx: &Context<'_>,
     select: sea_orm::Select<order::Entity>,
@@ -470,13 +469,9 @@ pub async fn order_connection(
                 PhotoColumns::Lean
             }
         }),
+        events: nodes_select(ctx, &["events"]),
     };
     let page = page::page(&state.db, select, newest_first, &args, &state.ids, selected).await?;
-    let mut events = if nodes_select(ctx, &["events"]) {
-        Some(page::events_of(&state.db, page.items.iter().map(|r| r.order.id)).await?)
-    } else {
-        None
-    };
     Ok(into_connection(
         page,
         &state.ids,
@@ -492,9 +487,7 @@ pub async fn order_connection(
                     Enrollment(Arc::new(e.enrollment), joined)
                 }),
                 photo: r.photo.map(|(row, lean)| Photo(Arc::new(row), lean)),
-                events: events
-                    .as_mut()
-                    .map(|by_order| by_order.remove(&r.order.id).unwrap_or_default()),
+                events: r.events,
             };
             Order(Arc::new(r.order), beside)
         },

@@ -1,16 +1,16 @@
-//! A page of orders with what the page shows beside each order, in as few statements as the
-//! shape allows: the orders joined with their enrollments (and those enrollments' schools and
-//! projects) and their photos in one statement, read by column position, and the orders'
-//! events in a second. Each statement costs a round trip, a pooled connection's check-out and
-//! check-in (sqlx pings every connection it takes back) and a wake-up, which on the
-//! mini-program's order page cost more CPU than the rows themselves.
-use std::collections::HashMap;
-
+//! A page of orders with what the page shows beside each order, in one statement: the orders
+//! joined with their enrollments (and those enrollments' schools and projects) and their photos,
+//! read by column position, and each order's events aggregated by the database into one JSON
+//! column. Each statement costs a round trip, a pooled connection's check-out and check-in (sqlx
+//! pings every connection it takes back) and a wake-up, which on the mini-program's order page
+//! cost more CPU than the rows themselves.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, JoinType, QueryFilter,
-    QueryOrder, QueryResult, QuerySelect, QueryTrait, RelationTrait, Select,
+    ColumnTrait, ColumnType, DatabaseConnection, DbBackend, DbErr, EntityName, IdenStatic,
+    JoinType, QueryResult, QuerySelect, RelationTrait, Select,
+    sea_query::{Expr, SimpleExpr},
 };
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
@@ -21,7 +21,7 @@ use crate::{
     },
     error::AppResult,
     ids::{GlobalIds, NodeType},
-    services::paging::{Page, PageArgs, PageRows, page_by_id_read},
+    services::paging::{PAGE_ALIAS, PAGE_KEY, Page, PageArgs, PageRows, page_by_id_read},
 };
 use campus_photo_domain::order::OrderStatus;
 
@@ -34,6 +34,8 @@ pub struct Selected {
     /// The enrollment's project (only with `enrollment`).
     pub project: bool,
     pub photo: Option<PhotoColumns>,
+    /// Each order's events (without `payload`), oldest first.
+    pub events: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +52,8 @@ pub struct OrderRow {
     pub enrollment: Option<EnrollmentRow>,
     /// With `lean` true when read without its JSON columns.
     pub photo: Option<(photo::Model, bool)>,
+    /// Without `payload`, oldest first.
+    pub events: Option<Vec<order_event::Model>>,
 }
 
 pub struct EnrollmentRow {
@@ -67,9 +71,15 @@ pub async fn page(
     ids: &GlobalIds,
     selected: Selected,
 ) -> AppResult<Page<OrderRow>> {
+    let per_row = if selected.events {
+        vec![(events_json(db.get_database_backend())?, EVENTS_COLUMN)]
+    } else {
+        Vec::new()
+    };
     let rows = PageRows {
         widen: |select| widen(select, selected),
         read: |row: &QueryResult| read(row, selected),
+        per_row,
     };
     page_by_id_read(
         db,
@@ -151,10 +161,20 @@ fn read(row: &QueryResult, selected: Selected) -> Result<OrderRow, DbErr> {
         }
         Some(PhotoColumns::Whole) => joined::<photo::Model>(row, &mut at)?.map(|p| (p, false)),
     };
+    let events = if selected.events {
+        let text: String = row.try_get("", EVENTS_COLUMN)?;
+        let mut events: Vec<LeanEvent> = serde_json::from_str(&text)
+            .map_err(|e| DbErr::Custom(format!("{EVENTS_COLUMN}: {e}")))?;
+        events.sort_unstable_by_key(|e| e.sequence);
+        Some(events.into_iter().map(Into::into).collect())
+    } else {
+        None
+    };
     Ok(OrderRow {
         order,
         enrollment,
         photo,
+        events,
     })
 }
 
@@ -215,7 +235,10 @@ impl From<LeanPhoto> for photo::Model {
     }
 }
 
-/// An event row without `payload`, which no list shows.
+/// An event without `payload`, which no list shows, as [`events_json`] spells it: an object
+/// whose keys are the columns of [`EVENT_COLUMNS`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct LeanEvent {
     id: Uuid,
     order_id: Uuid,
@@ -233,22 +256,77 @@ struct LeanEvent {
     print_order_id: Option<Uuid>,
 }
 
-read_at!(LeanEvent {
-    id,
-    order_id,
-    sequence,
-    from_status,
-    to_status,
-    event,
-    actor,
-    actor_account_id,
-    reason_code,
-    message,
-    created_at,
-    published_at,
-    feed_seq,
-    print_order_id,
-});
+/// The columns of [`LeanEvent`]: every column of `order_events` but `payload`.
+const EVENT_COLUMNS: [order_event::Column; 14] = {
+    use order_event::Column as C;
+    [
+        C::Id,
+        C::OrderId,
+        C::Sequence,
+        C::FromStatus,
+        C::ToStatus,
+        C::Event,
+        C::Actor,
+        C::ActorAccountId,
+        C::ReasonCode,
+        C::Message,
+        C::CreatedAt,
+        C::PublishedAt,
+        C::FeedSeq,
+        C::PrintOrderId,
+    ]
+};
+
+/// The column a page's row carries its events in.
+const EVENTS_COLUMN: &str = "page_events";
+
+/// A page row's events (the row's key is its order's id) as one JSON array of objects, built by
+/// the database, so that the page is one statement. Order is by `sequence` once read.
+fn events_json(backend: DbBackend) -> Result<SimpleExpr, DbErr> {
+    let table = order_event::Entity.table_name();
+    let key = format!("\"{PAGE_ALIAS}\".\"{PAGE_KEY}\"");
+    let pairs = |value: &dyn Fn(&str, bool) -> String| {
+        EVENT_COLUMNS
+            .iter()
+            .map(|column| {
+                let name = column.as_str();
+                let uuid = matches!(column.def().get_column_type(), ColumnType::Uuid);
+                format!("'{name}', {}", value(&format!("e.\"{name}\""), uuid))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let sql = match backend {
+        DbBackend::Postgres => {
+            let pairs = pairs(&|column, _| column.to_string());
+            format!(
+                "(SELECT COALESCE(json_agg(json_build_object({pairs})), '[]')::text \
+                 FROM \"{table}\" e WHERE e.\"order_id\" = {key})"
+            )
+        }
+        DbBackend::Sqlite => {
+            // SQLite keeps a uuid as a 16-byte blob, which JSON cannot hold: as hex, which `Uuid`
+            // reads (`hex(NULL)` is '', hence the NULLIF).
+            let pairs = pairs(&|column, uuid| {
+                if uuid {
+                    format!("NULLIF(lower(hex({column})), '')")
+                } else {
+                    column.to_string()
+                }
+            });
+            format!(
+                "(SELECT COALESCE(json_group_array(json_object({pairs})), '[]') \
+                 FROM \"{table}\" e WHERE e.\"order_id\" = {key})"
+            )
+        }
+        other => {
+            return Err(DbErr::Custom(format!(
+                "order pages are not written for {other:?}"
+            )));
+        }
+    };
+    Ok(Expr::cust(sql))
+}
 
 impl From<LeanEvent> for order_event::Model {
     fn from(e: LeanEvent) -> Self {
@@ -272,37 +350,6 @@ impl From<LeanEvent> for order_event::Model {
     }
 }
 
-/// The events of `orders` (without payloads), oldest first, by order; every order present.
-pub async fn events_of(
-    db: &DatabaseConnection,
-    orders: impl IntoIterator<Item = Uuid>,
-) -> AppResult<HashMap<Uuid, Vec<order_event::Model>>> {
-    use order_event::Column as C;
-    let orders: Vec<Uuid> = orders.into_iter().collect();
-    let mut by_order: HashMap<Uuid, Vec<order_event::Model>> =
-        orders.iter().map(|id| (*id, Vec::new())).collect();
-    if orders.is_empty() {
-        return Ok(by_order);
-    }
-    let select = order_event::Entity::find()
-        .select_only()
-        .filter(C::OrderId.is_in(orders))
-        .order_by_asc(C::OrderId)
-        .order_by_asc(C::Sequence);
-    let select = select_columns::<_, order_event::Entity, LeanEvent>(select);
-    let found = db
-        .query_all_raw(select.build(db.get_database_backend()))
-        .await?;
-    let rows = found
-        .iter()
-        .map(|row| LeanEvent::read_at(row, &mut 0))
-        .collect::<Result<Vec<_>, DbErr>>()?;
-    for row in rows {
-        by_order.entry(row.order_id).or_default().push(row.into());
-    }
-    Ok(by_order)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,11 +357,34 @@ mod tests {
 
     #[test]
     fn lean_rows_name_their_tables_columns() {
-        for field in LeanEvent::FIELDS {
-            assert!(order_event::Column::from_str(field).is_ok(), "{field}");
-        }
         for field in LeanPhoto::FIELDS {
             assert!(photo::Column::from_str(field).is_ok(), "{field}");
         }
+    }
+
+    #[test]
+    fn a_page_reads_every_event_column_but_the_payload() {
+        use sea_orm::Iterable;
+        let wanted: Vec<_> = order_event::Column::iter()
+            .filter(|c| !matches!(c, order_event::Column::Payload))
+            .map(|c| c.as_str())
+            .collect();
+        let read: Vec<_> = EVENT_COLUMNS.iter().map(|c| c.as_str()).collect();
+        assert_eq!(read, wanted);
+    }
+
+    #[test]
+    fn events_read_as_each_database_spells_them() {
+        let postgres = r#"[{"id": "0193b0e4-7b3a-7c2e-9f00-000000000002", "order_id": "0193b0e4-7b3a-7c2e-9f00-000000000001", "sequence": 2, "from_status": "PENDING_PAYMENT", "to_status": "PAID", "event": "PAYMENT_CONFIRMED", "actor": "WECHATPAY", "actor_account_id": null, "reason_code": null, "message": null, "created_at": "2026-12-05T14:01:50.549716+00:00", "published_at": "2026-12-05T22:01:51+08:00", "feed_seq": 7, "print_order_id": null}]"#;
+        let sqlite = r#"[{"id":"0193b0e47b3a7c2e9f00000000000002","order_id":"0193b0e47b3a7c2e9f00000000000001","sequence":2,"from_status":"PENDING_PAYMENT","to_status":"PAID","event":"PAYMENT_CONFIRMED","actor":"WECHATPAY","actor_account_id":null,"reason_code":null,"message":null,"created_at":"2026-12-05T14:01:50.549716+00:00","published_at":"2026-12-05T14:01:51+00:00","feed_seq":7,"print_order_id":null}]"#;
+        let read = |text| -> order_event::Model {
+            let mut events: Vec<LeanEvent> = serde_json::from_str(text).expect("reads");
+            events.remove(0).into()
+        };
+        let (a, b) = (read(postgres), read(sqlite));
+        assert_eq!(a, b);
+        assert_eq!(a.to_status, OrderStatus::Paid);
+        assert_eq!(a.published_at.map(|t| t.timestamp()), Some(1_796_479_311));
+        assert!(serde_json::from_str::<Vec<LeanEvent>>(r#"[{"id": "x"}]"#).is_err());
     }
 }
