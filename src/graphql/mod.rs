@@ -40,35 +40,45 @@ fn schema_builder() -> Builder {
     .override_input_type_description::<chrono::DateTime<chrono::Utc>>(DATE_TIME)
 }
 
-/// The schema, twice: one validates every request fully; the other, in async-graphql's `Fast`
-/// mode, serves repeats of documents without variables that passed the full validation before
-/// (`validated.rs`). Both share the state, the parsed-document cache and the limits.
+/// The schema, twice: one runs every request through the pipeline (`pipeline.rs`) and validates
+/// it fully; the other, in async-graphql's `Fast` mode and without the pipeline's extension,
+/// serves repeats of documents without variables or extensions that passed every step before
+/// (`validated.rs`), with what the steps learnt the first time. Both share the state and the
+/// limits.
 #[derive(Clone)]
 pub struct Schemas {
     /// Validates fully; also the one for batches, WebSockets and SDL.
     pub strict: AppSchema,
-    revalidating: AppSchema,
+    repeats: AppSchema,
     validated: validated::ValidatedDocuments,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
+    max_complexity: usize,
+    max_depth: usize,
 }
 
 impl Schemas {
-    /// The schema a request runs on.
-    pub fn for_request(&self, request: &async_graphql::Request) -> &AppSchema {
-        let repeat = request.variables.is_empty()
-            && self
-                .validated
-                .contains(&request.query, request.operation_name.as_deref());
-        self.metrics.count_validation(repeat);
-        if repeat {
-            &self.revalidating
-        } else {
-            &self.strict
-        }
-    }
-
     pub async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
-        self.for_request(&request).execute(request).await
+        let learnt = (request.variables.is_empty() && request.extensions.is_empty())
+            .then(|| {
+                self.validated
+                    .get(&request.query, request.operation_name.as_deref())
+            })
+            .flatten();
+        self.metrics.count_validation(learnt.is_some());
+        match learnt {
+            Some(learnt) => {
+                pipeline::execute_repeat(
+                    &self.repeats,
+                    request,
+                    &learnt,
+                    &self.metrics,
+                    self.max_complexity,
+                    self.max_depth,
+                )
+                .await
+            }
+            None => self.strict.execute(request).await,
+        }
     }
 }
 
@@ -76,22 +86,18 @@ impl Schemas {
 pub fn build_schema(state: AppState) -> Schemas {
     let validated = validated::ValidatedDocuments::default();
     let documents = documents::Documents::default();
-    let build = |mode: async_graphql::ValidationMode, records: Option<_>| {
-        let limits = &state.config.limits;
+    let limits = &state.config.limits;
+    let build = |pipeline: Option<pipeline::RequestPipeline>| {
         let mut builder = schema_builder()
-            .validation_mode(mode)
             // Depth and complexity are held by the pipeline (`cost`), which lets introspection
             // through.
             .limit_recursive_depth(32)
-            .limit_directives(20)
+            .limit_directives(20);
+        builder = match pipeline {
             // One extension for everything the service adds per request (see `pipeline` for why).
-            .extension(pipeline::RequestPipeline {
-                documents: documents.clone(),
-                metrics: state.metrics.clone(),
-                max_complexity: limits.max_query_complexity,
-                max_depth: limits.max_query_depth,
-                records_validated: records,
-            });
+            Some(pipeline) => builder.extension(pipeline),
+            None => builder.validation_mode(async_graphql::ValidationMode::Fast),
+        };
         if !state.config.introspection {
             // "Did you mean …?" would spell the schema out one field at a time.
             builder = builder.disable_introspection().disable_suggestions();
@@ -99,13 +105,18 @@ pub fn build_schema(state: AppState) -> Schemas {
         builder.data(state.clone()).finish()
     };
     Schemas {
-        strict: build(
-            async_graphql::ValidationMode::Strict,
-            Some(validated.clone()),
-        ),
-        revalidating: build(async_graphql::ValidationMode::Fast, None),
+        strict: build(Some(pipeline::RequestPipeline {
+            documents: documents.clone(),
+            metrics: state.metrics.clone(),
+            max_complexity: limits.max_query_complexity,
+            max_depth: limits.max_query_depth,
+            records_validated: Some(validated.clone()),
+        })),
+        repeats: build(None),
         validated,
         metrics: state.metrics.clone(),
+        max_complexity: limits.max_query_complexity,
+        max_depth: limits.max_query_depth,
     }
 }
 

@@ -20,13 +20,19 @@
 //! future per extension and field). With the five separate extensions this replaced, the order
 //! page's ~700 fields took ~3,500 such hops; now they take one each, and `{ __typename }` does
 //! one chain of hooks instead of five.
+//!
+//! A repeat of a document that passed every step before (no variables, no extensions; see
+//! `validated.rs`) takes none: steps 1–3 depend only on its text, so what they learnt is kept
+//! ([`Learnt`]) and [`execute_repeat`] runs steps 4 and 5 around an execution on a schema that
+//! has no extension, whose fields therefore skip the chain.
 use std::{
     collections::HashSet,
     sync::{Arc, Mutex, MutexGuard},
 };
 
 use async_graphql::{
-    Name, Pos, Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
+    Name, Pos, Request, Response, SchemaEnv, ServerError, ServerResult, ValidationResult, Value,
+    Variables,
     extensions::{
         Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
         NextPrepareRequest, NextRequest, NextSubscribe, NextValidation,
@@ -37,7 +43,7 @@ use async_graphql::{
 };
 
 use super::{
-    cost, documents::Documents, errors, request_shape, subscription_limit,
+    AppSchema, cost, documents::Documents, errors, request_shape, subscription_limit,
     validated::ValidatedDocuments,
 };
 use crate::metrics::{Metrics, OpenSubscription, describe};
@@ -88,6 +94,19 @@ struct Seen {
     validating: Option<(String, Option<String>)>,
 }
 
+/// What the steps before execution learnt of a document that passed them all, which for a
+/// document without variables or extensions depends only on its text: a repeat of the text is
+/// answered from this by [`execute_repeat`].
+pub struct Learnt {
+    fields: Option<usize>,
+    measured: Option<(usize, usize)>,
+    operations: Vec<(Option<Name>, OperationType)>,
+    described: Option<(String, &'static str)>,
+    aliases: Vec<(Name, Name)>,
+    /// The schema's types, for placing the nulls of failing fields.
+    schema_env: SchemaEnv,
+}
+
 struct Pipeline {
     documents: Documents,
     metrics: Arc<Metrics>,
@@ -108,24 +127,106 @@ impl Pipeline {
         lock(&self.seen)
     }
 
-    /// Codes every error, places the nulls of failing fields.
-    fn finish(&self, ctx: &ExtensionContext<'_>, mut response: Response) -> Response {
-        let seen = self.seen();
-        let ran = seen.executed.is_some();
-        shape_errors(&seen, &ctx.schema_env.registry, &mut response, ran);
-        response
-    }
+}
+
+/// Step 5: codes every error of an answer, puts the nulls of its failing fields in place when
+/// the operation ran, and adds `extensions.cost`.
+#[allow(clippy::too_many_arguments)]
+fn answer(
+    mut response: Response,
+    executed: Option<OperationType>,
+    aliases: &[(Name, Name)],
+    registry: &Registry,
+    measured: Option<(usize, usize)>,
+    fields: Option<usize>,
+    max_complexity: usize,
+    max_depth: usize,
+) -> Response {
+    let ran = executed.is_some();
+    shape_errors(executed, aliases, registry, &mut response, ran);
+    response.extension(
+        "cost",
+        cost::cost_value(measured, fields, max_complexity, max_depth),
+    )
+}
+
+/// The kind of the operation `operation_name` picks (the only one when None).
+fn operation_kind(
+    operations: &[(Option<Name>, OperationType)],
+    operation_name: Option<&str>,
+) -> OperationType {
+    operations
+        .iter()
+        .find(|(name, _)| match operation_name {
+            Some(wanted) => name.as_ref().is_some_and(|n| n.as_str() == wanted),
+            None => true,
+        })
+        .map_or(OperationType::Query, |(_, kind)| *kind)
+}
+
+/// Step 4's metrics: the operation's label, kind, time and outcome.
+fn observe(
+    metrics: &Metrics,
+    described: Option<(String, &'static str)>,
+    operation_name: Option<&str>,
+    kind: OperationType,
+    took: std::time::Duration,
+    ok: bool,
+) {
+    let label = described.map(|(name, _)| operation_name.map_or(name, str::to_string));
+    metrics.observe_operation(label, kind, took, ok);
+}
+
+/// Steps 4 and 5 for a repeat of a document that passed every step before, on `schema`, which
+/// has no extension (and validates in `Fast` mode): the same metrics, error codes, nulls and
+/// `extensions.cost` as the first time, without the per-field chain.
+pub async fn execute_repeat(
+    schema: &AppSchema,
+    request: Request,
+    learnt: &Learnt,
+    metrics: &Metrics,
+    max_complexity: usize,
+    max_depth: usize,
+) -> Response {
+    let operation_name = request.operation_name.clone();
+    let kind = operation_kind(&learnt.operations, operation_name.as_deref());
+    let started = std::time::Instant::now();
+    let response = schema.execute(request).await;
+    observe(
+        metrics,
+        learnt.described.clone(),
+        operation_name.as_deref(),
+        kind,
+        started.elapsed(),
+        response.errors.is_empty(),
+    );
+    answer(
+        response,
+        Some(kind),
+        &learnt.aliases,
+        &learnt.schema_env.registry,
+        learnt.measured,
+        learnt.fields,
+        max_complexity,
+        max_depth,
+    )
 }
 
 /// Codes every error of an answer and, when the operation ran, puts the nulls of its failing
 /// fields in place.
-fn shape_errors(seen: &Seen, registry: &Registry, response: &mut Response, ran: bool) {
+fn shape_errors(
+    executed: Option<OperationType>,
+    aliases: &[(Name, Name)],
+    registry: &Registry,
+    response: &mut Response,
+    ran: bool,
+) {
     if response.errors.is_empty() {
         return;
     }
     if ran {
         // A subscription's events run without the execute hook.
-        let root = match seen.executed.unwrap_or(OperationType::Subscription) {
+        let root = match executed.unwrap_or(OperationType::Subscription) {
             OperationType::Query => Some(registry.query_type.as_str()),
             OperationType::Mutation => registry.mutation_type.as_deref(),
             OperationType::Subscription => registry.subscription_type.as_deref(),
@@ -136,7 +237,7 @@ fn shape_errors(seen: &Seen, registry: &Registry, response: &mut Response, ran: 
                 &response.errors,
                 registry,
                 root,
-                &seen.aliases,
+                aliases,
             );
         }
     }
@@ -147,14 +248,16 @@ fn shape_errors(seen: &Seen, registry: &Registry, response: &mut Response, ran: 
 impl Extension for Pipeline {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let response = next.run(ctx).await;
-        let response = self.finish(ctx, response);
-        let (measured, fields) = {
-            let seen = self.seen();
-            (seen.measured, seen.fields)
-        };
-        response.extension(
-            "cost",
-            cost::cost_value(measured, fields, self.max_complexity, self.max_depth),
+        let seen = self.seen();
+        answer(
+            response,
+            seen.executed,
+            &seen.aliases,
+            &ctx.schema_env.registry,
+            seen.measured,
+            seen.fields,
+            self.max_complexity,
+            self.max_depth,
         )
     }
 
@@ -165,10 +268,14 @@ impl Extension for Pipeline {
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
         let state = ctx.data_unchecked::<crate::AppState>();
+        // Only a text sent as it is, without variables or extensions, is kept for its repeats:
+        // what the steps make of it then depends on nothing else (a document sent by hash may
+        // be held to rules a text is not).
+        let plain = request.variables.is_empty()
+            && request.extensions.is_empty()
+            && request.query.len() <= super::validated::MAX_TEXT;
         let fields = request_shape::prepare(state, &self.documents, &mut request).await?;
-        let validating = (self.records_validated.is_some()
-            && request.variables.is_empty()
-            && request.query.len() <= super::validated::MAX_TEXT)
+        let validating = (self.records_validated.is_some() && plain)
             .then(|| (request.query.clone(), request.operation_name.clone()));
         {
             let mut seen = self.seen();
@@ -224,7 +331,18 @@ impl Extension for Pipeline {
                 if let (Some(validated), Some((text, operation_name))) =
                     (&self.records_validated, validating)
                 {
-                    validated.insert(text, operation_name);
+                    let learnt = {
+                        let seen = self.seen();
+                        Learnt {
+                            fields: seen.fields,
+                            measured: seen.measured,
+                            operations: seen.operations.clone(),
+                            described: seen.described.clone(),
+                            aliases: seen.aliases.clone(),
+                            schema_env: ctx.schema_env.clone(),
+                        }
+                    };
+                    validated.insert(text, operation_name, Arc::new(learnt));
                 }
                 Ok(result)
             }
@@ -243,22 +361,20 @@ impl Extension for Pipeline {
     ) -> Response {
         let (described, kind) = {
             let mut seen = self.seen();
-            let kind = seen
-                .operations
-                .iter()
-                .find(|(name, _)| match operation_name {
-                    Some(wanted) => name.as_ref().is_some_and(|n| n.as_str() == wanted),
-                    None => true,
-                })
-                .map_or(OperationType::Query, |(_, kind)| *kind);
+            let kind = operation_kind(&seen.operations, operation_name);
             seen.executed = Some(kind);
             (seen.described.take(), kind)
         };
         let started = std::time::Instant::now();
         let response = next.run(ctx, operation_name).await;
-        let label = described.map(|(name, _)| operation_name.map_or(name, str::to_string));
-        self.metrics
-            .observe_operation(label, kind, started.elapsed(), response.errors.is_empty());
+        observe(
+            &self.metrics,
+            described,
+            operation_name,
+            kind,
+            started.elapsed(),
+            response.errors.is_empty(),
+        );
         response
     }
 
@@ -284,7 +400,14 @@ impl Extension for Pipeline {
                 let _held = (&held, &open);
                 // Events of a subscription ran; an answer before any ran is a refusal.
                 let ran = response.data != Value::Null;
-                shape_errors(&lock(&seen), &schema_env.registry, &mut response, ran);
+                let seen = lock(&seen);
+                shape_errors(
+                    seen.executed,
+                    &seen.aliases,
+                    &schema_env.registry,
+                    &mut response,
+                    ran,
+                );
                 response
             })
             .boxed()

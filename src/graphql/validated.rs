@@ -8,11 +8,17 @@
 //! (held to the same limits by the pipeline's validation step) and checks fragment cycles and
 //! uploads. Apollo Server keeps its validated documents the same way.
 //!
+//! A repeat skips the rest of the pipeline's steps before execution too (the shape checks, the
+//! parse hook's readings, the limits): for a text without variables or extensions they give what
+//! they gave the first time, which is kept with the text ([`Learnt`]). So the second schema has no
+//! extension at all, and its fields skip async-graphql's per-field extension chain.
+//!
 //! A request with variables always gets the full validation, which checks the variables' values
 //! against their types. Only texts up to [`MAX_TEXT`] are kept, at most [`CAPACITY`] of them; a
 //! text is kept with the operation name it was validated for.
 use std::sync::{Arc, Mutex};
 
+use super::pipeline::Learnt;
 use crate::services::persisted_queries::Lru;
 
 /// The longest document text kept (the order page is under 400 bytes).
@@ -21,7 +27,7 @@ pub const MAX_TEXT: usize = 16 * 1024;
 pub const CAPACITY: usize = 500;
 
 #[derive(Clone)]
-pub struct ValidatedDocuments(Arc<Mutex<Lru<Option<String>>>>);
+pub struct ValidatedDocuments(Arc<Mutex<Lru<(Option<String>, Arc<Learnt>)>>>);
 
 impl Default for ValidatedDocuments {
     fn default() -> Self {
@@ -30,25 +36,27 @@ impl Default for ValidatedDocuments {
 }
 
 impl ValidatedDocuments {
-    /// Whether `text` passed the full validation for this operation name.
-    pub fn contains(&self, text: &str, operation_name: Option<&str>) -> bool {
+    /// What the pipeline learnt of `text` when it passed every step for this operation name.
+    pub fn get(&self, text: &str, operation_name: Option<&str>) -> Option<Arc<Learnt>> {
         if text.len() > MAX_TEXT {
-            return false;
+            return None;
         }
         self.0
             .lock()
             .ok()
             .and_then(|mut kept| kept.get(text))
-            .is_some_and(|name| name.as_deref() == operation_name)
+            .filter(|(name, _)| name.as_deref() == operation_name)
+            .map(|(_, learnt)| learnt)
     }
 
-    /// Records that `text` passed the full validation (and the limits) for this operation name.
-    pub fn insert(&self, text: String, operation_name: Option<String>) {
+    /// Records that `text` passed every step (the full validation and the limits included) for
+    /// this operation name, and what the steps learnt.
+    pub fn insert(&self, text: String, operation_name: Option<String>, learnt: Arc<Learnt>) {
         if text.len() > MAX_TEXT {
             return;
         }
         if let Ok(mut kept) = self.0.lock() {
-            kept.put(text, operation_name);
+            kept.put(text, (operation_name, learnt));
         }
     }
 }

@@ -195,7 +195,7 @@ async fn every_error_has_a_code_and_every_answer_its_cost() {
 /// comes back; everything a repeat is held to still holds: the limits, variables' values, the
 /// operation named, the same answer and cost.
 #[tokio::test]
-async fn a_repeated_document_skips_the_full_validation_and_nothing_else() {
+async fn a_repeated_document_is_not_validated_again_and_answers_the_same() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let metrics = &app.state.metrics;
@@ -233,6 +233,52 @@ async fn a_repeated_document_skips_the_full_validation_and_nothing_else() {
         let body = post(&app, Some(&admin), heavy.clone()).await;
         assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
     }
+}
+
+#[tokio::test]
+async fn a_repeat_answers_failing_fields_as_the_first_time_did() {
+    // A repeat runs on the schema without the pipeline's extension, with what the pipeline
+    // learnt the first time: its errors must still be coded, its failing fields' nulls placed
+    // (under their aliases) and its cost reported, exactly as the first answer was.
+    let app = TestApp::spawn().await;
+    let metrics = &app.state.metrics;
+    let probe = json!({
+        "query": "query Probe { t: __typename n: node(id: \"nope\") { id } l: nodes(ids: [\"nope\"]) { id } }"
+    });
+    let repeats_before = metrics.validations_counted(true);
+    let first = post(&app, None, probe.clone()).await;
+    let again = post(&app, None, probe.clone()).await;
+    assert_eq!(metrics.validations_counted(true) - repeats_before, 1);
+    assert_eq!(again, first);
+    let errors = first["errors"].as_array().cloned().unwrap_or_default();
+    assert!(errors.len() >= 2, "{first}");
+    for error in &errors {
+        assert!(error["extensions"]["code"].is_string(), "{first}");
+    }
+    // `nodes` is a non-null list: its failure nulls the nearest nullable parent, the data.
+    assert!(first["data"].is_null(), "{first}");
+    assert!(first["extensions"]["cost"]["complexity"].as_u64() > Some(0), "{first}");
+    // A mutation repeated answers the same way too, and is counted as an operation each time.
+    let sign_out = json!({ "query": "mutation { signOut }" });
+    let first = post(&app, None, sign_out.clone()).await;
+    let again = post(&app, None, sign_out).await;
+    assert_eq!(again, first);
+    assert_eq!(error_code(&first), "UNAUTHENTICATED", "{first}");
+    let scraped = app
+        .http
+        .get(format!("{}/metrics", app.metrics_base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        scraped.lines().any(|line| line.starts_with("campus_photo_graphql_requests_total")
+            && line.contains("operation=\"signOut\"")
+            && line.ends_with(" 2")),
+        "{scraped}"
+    );
 }
 
 #[tokio::test]
