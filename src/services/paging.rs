@@ -176,20 +176,16 @@ where
         if rows.per_row.is_empty() {
             return query.build(backend);
         }
-        let page = query
-            .expr_as(id_column.into_expr(), PAGE_KEY)
-            .into_query();
+        let page = query.expr_as(id_column.into_expr(), PAGE_KEY).into_query();
         let mut outer = Query::select();
         outer.column((Alias::new(PAGE_ALIAS), Asterisk));
         for (expr, name) in &rows.per_row {
             outer.expr_as(expr.clone(), Alias::new(*name));
         }
-        outer
-            .from_subquery(page, Alias::new(PAGE_ALIAS))
-            .order_by(
-                (Alias::new(PAGE_ALIAS), Alias::new(PAGE_KEY)),
-                if ascending { Order::Asc } else { Order::Desc },
-            );
+        outer.from_subquery(page, Alias::new(PAGE_ALIAS)).order_by(
+            (Alias::new(PAGE_ALIAS), Alias::new(PAGE_KEY)),
+            if ascending { Order::Asc } else { Order::Desc },
+        );
         backend.build(&outer)
     };
     // A first page (no cursor) counts in the same statement: the window sees every row the

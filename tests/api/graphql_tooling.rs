@@ -257,7 +257,10 @@ async fn a_repeat_answers_failing_fields_as_the_first_time_did() {
     }
     // `nodes` is a non-null list: its failure nulls the nearest nullable parent, the data.
     assert!(first["data"].is_null(), "{first}");
-    assert!(first["extensions"]["cost"]["complexity"].as_u64() > Some(0), "{first}");
+    assert!(
+        first["extensions"]["cost"]["complexity"].as_u64() > Some(0),
+        "{first}"
+    );
     // A mutation repeated answers the same way too, and is counted as an operation each time.
     let sign_out = json!({ "query": "mutation { signOut }" });
     let first = post(&app, None, sign_out.clone()).await;
@@ -274,9 +277,11 @@ async fn a_repeat_answers_failing_fields_as_the_first_time_did() {
         .await
         .expect("text");
     assert!(
-        scraped.lines().any(|line| line.starts_with("campus_photo_graphql_requests_total")
-            && line.contains("operation=\"signOut\"")
-            && line.ends_with(" 2")),
+        scraped.lines().any(
+            |line| line.starts_with("campus_photo_graphql_requests_total")
+                && line.contains("operation=\"signOut\"")
+                && line.ends_with(" 2")
+        ),
         "{scraped}"
     );
 }
