@@ -96,6 +96,12 @@ struct Seen {
     document: Option<ExecutableDocument>,
 }
 
+/// The most fields a document may select for its parsed form to be kept with its text: a parsed
+/// field takes a few hundred bytes, and `validated::CAPACITY` texts are kept, so this bounds what
+/// senders of many distinct large documents can make the process hold (about 25 MB). The
+/// mini-program's documents select 20–100.
+const KEEP_PARSED_FIELDS: usize = 200;
+
 /// What the steps before execution learnt of a document that passed them all, which for a
 /// document without variables or extensions depends only on its text: a repeat of the text is
 /// answered from this by [`execute_repeat`].
@@ -105,9 +111,10 @@ pub struct Learnt {
     operations: Vec<(Option<Name>, OperationType)>,
     described: Option<(String, &'static str)>,
     aliases: Vec<(Name, Name)>,
-    /// The document as parsed: a repeat runs on a copy, which costs a fraction of parsing the
-    /// text again (parsing was 7 % of the order page's CPU).
-    document: ExecutableDocument,
+    /// The document as parsed, when it selects at most [`KEEP_PARSED_FIELDS`] fields: a repeat
+    /// runs on a copy, which costs a fraction of parsing the text again (parsing was 7 % of the
+    /// order page's CPU); a larger one is parsed again.
+    document: Option<ExecutableDocument>,
     /// The schema's types, for placing the nulls of failing fields.
     schema_env: SchemaEnv,
 }
@@ -194,7 +201,9 @@ pub async fn execute_repeat(
 ) -> Response {
     let operation_name = request.operation_name.clone();
     let kind = operation_kind(&learnt.operations, operation_name.as_deref());
-    request.set_parsed_query(learnt.document.clone());
+    if let Some(document) = &learnt.document {
+        request.set_parsed_query(document.clone());
+    }
     let started = std::time::Instant::now();
     let response = schema.execute(request).await;
     observe(
@@ -311,7 +320,7 @@ impl Extension for Pipeline {
         seen.introspection_lists = cost::introspection_lists(&document);
         seen.variable_arguments = errors::arguments_with_variables(&document);
         seen.aliases = errors::aliases(&document);
-        if seen.validating.is_some() {
+        if seen.validating.is_some() && seen.fields.is_some_and(|n| n <= KEEP_PARSED_FIELDS) {
             seen.document = Some(document.clone());
         }
         Ok(document)
@@ -340,8 +349,8 @@ impl Extension for Pipeline {
                     self.max_depth,
                 )
                 .map_err(|refusal| vec![refusal])?;
-                if let (Some(validated), Some((text, operation_name)), Some(document)) =
-                    (&self.records_validated, validating, document)
+                if let (Some(validated), Some((text, operation_name))) =
+                    (&self.records_validated, validating)
                 {
                     let learnt = {
                         let seen = self.seen();

@@ -26,8 +26,11 @@ pub const MAX_TEXT: usize = 16 * 1024;
 /// How many texts one process keeps.
 pub const CAPACITY: usize = 500;
 
+/// A kept text's operation name and what the pipeline learnt of it.
+type Kept = (Option<String>, Arc<Learnt>);
+
 #[derive(Clone)]
-pub struct ValidatedDocuments(Arc<Mutex<Lru<(Option<String>, Arc<Learnt>)>>>);
+pub struct ValidatedDocuments(Arc<Mutex<Lru<Kept>>>);
 
 impl Default for ValidatedDocuments {
     fn default() -> Self {

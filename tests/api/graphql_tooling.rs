@@ -261,6 +261,16 @@ async fn a_repeat_answers_failing_fields_as_the_first_time_did() {
         first["extensions"]["cost"]["complexity"].as_u64() > Some(0),
         "{first}"
     );
+    // A document too large for its parsed form to be kept is parsed again, and answers the same.
+    let many: String = (0..250).map(|i| format!("a{i}: __typename ")).collect();
+    let large = json!({ "query": format!("{{ {many} }}") });
+    let repeats_before = metrics.validations_counted(true);
+    let first = post(&app, None, large.clone()).await;
+    let again = post(&app, None, large).await;
+    assert_eq!(metrics.validations_counted(true) - repeats_before, 1);
+    assert_eq!(again, first);
+    assert_eq!(first["data"]["a249"], "Query", "{first}");
+    assert_eq!(first["extensions"]["cost"]["fields"], 250, "{first}");
     // A mutation repeated answers the same way too, and is counted as an operation each time.
     let sign_out = json!({ "query": "mutation { signOut }" });
     let first = post(&app, None, sign_out.clone()).await;
