@@ -32,15 +32,7 @@ async fn clients_cannot_grow_the_metrics_label_set() {
     // A known operation keeps its own name.
     app.gql(None, "{ serviceInfo { customerServicePhone } }", json!({}))
         .await;
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.metrics_base))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("text");
+    let text = app.metrics_text().await;
     assert!(!text.contains("Probe1"), "client names became labels");
     assert!(!text.contains("noSuchField"), "client fields became labels");
     assert!(text.contains(r#"operation="other""#), "{text}");

@@ -277,15 +277,7 @@ async fn a_repeat_answers_failing_fields_as_the_first_time_did() {
     let again = post(&app, None, sign_out).await;
     assert_eq!(again, first);
     assert_eq!(error_code(&first), "UNAUTHENTICATED", "{first}");
-    let scraped = app
-        .http
-        .get(format!("{}/metrics", app.metrics_base))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let scraped = app.metrics_text().await;
     assert!(
         scraped.lines().any(
             |line| line.starts_with("campus_photo_graphql_requests_total")

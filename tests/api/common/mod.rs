@@ -302,6 +302,18 @@ impl TestApp {
             .to_string()
     }
 
+    /// The metrics listener's scrape, as text.
+    pub async fn metrics_text(&self) -> String {
+        let resp = self
+            .http
+            .get(format!("{}/metrics", self.metrics_base))
+            .send()
+            .await
+            .expect("metrics");
+        assert_eq!(resp.status(), 200);
+        resp.text().await.expect("text")
+    }
+
     pub async fn admin_token(&self) -> String {
         self.sign_in_staff(ADMIN_USER, ADMIN_PASS).await
     }
