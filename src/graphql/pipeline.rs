@@ -31,8 +31,7 @@ use std::{
 };
 
 use async_graphql::{
-    Name, Pos, Request, Response, SchemaEnv, ServerError, ServerResult, ValidationResult, Value,
-    Variables,
+    Name, Pos, Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
     extensions::{
         Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
         NextPrepareRequest, NextRequest, NextSubscribe, NextValidation,
@@ -43,8 +42,10 @@ use async_graphql::{
 };
 
 use super::{
-    AppSchema, cost, documents::Documents, errors, request_shape, subscription_limit,
-    validated::ValidatedDocuments,
+    AppSchema, cost,
+    documents::Documents,
+    errors, request_shape, subscription_limit,
+    validated::{Learnt, ValidatedDocuments},
 };
 use crate::metrics::{Metrics, OpenSubscription, describe};
 
@@ -101,23 +102,6 @@ struct Seen {
 /// senders of many distinct large documents can make the process hold (about 25 MB). The
 /// mini-program's documents select 20–100.
 const KEEP_PARSED_FIELDS: usize = 200;
-
-/// What the steps before execution learnt of a document that passed them all, which for a
-/// document without variables or extensions depends only on its text: a repeat of the text is
-/// answered from this by [`execute_repeat`].
-pub struct Learnt {
-    fields: Option<usize>,
-    measured: Option<(usize, usize)>,
-    operations: Vec<(Option<Name>, OperationType)>,
-    described: Option<(String, &'static str)>,
-    aliases: Vec<(Name, Name)>,
-    /// The document as parsed, when it selects at most [`KEEP_PARSED_FIELDS`] fields: a repeat
-    /// runs on a copy, which costs a fraction of parsing the text again (parsing was 7 % of the
-    /// order page's CPU); a larger one is parsed again.
-    document: Option<ExecutableDocument>,
-    /// The schema's types, for placing the nulls of failing fields.
-    schema_env: SchemaEnv,
-}
 
 struct Pipeline {
     documents: Documents,
