@@ -7,6 +7,7 @@ pub mod geometry;
 pub mod mesh;
 pub mod models;
 pub mod outline;
+mod pad;
 mod pool;
 pub mod sample;
 

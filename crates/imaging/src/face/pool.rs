@@ -13,7 +13,6 @@ use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_hir::internal::{
     EvalContext, EvalOp, Op, StaticName, TypedFact, TypedOp, as_op, op_as_typed_op, op_out_of_plan,
 };
-use tract_onnx::tract_hir::tract_core::ndarray::{ArrayD, IxDyn};
 
 #[derive(Debug, Clone, Default, Hash, PartialEq, Eq)]
 pub struct MaxPool2x2;
@@ -37,14 +36,19 @@ impl EvalOp for MaxPool2x2 {
         if shape.len() != 4 || shape[2] % 2 != 0 || shape[3] % 2 != 0 {
             tract_onnx::tract_hir::internal::bail!("MaxPool2x2 on {shape:?}");
         }
-        let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3]);
+        let (h, w) = (shape[2], shape[3]);
         let view = input.to_plain_array_view::<f32>()?;
         let data: std::borrow::Cow<'_, [f32]> = match view.as_slice() {
             Some(s) => s.into(),
             None => view.iter().copied().collect::<Vec<f32>>().into(),
         };
         let (oh, ow) = (h / 2, w / 2);
-        let mut out = vec![0f32; planes * oh * ow];
+        // Written straight into tract's tensor: an `ndarray` handed over is copied again.
+        let mut tensor = Tensor::zero::<f32>(&[shape[0], shape[1], oh, ow])?;
+        let mut view = tensor.to_plain_array_view_mut::<f32>()?;
+        let out = view.as_slice_mut().ok_or_else(|| {
+            tract_onnx::tract_hir::internal::format_err!("MaxPool2x2 output not contiguous")
+        })?;
         for (plane, dst) in data.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
             for (rows, dst) in plane.chunks_exact(2 * w).zip(dst.chunks_exact_mut(ow)) {
                 let (top, bottom) = rows.split_at(w);
@@ -57,8 +61,7 @@ impl EvalOp for MaxPool2x2 {
                 }
             }
         }
-        let out = ArrayD::from_shape_vec(IxDyn(&[shape[0], shape[1], oh, ow]), out)?;
-        Ok(tvec!(out.into_tensor().into_tvalue()))
+        Ok(tvec!(tensor.into_tvalue()))
     }
 }
 
