@@ -596,8 +596,8 @@ mod tests {
 /// What the mesh makes of closed eyes, for whoever improves `eye_openness` (no fixture shows a
 /// real closed eye). Prints each fixture face's openness, and for each compliant photo that of
 /// the same photo with both eyes painted shut (the upper lid's skin mirrored down over the eye,
-/// a dark lash line where the lids meet), and writes one such pair of crops to /tmp:
-/// `cargo test --release -p campus-photo-imaging --lib eyes_painted_shut -- --ignored --nocapture`.
+/// a dark lash line where the lids meet):
+/// `cargo test --release -p campus-photo-imaging --lib eyes_painted_shut -- --nocapture`.
 /// Measured: open 0.18–0.37, painted shut 0.16–0.28 (obama 0.16–0.20, hopper 0.21–0.24, collins
 /// 0.21–0.28): the model moves the lids by a fifth to a quarter, not shut.
 #[cfg(test)]
@@ -677,45 +677,42 @@ mod eye_experiment {
         out
     }
 
+    /// The measure moves the right way on every person: painting a compliant photo's eyes shut
+    /// lowers the openness of the more open eye (what the check judges), by at least a twentieth
+    /// (measured: 9–34 %). It guards the landmark indices and the 3-D ratio; the blind spot (painted-shut
+    /// eyes still read above it) is documented, not asserted. Prints the figures with
+    /// `-- --nocapture`.
     #[test]
-    #[ignore = "diagnostic: prints figures, asserts nothing"]
-    fn eyes_painted_shut() {
+    fn eyes_painted_shut_read_less_open() {
         let root =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/photos");
         let mut names: Vec<String> = std::fs::read_dir(&root)
             .unwrap()
             .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
-            .filter(|n| n.ends_with(".jpg") && !n.starts_with("broken") && !n.starts_with("noface"))
+            .filter(|n| n.ends_with("_ok.jpg") && !n.contains("12mp"))
             .collect();
         names.sort();
+        assert!(
+            names.len() >= 15,
+            "compliant photos of three people: {names:?}"
+        );
         for name in names {
-            let Ok(img) = image::open(root.join(&name)) else {
-                continue;
+            let img = image::open(root.join(&name)).unwrap().to_rgb8();
+            let m = report(&name, &img).unwrap_or_else(|| panic!("{name}: no face"));
+            let open = {
+                let (r, l) = m.eye_openness();
+                r.max(l)
             };
-            let img = img.to_rgb8();
-            if img.width() > 1500 {
-                continue;
-            }
-            let Some(m) = report(&name, &img) else {
-                continue;
+            let shut_mesh = report("  painted shut", &shut(&img, &m, 1.5))
+                .unwrap_or_else(|| panic!("{name} painted shut: no face"));
+            let shut = {
+                let (r, l) = shut_mesh.eye_openness();
+                r.max(l)
             };
-            if name.ends_with("_ok.jpg") && !name.contains("12mp") {
-                for grow in [1.2, 1.5] {
-                    let s = shut(&img, &m, grow);
-                    report(&format!("  shut x{grow}"), &s);
-                    if name == "hopper_ok.jpg" && grow == 1.5 {
-                        // Crops around the eyes, painted shut and as taken.
-                        image::imageops::crop_imm(&s, 200, 330, 330, 150)
-                            .to_image()
-                            .save("/tmp/hopper_shut_eyes.png")
-                            .unwrap();
-                        image::imageops::crop_imm(&img, 200, 330, 330, 150)
-                            .to_image()
-                            .save("/tmp/hopper_open_eyes.png")
-                            .unwrap();
-                    }
-                }
-            }
+            assert!(
+                shut < open * 0.95,
+                "{name}: open {open:.3}, painted shut {shut:.3}"
+            );
         }
     }
 }
