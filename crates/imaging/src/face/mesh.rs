@@ -508,6 +508,48 @@ mod tests {
         assert_eq!(a[512], (1.0 / 16.0, 1.0 / 16.0));
     }
 
+    /// A real mesh whose lids are brought together reads as closed eyes, an error under the
+    /// shipped rule (`EYES_CLOSED`); half-way, a warning; as detected, nothing.
+    #[test]
+    fn lids_brought_together_are_closed_eyes() {
+        use crate::report::Severity;
+        let img = image::load_from_memory(include_bytes!(
+            "../../../../tests/fixtures/photos/obama_ok.jpg"
+        ))
+        .expect("fixture decodes")
+        .to_rgb8();
+        let pyramid = Pyramid::new(&img);
+        let mesh = Mesh::of(&pyramid, &detect(&pyramid)[0]).expect("mesh");
+        let rule = &crate::thresholds::STANDARD.eye_openness;
+        assert_eq!(rule.code, "EYES_CLOSED");
+        let lids = |closure: f64| {
+            let mut points = mesh.points.clone();
+            for &(upper, lower) in idx::RIGHT_LIDS.iter().chain(&idx::LEFT_LIDS) {
+                let (a, b) = (points[upper], points[lower]);
+                let mid = [0, 1, 2].map(|k| (a[k] + b[k]) / 2.0);
+                points[upper] = [0, 1, 2].map(|k| a[k] + (mid[k] - a[k]) * closure);
+                points[lower] = [0, 1, 2].map(|k| b[k] + (mid[k] - b[k]) * closure);
+            }
+            let (r, l) = Mesh {
+                points,
+                presence: 1.0,
+            }
+            .eye_openness();
+            (r.max(l), rule.judge(r.max(l)))
+        };
+        let (open, verdict) = lids(0.0);
+        assert_eq!(verdict, None, "as detected: {open:.3}");
+        let (half, verdict) = lids(0.4);
+        assert_eq!(
+            verdict,
+            Some(Severity::Warning),
+            "lids 40 % closer: {half:.3}"
+        );
+        let (shut, verdict) = lids(1.0);
+        assert!(shut < 0.01, "{shut}");
+        assert_eq!(verdict, Some(Severity::Error));
+    }
+
     /// The real mesh of a fixture face, turned in 3-D about its own centre: the pose reads the
     /// turn, and neither a shorter chin nor a longer forehead (landmarks moved along the
     /// face's vertical axis) moves pitch.
