@@ -508,18 +508,23 @@ mod tests {
         assert_eq!(a[512], (1.0 / 16.0, 1.0 / 16.0));
     }
 
+    /// The mesh of a fixture photo's main face.
+    fn fixture_mesh(jpeg: &[u8]) -> Mesh {
+        let img = image::load_from_memory(jpeg)
+            .expect("fixture decodes")
+            .to_rgb8();
+        let pyramid = Pyramid::new(&img);
+        Mesh::of(&pyramid, &detect(&pyramid)[0]).expect("mesh")
+    }
+
     /// A real mesh whose lids are brought together reads as closed eyes, an error under the
     /// shipped rule (`EYES_CLOSED`); half-way, a warning; as detected, nothing.
     #[test]
     fn lids_brought_together_are_closed_eyes() {
         use crate::report::Severity;
-        let img = image::load_from_memory(include_bytes!(
+        let mesh = fixture_mesh(include_bytes!(
             "../../../../tests/fixtures/photos/obama_ok.jpg"
-        ))
-        .expect("fixture decodes")
-        .to_rgb8();
-        let pyramid = Pyramid::new(&img);
-        let mesh = Mesh::of(&pyramid, &detect(&pyramid)[0]).expect("mesh");
+        ));
         let rule = &crate::thresholds::STANDARD.eye_openness;
         assert_eq!(rule.code, "EYES_CLOSED");
         let lids = |closure: f64| {
@@ -555,14 +560,9 @@ mod tests {
     /// face's vertical axis) moves pitch.
     #[test]
     fn a_real_mesh_turned_in_3d_reads_its_turn() {
-        let img = image::load_from_memory(include_bytes!(
+        let mesh = fixture_mesh(include_bytes!(
             "../../../../tests/fixtures/photos/hopper_ok.jpg"
-        ))
-        .expect("fixture decodes")
-        .to_rgb8();
-        let pyramid = Pyramid::new(&img);
-        let d = detect(&pyramid);
-        let mesh = Mesh::of(&pyramid, &d[0]).expect("mesh");
+        ));
         let base = mesh.pose();
         let n = mesh.points.len() as f64;
         let c = mesh.points.iter().fold([0.0; 3], |a, p| {
