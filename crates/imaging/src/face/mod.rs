@@ -3,6 +3,7 @@
 //! against the backdrop.
 
 pub mod canonical;
+mod depthwise;
 pub mod geometry;
 pub mod mesh;
 pub mod models;

@@ -62,9 +62,9 @@ pub(crate) fn get() -> &'static Models {
 }
 
 /// Parses and optimises one model for a `side`×`side` input. `rewrites` reads PRelu as
-/// `max + alpha·min`, puts the exact 2×2 max pool of `pool.rs` in place of tract's and pads
-/// depthwise convolutions ahead of them (`pad.rs`); all give tract's own values to the bit (off
-/// only to test that).
+/// `max + alpha·min`, puts the exact 2×2 max pool of `pool.rs` in place of tract's, pads
+/// depthwise convolutions ahead of them (`pad.rs`) and runs the stride-2 ones vectorised
+/// (`depthwise.rs`); all give tract's own values to the bit (off only to test that).
 fn plan(name: &'static str, bytes: &[u8], side: usize, rewrites: bool) -> Result<Plan, ModelError> {
     let err = |e: TractError| ModelError {
         model: name,
@@ -80,6 +80,7 @@ fn plan(name: &'static str, bytes: &[u8], side: usize, rewrites: bool) -> Result
             if rewrites {
                 super::pool::replace_pools(&mut typed)?;
                 super::pad::pad_depthwise(&mut typed)?;
+                super::depthwise::replace_strided(&mut typed)?;
             }
             typed.into_optimized()?.into_runnable()
         })
@@ -269,9 +270,9 @@ impl<'a> Pyramid<'a> {
 /// 2×2 taps when a tensor pixel still spans more than 1.5 of its pixels. Outside the photo the
 /// value is `outside` (a letterbox), or the nearest border pixel.
 ///
-/// An axis-aligned map (the detector's input) takes each tap's column and row from tables made
-/// once per column and per row; a rotated one (the mesh's crop) computes them per pixel. Both
-/// do the same arithmetic in the same order, so they give the same values to the bit.
+/// An axis-aligned map (the detector's input) is sampled separably (`sample_separable`); a
+/// rotated one (the mesh's crop) per pixel (`sample_rotated`). Both sum the same weighted taps,
+/// in a different order: their values agree within float rounding (tested).
 pub fn sample_chw(
     pyramid: &Pyramid<'_>,
     side: usize,
@@ -294,18 +295,19 @@ pub fn sample_chw(
     let (img, factor) = pyramid.level(step);
     let level = Level::of(img);
     // In the level's pixels.
-    let (origin, ex, ey) = (
-        (origin.0 / factor, origin.1 / factor),
-        (ex.0 / factor, ex.1 / factor),
-        (ey.0 / factor, ey.1 / factor),
-    );
-    let offsets: &[f64] = if step / factor > 1.5 {
-        &[-0.25, 0.25]
-    } else {
-        &[0.0]
+    let map = Map {
+        side,
+        origin: (origin.0 / factor, origin.1 / factor),
+        ex: (ex.0 / factor, ex.1 / factor),
+        ey: (ey.0 / factor, ey.1 / factor),
+        offsets: if step / factor > 1.5 {
+            &[-0.25, 0.25]
+        } else {
+            &[0.0]
+        },
+        letterbox: outside.is_some(),
     };
-    let weight = a / (offsets.len() * offsets.len()) as f32;
-    let (wf, hf) = (level.w as f64, level.h as f64);
+    let weight = a / (map.offsets.len() * map.offsets.len()) as f32;
     let (rgb, rest) = out.split_at_mut(plane);
     let (g_out, b_out) = rest.split_at_mut(plane);
     let mut put = |o: usize, acc: [f32; 3]| {
@@ -313,74 +315,102 @@ pub fn sample_chw(
         g_out[o] = acc[1] * weight + b;
         b_out[o] = acc[2] * weight + b;
     };
-    if ex.1 == 0.0 && ey.0 == 0.0 {
-        // Axis-aligned: the 2×2 bilinear taps form a separable kernel, so each output row first
-        // sums its (up to four) level rows, weighted, over the columns in use, then each output
-        // pixel sums (up to four) columns of that line. The same weights as the per-pixel path,
-        // summed in another order: equal to it within float rounding (tested).
-        let n = offsets.len();
-        let centre = |i: usize, o: f64, e: f64| o + (i as f64 + 0.5) * e;
-        // Per output column: whether it is inside, and its taps as (byte offset in a row, weight).
-        let cols: Vec<Option<[(usize, f32); 4]>> = (0..side)
-            .map(|u| {
-                let cx = centre(u, origin.0, ex.0);
-                if outside.is_some() && (cx < 0.0 || cx > wf) {
-                    return None;
-                }
-                let mut taps = [(0usize, 0f32); 4];
-                for (k, &tx) in offsets.iter().enumerate() {
-                    let t = level.tap_x(cx + tx * ex.0 - 0.5);
-                    taps[2 * k] = (t.i0, 1.0 - t.f);
-                    taps[2 * k + 1] = (t.i1, t.f);
-                }
-                Some(taps)
-            })
-            .collect();
-        let used = cols
-            .iter()
-            .flatten()
-            .flat_map(|t| t[..2 * n].iter().map(|&(i, _)| i));
-        let (lo, hi) = used.fold((usize::MAX, 0), |(lo, hi), i| (lo.min(i), hi.max(i + 3)));
-        if lo >= hi {
-            return out;
-        }
-        let mut line = vec![0f32; hi - lo];
-        for v in 0..side {
-            let cy = centre(v, origin.1, ey.1);
-            if outside.is_some() && (cy < 0.0 || cy > hf) {
-                continue;
-            }
-            line.fill(0.0);
-            for &ty in offsets {
-                let t = level.tap_y(cy + ty * ey.1 - 0.5);
-                for (start, w) in [(t.i0, 1.0 - t.f), (t.i1, t.f)] {
-                    let row = &level.raw[start + lo..start + hi];
-                    for (acc, &p) in line.iter_mut().zip(row) {
-                        *acc += w * f32::from(p);
-                    }
-                }
-            }
-            for (u, taps) in cols.iter().enumerate() {
-                let Some(taps) = taps else { continue };
-                let mut acc = [0f32; 3];
-                for &(i, w) in &taps[..2 * n] {
-                    let px = &line[i - lo..i - lo + 3];
-                    for c in 0..3 {
-                        acc[c] += w * px[c];
-                    }
-                }
-                put(v * side + u, acc);
-            }
-        }
-        return out;
+    if map.ex.1 == 0.0 && map.ey.0 == 0.0 {
+        sample_separable(&level, &map, &mut put);
+    } else {
+        sample_rotated(&level, &map, &mut put);
     }
+    out
+}
+
+/// A tensor's map onto a pyramid level, in the level's pixels.
+struct Map {
+    side: usize,
+    origin: (f64, f64),
+    ex: (f64, f64),
+    ey: (f64, f64),
+    /// Sub-pixel tap offsets along each axis, in tensor pixels.
+    offsets: &'static [f64],
+    /// Pixels mapped outside the level keep the fill value (else they read the border).
+    letterbox: bool,
+}
+
+/// The level position, along one axis, of the centre of tensor pixel `i`.
+fn centre(i: usize, origin: f64, step: f64) -> f64 {
+    origin + (i as f64 + 0.5) * step
+}
+
+/// An axis-aligned map: the 2×2 bilinear taps form a separable kernel, so each output row
+/// first sums its (up to four) level rows, weighted, over the columns in use, then each output
+/// pixel sums (up to four) columns of that line.
+fn sample_separable(level: &Level<'_>, map: &Map, put: &mut impl FnMut(usize, [f32; 3])) {
+    let (side, offsets, n) = (map.side, map.offsets, map.offsets.len());
+    let (wf, hf) = (level.w as f64, level.h as f64);
+    // Per output column: whether it is inside, and its taps as (byte offset in a row, weight).
+    let cols: Vec<Option<[(usize, f32); 4]>> = (0..side)
+        .map(|u| {
+            let cx = centre(u, map.origin.0, map.ex.0);
+            if map.letterbox && (cx < 0.0 || cx > wf) {
+                return None;
+            }
+            let mut taps = [(0usize, 0f32); 4];
+            for (k, &tx) in offsets.iter().enumerate() {
+                let t = level.tap_x(cx + tx * map.ex.0 - 0.5);
+                taps[2 * k] = (t.i0, 1.0 - t.f);
+                taps[2 * k + 1] = (t.i1, t.f);
+            }
+            Some(taps)
+        })
+        .collect();
+    let used = cols
+        .iter()
+        .flatten()
+        .flat_map(|t| t[..2 * n].iter().map(|&(i, _)| i));
+    let (lo, hi) = used.fold((usize::MAX, 0), |(lo, hi), i| (lo.min(i), hi.max(i + 3)));
+    if lo >= hi {
+        return;
+    }
+    let mut line = vec![0f32; hi - lo];
+    for v in 0..side {
+        let cy = centre(v, map.origin.1, map.ey.1);
+        if map.letterbox && (cy < 0.0 || cy > hf) {
+            continue;
+        }
+        line.fill(0.0);
+        for &ty in offsets {
+            let t = level.tap_y(cy + ty * map.ey.1 - 0.5);
+            for (start, w) in [(t.i0, 1.0 - t.f), (t.i1, t.f)] {
+                let row = &level.raw[start + lo..start + hi];
+                for (acc, &p) in line.iter_mut().zip(row) {
+                    *acc += w * f32::from(p);
+                }
+            }
+        }
+        for (u, taps) in cols.iter().enumerate() {
+            let Some(taps) = taps else { continue };
+            let mut acc = [0f32; 3];
+            for &(i, w) in &taps[..2 * n] {
+                let px = &line[i - lo..i - lo + 3];
+                for c in 0..3 {
+                    acc[c] += w * px[c];
+                }
+            }
+            put(v * side + u, acc);
+        }
+    }
+}
+
+/// A rotated map: each tensor pixel's taps computed and read on their own.
+fn sample_rotated(level: &Level<'_>, map: &Map, put: &mut impl FnMut(usize, [f32; 3])) {
+    let (side, offsets, origin, ex, ey) = (map.side, map.offsets, map.origin, map.ex, map.ey);
+    let (wf, hf) = (level.w as f64, level.h as f64);
     for v in 0..side {
         for u in 0..side {
             // Pixel centres map to pixel centres (pixel i spans i..i+1 continuously).
             let (fu, fv) = (u as f64 + 0.5, v as f64 + 0.5);
             let cx = origin.0 + fu * ex.0 + fv * ey.0;
             let cy = origin.1 + fu * ex.1 + fv * ey.1;
-            if outside.is_some() && (cx < 0.0 || cy < 0.0 || cx > wf || cy > hf) {
+            if map.letterbox && (cx < 0.0 || cy < 0.0 || cx > wf || cy > hf) {
                 continue;
             }
             let mut acc = [0f32; 3];
@@ -394,7 +424,6 @@ pub fn sample_chw(
             put(v * side + u, acc);
         }
     }
-    out
 }
 
 /// One bilinear tap along one axis: the two neighbours' offsets in the level's raw bytes and
@@ -611,7 +640,31 @@ mod tests {
         assert_eq!(points.len(), 468 * 3);
     }
 
-    /// The models as rewritten (PRelu, 2×2 max pools) give stock tract's outputs to the bit.
+    /// Each rewrite finds every place it is meant for, so the test below compares something:
+    /// both models' depthwise convolutions all lose their padding and the stride-2 ones all
+    /// change op.
+    #[test]
+    fn rewrites_apply_where_meant() {
+        for (bytes, side, expected) in [
+            (DETECTOR_ONNX, DETECTOR_SIZE, (16, 3)),
+            (MESH_ONNX, MESH_SIZE, (20, 6)),
+        ] {
+            let mut typed = onnx()
+                .model_for_read(&mut std::io::Cursor::new(bytes))
+                .and_then(|m| {
+                    m.with_input_fact(0, f32::fact([1, 3, side, side]).into())?
+                        .into_typed()
+                })
+                .expect("model");
+            super::super::pool::replace_pools(&mut typed).expect("pools");
+            let padded = super::super::pad::pad_depthwise(&mut typed).expect("pads");
+            let strided = super::super::depthwise::replace_strided(&mut typed).expect("stride 2");
+            assert_eq!((padded, strided), expected);
+        }
+    }
+
+    /// The models as rewritten (PRelu, 2×2 max pools, padding, stride-2 depthwise) give stock
+    /// tract's outputs to the bit.
     #[test]
     fn rewrites_change_no_output() {
         for (name, bytes, side) in [
