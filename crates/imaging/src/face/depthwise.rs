@@ -20,6 +20,9 @@ use tract_onnx::tract_hir::internal::{
     format_err, op_as_typed_op, op_out_of_plan,
 };
 
+/// Outputs summed together, in registers.
+const LANES: usize = 8;
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
 pub struct DepthwiseStride2 {
     /// `[channels, 1, kh, kw]` (OIHW). The bias is the op's second input, one value per
@@ -122,19 +125,41 @@ impl EvalOp for DepthwiseStride2 {
             let taps = &kernel[channel * kh * kw..(channel + 1) * kh * kw];
             let bias = bias_of(channel)?;
             for (oy, out_row) in dst.chunks_exact_mut(ow).enumerate() {
-                out_row.fill(bias);
-                for (ky, taps) in taps.chunks_exact(kw).enumerate() {
-                    let y = 2 * oy + ky;
-                    let halves = [
-                        &even[y * half_w..(y + 1) * half_w],
-                        &odd[y * half_w..(y + 1) * half_w],
-                    ];
-                    for (kx, &tap) in taps.iter().enumerate() {
-                        let src = &halves[kx % 2][kx / 2..kx / 2 + ow];
-                        for (o, &x) in out_row.iter_mut().zip(src) {
-                            *o += tap * x;
+                let rows: Vec<[&[f32]; 2]> = (0..kh)
+                    .map(|ky| {
+                        let y = 2 * oy + ky;
+                        [
+                            &even[y * half_w..(y + 1) * half_w],
+                            &odd[y * half_w..(y + 1) * half_w],
+                        ]
+                    })
+                    .collect();
+                // Runs of `LANES` outputs keep their sums in registers through all the taps;
+                // the rest of the row is summed one output at a time, in the same order.
+                let whole = ow - ow % LANES;
+                for (run, out_run) in out_row[..whole].chunks_exact_mut(LANES).enumerate() {
+                    let ox = run * LANES;
+                    let mut acc = [bias; LANES];
+                    for (taps, halves) in taps.chunks_exact(kw).zip(&rows) {
+                        for (kx, &tap) in taps.iter().enumerate() {
+                            let start = kx / 2 + ox;
+                            let src: &[f32; LANES] =
+                                halves[kx % 2][start..start + LANES].try_into()?;
+                            for (a, &x) in acc.iter_mut().zip(src) {
+                                *a += tap * x;
+                            }
                         }
                     }
+                    out_run.copy_from_slice(&acc);
+                }
+                for (ox, o) in out_row.iter_mut().enumerate().skip(whole) {
+                    let mut sum = bias;
+                    for (taps, halves) in taps.chunks_exact(kw).zip(&rows) {
+                        for (kx, &tap) in taps.iter().enumerate() {
+                            sum += tap * halves[kx % 2][kx / 2 + ox];
+                        }
+                    }
+                    *o = sum;
                 }
             }
         }
