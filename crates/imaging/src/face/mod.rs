@@ -10,6 +10,7 @@ pub mod models;
 pub mod outline;
 mod pad;
 mod pool;
+mod prelu;
 pub mod sample;
 
 use canonical::Canonical;

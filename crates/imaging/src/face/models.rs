@@ -87,11 +87,12 @@ fn plan(name: &'static str, bytes: &[u8], side: usize, rewrites: bool) -> Result
         .map_err(err)
 }
 
-/// tract's ONNX reader, with PRelu read as `max(x, alpha·x)` where every alpha lies in 0..=1
-/// (all of the face mesh's do). That is the same value to the bit (for x ≥ 0, alpha·x ≤ x; for
-/// x < 0, alpha·x ≥ x) in two vectorised element-wise passes, where tract's own reading
-/// (`alpha·x if 0 > x else x`) builds a boolean tensor through a broadcast comparison and then
-/// selects: a quarter of the mesh model's run.
+/// tract's ONNX reader, with PRelu read as `max(x, 0) + alpha·min(x, 0)`: one pass of
+/// `prelu.rs` for a slope per channel of an NCHW tensor (the face mesh's 23, with slopes from
+/// −0.6 to 1.24), else those four element-wise ops, or `max(x, alpha·x)` when every alpha lies
+/// in 0..=1 (for x ≥ 0, alpha·x ≤ x; for x < 0, alpha·x ≥ x). All are tract's own value to the
+/// bit, where tract's own reading (`alpha·x if 0 > x else x`) builds a boolean tensor through a
+/// broadcast comparison and then selects: a quarter of the mesh model's run.
 fn onnx() -> tract_onnx::Onnx {
     let mut onnx = tract_onnx::onnx();
     onnx.op_register
@@ -149,6 +150,23 @@ impl Expansion for PreluAsMax {
         if alphas_in_unit_range {
             let ab = model.wire_node(format!("{name}.mul"), math::mul(), &[a, b])?[0];
             return model.wire_node(format!("{name}.max"), math::max(), &[a, ab]);
+        }
+        // One slope per channel of an NCHW f32 tensor (the face mesh's): one pass of our own.
+        let (a_fact, b_fact) = (model.outlet_fact(a)?, model.outlet_fact(b)?);
+        let per_channel = a_fact.datum_type == f32::datum_type()
+            && b_fact.datum_type == f32::datum_type()
+            && rank == 4
+            && match (a_fact.shape.as_concrete(), b_fact.shape.as_concrete()) {
+                (Some(a_shape), Some(b_shape)) => {
+                    b_shape.len() == 4
+                        && b_shape[0] == 1
+                        && b_shape[2..] == [1, 1]
+                        && (b_shape[1] == a_shape[1] || b_shape[1] == 1)
+                }
+                _ => false,
+            };
+        if per_channel {
+            return model.wire_node(name, super::prelu::PreluPerChannel, &[a, b]);
         }
         let zero = tensor0(0.0)
             .cast_to_dt(model.outlet_fact(a)?.datum_type)?
@@ -675,13 +693,13 @@ mod tests {
     }
 
     /// Each rewrite finds every place it is meant for, so the test below compares something:
-    /// both models' depthwise convolutions all lose their padding and the stride-2 ones all
-    /// change op.
+    /// the mesh's PRelu activations all run as one pass, both models' depthwise convolutions
+    /// all lose their padding and the stride-2 ones all change op.
     #[test]
     fn rewrites_apply_where_meant() {
         for (bytes, side, expected) in [
-            (DETECTOR_ONNX, DETECTOR_SIZE, (16, 3)),
-            (MESH_ONNX, MESH_SIZE, (20, 6)),
+            (DETECTOR_ONNX, DETECTOR_SIZE, (0, 16, 3)),
+            (MESH_ONNX, MESH_SIZE, (23, 20, 6)),
         ] {
             let mut typed = onnx()
                 .model_for_read(&mut std::io::Cursor::new(bytes))
@@ -693,7 +711,12 @@ mod tests {
             super::super::pool::replace_pools(&mut typed).expect("pools");
             let padded = super::super::pad::pad_depthwise(&mut typed).expect("pads");
             let strided = super::super::depthwise::replace_strided(&mut typed).expect("stride 2");
-            assert_eq!((padded, strided), expected);
+            let prelus = typed
+                .nodes()
+                .iter()
+                .filter(|n| n.op_is::<super::super::prelu::PreluPerChannel>())
+                .count();
+            assert_eq!((prelus, padded, strided), expected);
         }
     }
 
