@@ -641,13 +641,16 @@ mod tests {
         });
         let pyramid = Pyramid::new(&img);
         type Case = ((f64, f64), (f64, f64), (f64, f64), Option<f32>);
-        let cases: [Case; 7] = [
+        let cases: [Case; 8] = [
             ((-48.0, 0.0), (3.1, 0.0), (0.0, 3.1), Some(-1.0)),
             ((10.0, 20.0), (1.2, 0.0), (0.0, 1.2), None),
             ((-30.0, -10.0), (5.3, 0.0), (0.0, 5.3), Some(-1.0)),
             ((200.0, 40.0), (0.9, 0.4), (-0.4, 0.9), None),
             ((150.0, -20.0), (2.4, 1.1), (-1.1, 2.4), None),
             ((250.0, 300.0), (-1.5, -0.2), (0.2, -1.5), Some(0.0)),
+            // Axis-aligned at 5 level pixels a step (the coarsest level): 2×2 taps 2.5 level
+            // pixels apart.
+            ((0.0, 0.0), (20.0, 0.0), (0.0, 20.0), Some(-1.0)),
             // Rotated with 2×2 taps (1.77 photo pixels a step, no level that coarse).
             ((20.0, 10.0), (1.7, 0.5), (-0.5, 1.7), None),
         ];
