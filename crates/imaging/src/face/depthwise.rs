@@ -125,26 +125,18 @@ impl EvalOp for DepthwiseStride2 {
             let taps = &kernel[channel * kh * kw..(channel + 1) * kh * kw];
             let bias = bias_of(channel)?;
             for (oy, out_row) in dst.chunks_exact_mut(ow).enumerate() {
-                let rows: Vec<[&[f32]; 2]> = (0..kh)
-                    .map(|ky| {
-                        let y = 2 * oy + ky;
-                        [
-                            &even[y * half_w..(y + 1) * half_w],
-                            &odd[y * half_w..(y + 1) * half_w],
-                        ]
-                    })
-                    .collect();
                 // Runs of `LANES` outputs keep their sums in registers through all the taps;
                 // the rest of the row is summed one output at a time, in the same order.
                 let whole = ow - ow % LANES;
                 for (run, out_run) in out_row[..whole].chunks_exact_mut(LANES).enumerate() {
                     let ox = run * LANES;
                     let mut acc = [bias; LANES];
-                    for (taps, halves) in taps.chunks_exact(kw).zip(&rows) {
+                    for (ky, taps) in taps.chunks_exact(kw).enumerate() {
+                        let row = (2 * oy + ky) * half_w;
                         for (kx, &tap) in taps.iter().enumerate() {
-                            let start = kx / 2 + ox;
-                            let src: &[f32; LANES] =
-                                halves[kx % 2][start..start + LANES].try_into()?;
+                            let half = if kx % 2 == 0 { &even } else { &odd };
+                            let start = row + kx / 2 + ox;
+                            let src: &[f32; LANES] = half[start..start + LANES].try_into()?;
                             for (a, &x) in acc.iter_mut().zip(src) {
                                 *a += tap * x;
                             }
@@ -154,9 +146,11 @@ impl EvalOp for DepthwiseStride2 {
                 }
                 for (ox, o) in out_row.iter_mut().enumerate().skip(whole) {
                     let mut sum = bias;
-                    for (taps, halves) in taps.chunks_exact(kw).zip(&rows) {
+                    for (ky, taps) in taps.chunks_exact(kw).enumerate() {
+                        let row = (2 * oy + ky) * half_w;
                         for (kx, &tap) in taps.iter().enumerate() {
-                            sum += tap * halves[kx % 2][kx / 2 + ox];
+                            let half = if kx % 2 == 0 { &even } else { &odd };
+                            sum += tap * half[row + kx / 2 + ox];
                         }
                     }
                     *o = sum;
