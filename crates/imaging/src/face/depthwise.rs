@@ -20,6 +20,8 @@ use tract_onnx::tract_hir::internal::{
     format_err, op_as_typed_op, op_out_of_plan,
 };
 
+use super::op_io::{f32_output, f32_values, nchw_fact};
+
 /// Outputs summed together, in registers.
 const LANES: usize = 8;
 
@@ -67,11 +69,7 @@ impl EvalOp for DepthwiseStride2 {
         let [n, c, oh, ow] = out_shape;
         let (h, w) = (input.shape()[2], input.shape()[3]);
         let (kh, kw) = self.kernel_hw();
-        let view = input.to_plain_array_view::<f32>()?;
-        let data: std::borrow::Cow<'_, [f32]> = match view.as_slice() {
-            Some(s) => s.into(),
-            None => view.iter().copied().collect::<Vec<f32>>().into(),
-        };
+        let data = f32_values(input)?;
         let kernel = self.kernel.to_plain_array_view::<f32>()?;
         let kernel = kernel
             .as_slice()
@@ -88,11 +86,6 @@ impl EvalOp for DepthwiseStride2 {
                 "DepthwiseStride2: {n} bias values for {c} channels"
             )),
         };
-        let mut tensor = Tensor::zero::<f32>(&out_shape)?;
-        let mut out_view = tensor.to_plain_array_view_mut::<f32>()?;
-        let out = out_view
-            .as_slice_mut()
-            .ok_or_else(|| format_err!("DepthwiseStride2 output not contiguous"))?;
         // One input plane split by column parity, each row `half_w` long: the even columns,
         // and the odd ones (whose last is unused when the width is odd). Tap `kx` of output
         // column `ox` reads input column `2·ox + kx`, which is column `ox + kx / 2` of the
@@ -101,76 +94,72 @@ impl EvalOp for DepthwiseStride2 {
         if ow + (kw - 1) / 2 > half_w || 2 * (oh - 1) + kh > h {
             bail!("DepthwiseStride2: {h}×{w} input for a {oh}×{ow} output");
         }
-        let mut even = vec![0f32; h * half_w];
-        let mut odd = vec![0f32; h * half_w];
-        for (plane_index, (src, dst)) in data
-            .chunks_exact(h * w)
-            .zip(out.chunks_exact_mut(oh * ow))
-            .enumerate()
-        {
-            let channel = plane_index % c;
-            for ((row, e), o) in src
-                .chunks_exact(w)
-                .zip(even.chunks_exact_mut(half_w))
-                .zip(odd.chunks_exact_mut(half_w))
+        f32_output(&out_shape, |out| {
+            let mut even = vec![0f32; h * half_w];
+            let mut odd = vec![0f32; h * half_w];
+            for (plane_index, (src, dst)) in data
+                .chunks_exact(h * w)
+                .zip(out.chunks_exact_mut(oh * ow))
+                .enumerate()
             {
-                for ((pair, e), o) in row.chunks_exact(2).zip(e.iter_mut()).zip(o.iter_mut()) {
-                    *e = pair[0];
-                    *o = pair[1];
+                let channel = plane_index % c;
+                for ((row, e), o) in src
+                    .chunks_exact(w)
+                    .zip(even.chunks_exact_mut(half_w))
+                    .zip(odd.chunks_exact_mut(half_w))
+                {
+                    for ((pair, e), o) in row.chunks_exact(2).zip(e.iter_mut()).zip(o.iter_mut()) {
+                        *e = pair[0];
+                        *o = pair[1];
+                    }
+                    if w % 2 == 1 {
+                        e[half_w - 1] = row[w - 1];
+                    }
                 }
-                if w % 2 == 1 {
-                    e[half_w - 1] = row[w - 1];
-                }
-            }
-            let taps = &kernel[channel * kh * kw..(channel + 1) * kh * kw];
-            let bias = bias_of(channel)?;
-            for (oy, out_row) in dst.chunks_exact_mut(ow).enumerate() {
-                // Runs of `LANES` outputs keep their sums in registers through all the taps;
-                // the rest of the row is summed one output at a time, in the same order.
-                let whole = ow - ow % LANES;
-                for (run, out_run) in out_row[..whole].chunks_exact_mut(LANES).enumerate() {
-                    let ox = run * LANES;
-                    let mut acc = [bias; LANES];
-                    for (ky, taps) in taps.chunks_exact(kw).enumerate() {
-                        let row = (2 * oy + ky) * half_w;
-                        for (kx, &tap) in taps.iter().enumerate() {
-                            let half = if kx % 2 == 0 { &even } else { &odd };
-                            let start = row + kx / 2 + ox;
-                            let src: &[f32; LANES] = half[start..start + LANES].try_into()?;
-                            for (a, &x) in acc.iter_mut().zip(src) {
-                                *a += tap * x;
+                let taps = &kernel[channel * kh * kw..(channel + 1) * kh * kw];
+                let bias = bias_of(channel)?;
+                for (oy, out_row) in dst.chunks_exact_mut(ow).enumerate() {
+                    // Runs of `LANES` outputs keep their sums in registers through all the taps;
+                    // the rest of the row is summed one output at a time, in the same order.
+                    let whole = ow - ow % LANES;
+                    for (run, out_run) in out_row[..whole].chunks_exact_mut(LANES).enumerate() {
+                        let ox = run * LANES;
+                        let mut acc = [bias; LANES];
+                        for (ky, taps) in taps.chunks_exact(kw).enumerate() {
+                            let row = (2 * oy + ky) * half_w;
+                            for (kx, &tap) in taps.iter().enumerate() {
+                                let half = if kx % 2 == 0 { &even } else { &odd };
+                                let start = row + kx / 2 + ox;
+                                let src: &[f32; LANES] = half[start..start + LANES].try_into()?;
+                                for (a, &x) in acc.iter_mut().zip(src) {
+                                    *a += tap * x;
+                                }
                             }
                         }
+                        out_run.copy_from_slice(&acc);
                     }
-                    out_run.copy_from_slice(&acc);
-                }
-                for (ox, o) in out_row.iter_mut().enumerate().skip(whole) {
-                    let mut sum = bias;
-                    for (ky, taps) in taps.chunks_exact(kw).enumerate() {
-                        let row = (2 * oy + ky) * half_w;
-                        for (kx, &tap) in taps.iter().enumerate() {
-                            let half = if kx % 2 == 0 { &even } else { &odd };
-                            sum += tap * half[row + kx / 2 + ox];
+                    for (ox, o) in out_row.iter_mut().enumerate().skip(whole) {
+                        let mut sum = bias;
+                        for (ky, taps) in taps.chunks_exact(kw).enumerate() {
+                            let row = (2 * oy + ky) * half_w;
+                            for (kx, &tap) in taps.iter().enumerate() {
+                                let half = if kx % 2 == 0 { &even } else { &odd };
+                                sum += tap * half[row + kx / 2 + ox];
+                            }
                         }
+                        *o = sum;
                     }
-                    *o = sum;
                 }
             }
-        }
-        debug_assert_eq!(n * c * oh * ow, out.len());
-        Ok(tvec!(tensor.into_tvalue()))
+            debug_assert_eq!(n * c * oh * ow, out.len());
+            Ok(())
+        })
     }
 }
 
 impl TypedOp for DepthwiseStride2 {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        let input = inputs
-            .first()
-            .ok_or_else(|| format_err!("DepthwiseStride2 without input"))?;
-        let shape = input
-            .shape
-            .as_concrete()
-            .ok_or_else(|| format_err!("DepthwiseStride2 needs a concrete shape"))?;
+        let shape = nchw_fact("DepthwiseStride2", inputs)?;
         Ok(tvec!(f32::fact(self.output_shape(shape)?)))
     }
 

@@ -7,6 +7,7 @@ mod depthwise;
 pub mod geometry;
 pub mod mesh;
 pub mod models;
+mod op_io;
 pub mod outline;
 mod pad;
 mod pool;

@@ -19,6 +19,8 @@ use tract_onnx::tract_hir::internal::{
     format_err, op_as_typed_op, op_out_of_plan,
 };
 
+use super::op_io::{f32_output, f32_values, nchw_fact};
+
 /// Zeros around the height and width of an NCHW f32 tensor.
 #[derive(Debug, Clone, Default, Hash, PartialEq, Eq)]
 pub struct ZeroPad2d {
@@ -60,39 +62,26 @@ impl EvalOp for ZeroPad2d {
         let padded = self.padded(shape)?;
         let (h, w) = (shape[2], shape[3]);
         let (oh, ow) = (padded[2], padded[3]);
-        let view = input.to_plain_array_view::<f32>()?;
-        let data: std::borrow::Cow<'_, [f32]> = match view.as_slice() {
-            Some(s) => s.into(),
-            None => view.iter().copied().collect::<Vec<f32>>().into(),
-        };
-        // Written straight into tract's tensor: an `ndarray` handed over is copied again.
-        let mut tensor = Tensor::zero::<f32>(&padded)?;
-        let mut out_view = tensor.to_plain_array_view_mut::<f32>()?;
-        let out = out_view
-            .as_slice_mut()
-            .ok_or_else(|| format_err!("ZeroPad2d output not contiguous"))?;
-        if w > 0 {
-            for (src, dst) in data.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
-                for (y, row) in src.chunks_exact(w).enumerate() {
-                    let start = (y + self.before[0]) * ow + self.before[1];
-                    dst[start..start + w].copy_from_slice(row);
+        let data = f32_values(input)?;
+        f32_output(&padded, |out| {
+            if w > 0 {
+                for (src, dst) in data.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
+                    for (y, row) in src.chunks_exact(w).enumerate() {
+                        let start = (y + self.before[0]) * ow + self.before[1];
+                        dst[start..start + w].copy_from_slice(row);
+                    }
                 }
             }
-        }
-        Ok(tvec!(tensor.into_tvalue()))
+            Ok(())
+        })
     }
 }
 
 impl TypedOp for ZeroPad2d {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        let input = inputs
-            .first()
-            .ok_or_else(|| format_err!("ZeroPad2d without input"))?;
-        let shape = input
-            .shape
-            .as_concrete()
-            .ok_or_else(|| format_err!("ZeroPad2d needs a concrete shape"))?;
-        Ok(tvec!(f32::fact(self.padded(shape)?)))
+        Ok(tvec!(f32::fact(
+            self.padded(nchw_fact("ZeroPad2d", inputs)?)?
+        )))
     }
 
     as_op!();

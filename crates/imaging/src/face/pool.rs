@@ -11,8 +11,11 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::cnn::{MaxPool, PaddingSpec};
 use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_hir::internal::{
-    EvalContext, EvalOp, Op, StaticName, TypedFact, TypedOp, as_op, op_as_typed_op, op_out_of_plan,
+    EvalContext, EvalOp, Op, StaticName, TypedFact, TypedOp, as_op, bail, format_err,
+    op_as_typed_op, op_out_of_plan,
 };
+
+use super::op_io::{f32_output, f32_values, nchw_fact};
 
 #[derive(Debug, Clone, Default, Hash, PartialEq, Eq)]
 pub struct MaxPool2x2;
@@ -29,39 +32,31 @@ impl EvalOp for MaxPool2x2 {
     op_out_of_plan!();
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let input = inputs.first().ok_or_else(|| {
-            tract_onnx::tract_hir::internal::format_err!("MaxPool2x2 without input")
-        })?;
+        let input = inputs
+            .first()
+            .ok_or_else(|| format_err!("MaxPool2x2 without input"))?;
         let shape = input.shape();
         if shape.len() != 4 || shape[2] % 2 != 0 || shape[3] % 2 != 0 {
-            tract_onnx::tract_hir::internal::bail!("MaxPool2x2 on {shape:?}");
+            bail!("MaxPool2x2 on {shape:?}");
         }
         let (h, w) = (shape[2], shape[3]);
-        let view = input.to_plain_array_view::<f32>()?;
-        let data: std::borrow::Cow<'_, [f32]> = match view.as_slice() {
-            Some(s) => s.into(),
-            None => view.iter().copied().collect::<Vec<f32>>().into(),
-        };
         let (oh, ow) = (h / 2, w / 2);
-        // Written straight into tract's tensor: an `ndarray` handed over is copied again.
-        let mut tensor = Tensor::zero::<f32>(&[shape[0], shape[1], oh, ow])?;
-        let mut view = tensor.to_plain_array_view_mut::<f32>()?;
-        let out = view.as_slice_mut().ok_or_else(|| {
-            tract_onnx::tract_hir::internal::format_err!("MaxPool2x2 output not contiguous")
-        })?;
-        for (plane, dst) in data.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
-            for (rows, dst) in plane.chunks_exact(2 * w).zip(dst.chunks_exact_mut(ow)) {
-                let (top, bottom) = rows.split_at(w);
-                for ((o, t), b) in dst
-                    .iter_mut()
-                    .zip(top.chunks_exact(2))
-                    .zip(bottom.chunks_exact(2))
-                {
-                    *o = max4(t[0], t[1], b[0], b[1]);
+        let data = f32_values(input)?;
+        f32_output(&[shape[0], shape[1], oh, ow], |out| {
+            for (plane, dst) in data.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
+                for (rows, dst) in plane.chunks_exact(2 * w).zip(dst.chunks_exact_mut(ow)) {
+                    let (top, bottom) = rows.split_at(w);
+                    for ((o, t), b) in dst
+                        .iter_mut()
+                        .zip(top.chunks_exact(2))
+                        .zip(bottom.chunks_exact(2))
+                    {
+                        *o = max4(t[0], t[1], b[0], b[1]);
+                    }
                 }
             }
-        }
-        Ok(tvec!(tensor.into_tvalue()))
+            Ok(())
+        })
     }
 }
 
@@ -79,22 +74,10 @@ fn max4(a: f32, b: f32, c: f32, d: f32) -> f32 {
 
 impl TypedOp for MaxPool2x2 {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        let input = inputs.first().ok_or_else(|| {
-            tract_onnx::tract_hir::internal::format_err!("MaxPool2x2 without input")
-        })?;
-        let mut shape: TVec<usize> = input
-            .shape
-            .as_concrete()
-            .ok_or_else(|| {
-                tract_onnx::tract_hir::internal::format_err!("MaxPool2x2 needs a concrete shape")
-            })?
-            .into();
-        if shape.len() != 4 {
-            tract_onnx::tract_hir::internal::bail!("MaxPool2x2 on rank {}", shape.len());
-        }
-        shape[2] /= 2;
-        shape[3] /= 2;
-        Ok(tvec!(f32::fact(&*shape)))
+        let &[n, c, h, w] = nchw_fact("MaxPool2x2", inputs)? else {
+            unreachable!("nchw_fact gives four dimensions")
+        };
+        Ok(tvec!(f32::fact([n, c, h / 2, w / 2])))
     }
 
     as_op!();

@@ -7,9 +7,11 @@
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::internal::{
-    EvalContext, EvalOp, Op, StaticName, TypedFact, TypedOp, as_op, bail, format_err,
-    op_as_typed_op, op_out_of_plan,
+    EvalContext, EvalOp, Op, StaticName, TypedFact, TypedOp, as_op, bail, op_as_typed_op,
+    op_out_of_plan,
 };
+
+use super::op_io::{f32_output, f32_values, nchw_fact};
 
 /// Inputs: an NCHW f32 tensor and its slopes, one per channel (any shape of that many values,
 /// or one value for all channels).
@@ -43,43 +45,29 @@ impl EvalOp for PreluPerChannel {
         if slopes.len() != c && slopes.len() != 1 {
             bail!("PreluPerChannel: {} slopes for {c} channels", slopes.len());
         }
-        let view = input.to_plain_array_view::<f32>()?;
-        let data: std::borrow::Cow<'_, [f32]> = match view.as_slice() {
-            Some(s) => s.into(),
-            None => view.iter().copied().collect::<Vec<f32>>().into(),
-        };
-        // Written straight into tract's tensor: an `ndarray` handed over is copied again.
-        let mut tensor = Tensor::zero::<f32>(&[n, c, h, w])?;
-        let mut out_view = tensor.to_plain_array_view_mut::<f32>()?;
-        let out = out_view
-            .as_slice_mut()
-            .ok_or_else(|| format_err!("PreluPerChannel output not contiguous"))?;
+        let data = f32_values(input)?;
         let plane = h * w;
-        if plane > 0 {
-            for (i, (src, dst)) in data
-                .chunks_exact(plane)
-                .zip(out.chunks_exact_mut(plane))
-                .enumerate()
-            {
-                let slope = slopes[if slopes.len() == 1 { 0 } else { i % c }];
-                for (o, &x) in dst.iter_mut().zip(src) {
-                    *o = x.max(0.0) + x.min(0.0) * slope;
+        f32_output(&[n, c, h, w], |out| {
+            if plane > 0 {
+                for (i, (src, dst)) in data
+                    .chunks_exact(plane)
+                    .zip(out.chunks_exact_mut(plane))
+                    .enumerate()
+                {
+                    let slope = slopes[if slopes.len() == 1 { 0 } else { i % c }];
+                    for (o, &x) in dst.iter_mut().zip(src) {
+                        *o = x.max(0.0) + x.min(0.0) * slope;
+                    }
                 }
             }
-        }
-        Ok(tvec!(tensor.into_tvalue()))
+            Ok(())
+        })
     }
 }
 
 impl TypedOp for PreluPerChannel {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        let input = inputs
-            .first()
-            .ok_or_else(|| format_err!("PreluPerChannel without input"))?;
-        if input.rank() != 4 || input.datum_type != f32::datum_type() {
-            bail!("PreluPerChannel on {input:?}");
-        }
-        Ok(tvec!(input.without_value()))
+        Ok(tvec!(f32::fact(nchw_fact("PreluPerChannel", inputs)?)))
     }
 
     as_op!();
