@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use campus_photo_codes::token::KeyRing;
 use campus_photo_domain::field_crypto::FieldCrypto;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tokio::sync::Semaphore;
 
 use crate::{
@@ -249,7 +249,7 @@ impl AppState {
         &self,
         work: impl AsyncFnOnce(&DatabaseTransaction) -> crate::error::AppResult<T>,
     ) -> crate::error::AppResult<T> {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let done = work(&txn).await?;
         txn.commit().await?;
         self.relay.wake();

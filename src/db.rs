@@ -2,7 +2,10 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 /// Connects and, for SQLite, makes sure the file's folder exists. `schema` selects a PostgreSQL
 /// schema (tests use one fresh schema each).
@@ -37,6 +40,21 @@ pub async fn connect(url: &str, schema: Option<&str>) -> Result<DatabaseConnecti
     Ok(db)
 }
 
+/// Begins a transaction that will write; every service's transaction starts here.
+///
+/// On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), waiting up to the busy timeout
+/// while another connection writes. A plain (deferred) transaction that has read cannot write
+/// once another connection has committed since: SQLite answers "database is locked" at once,
+/// whatever the busy timeout. That is what the outbox relay's commit, woken by one mutation, did
+/// to the next request's transaction now and then. PostgreSQL begins as before.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
@@ -53,6 +71,45 @@ fn sqlite_file_path(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two connections to one SQLite file: a transaction that read, then writes after another
+    /// connection wrote in the meantime, still commits (the other waits for it), where a
+    /// deferred transaction would fail with "database is locked".
+    #[tokio::test]
+    async fn a_write_transaction_that_read_first_is_not_locked_out_by_another_writer() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/t.db?mode=rwc", dir.path().display());
+        let db = connect(&url, None).await.expect("connect");
+        db.execute_unprepared("CREATE TABLE t (v INTEGER)")
+            .await
+            .expect("table");
+        let txn = begin_write(&db).await.expect("begin");
+        txn.execute_unprepared("SELECT count(*) FROM t")
+            .await
+            .expect("read");
+        let other = {
+            let db = db.clone();
+            tokio::spawn(async move { db.execute_unprepared("INSERT INTO t VALUES (2)").await })
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        txn.execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .expect("the transaction that read first may write");
+        txn.commit().await.expect("commit");
+        other
+            .await
+            .expect("task")
+            .expect("the other writer waited and wrote");
+        let rows = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT count(*) AS n FROM t",
+            ))
+            .await
+            .expect("count")
+            .expect("a row");
+        assert_eq!(rows.try_get::<i64>("", "n").expect("n"), 2);
+    }
 
     #[test]
     fn sqlite_paths() {

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement, TransactionTrait, sea_query::Expr,
+    Statement, sea_query::Expr,
 };
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -63,7 +63,7 @@ pub async fn sequence_committed(state: &AppState) -> AppResult<usize> {
     if waiting.is_none() {
         return Ok(0);
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let backend = txn.get_database_backend();
     // A write first: it takes the lock (PostgreSQL: the row; SQLite: the database) before
     // anything is read, so what follows sees every event committed before it.

@@ -9,7 +9,7 @@ use campus_photo_domain::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait, sea_query::Expr,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -120,7 +120,7 @@ pub async fn delete_student_account(state: &AppState, viewer: &Viewer) -> AppRes
         .await?;
 
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     // Payments stay as accounting records, but the payer's WeChat openid names the student:
     // it goes from the column and from the stored notification.
     for p in payments {

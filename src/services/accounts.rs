@@ -357,11 +357,10 @@ pub async fn reset_staff_password(
     staff: account::Model,
     password: String,
 ) -> AppResult<u64> {
-    use sea_orm::TransactionTrait;
     let account_id = staff.id;
     let hash = hash_password(password).await?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut active: account::ActiveModel = staff.into();
     active.password_hash = Set(Some(hash));
     active.update(&txn).await?;

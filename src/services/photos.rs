@@ -5,7 +5,7 @@ use campus_photo_domain::codes::BackgroundColor;
 use campus_photo_domain::reasons::{IssueKind, issue_kind};
 use campus_photo_imaging::{CheckReport, CheckSpec, FaceGeometry, Severity, Verdict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -97,7 +97,7 @@ pub async fn upload(
         .transpose()
         .map_err(AppError::internal)?;
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     // Count the attempt only while attempts remain: two uploads at once cannot both take the last.
     let counted = enrollment_entity::Entity::update_many()
         .col_expr(

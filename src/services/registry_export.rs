@@ -14,7 +14,7 @@ use campus_photo_domain::{
     reasons::REGISTRY_REJECTED,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
@@ -127,7 +127,7 @@ pub async fn export(
     let key = format!("exports/{}/{}.zip", school.code, id.simple());
     state.storage.put(&key, Bytes::from(zip)).await?;
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let saved = registry_export::ActiveModel {
         id: Set(id),
         school_id: Set(school.id),

@@ -3,9 +3,7 @@
 //! student follows up; either side may close it. Each change is announced on the bus so the
 //! student's `supportTicketUpdates` subscription shows the answer at once.
 use bytes::Bytes;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::services::scope;
@@ -85,7 +83,7 @@ pub async fn open(
         None => None,
     };
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let ticket = support_ticket::ActiveModel {
         id: Set(Uuid::now_v7()),
         account_id: Set(Some(viewer.account_id)),
@@ -126,7 +124,7 @@ pub async fn answer(
     }
     let text = checked_text(text, TEXT_MAX, "text", "回复内容")?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     add_message(&txn, &ticket, viewer, text, None, now).await?;
     let mut active: support_ticket::ActiveModel = ticket.into();
     active.updated_at = Set(now);
