@@ -20,7 +20,7 @@ use tract_onnx::tract_hir::internal::{
     format_err, op_as_typed_op, op_out_of_plan,
 };
 
-use super::op_io::{f32_output, f32_values, nchw_fact};
+use super::op_io::{f32_output, f32_values, first_input, nchw_fact};
 
 /// Outputs summed together, in registers.
 const LANES: usize = 8;
@@ -62,9 +62,7 @@ impl EvalOp for DepthwiseStride2 {
     op_out_of_plan!();
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let input = inputs
-            .first()
-            .ok_or_else(|| format_err!("DepthwiseStride2 without input"))?;
+        let input = first_input("DepthwiseStride2", &inputs)?;
         let out_shape = self.output_shape(input.shape())?;
         let [n, c, oh, ow] = out_shape;
         let (h, w) = (input.shape()[2], input.shape()[3]);

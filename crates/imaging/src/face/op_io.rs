@@ -1,11 +1,18 @@
 //! What the face models' own tract ops (`pool.rs`, `pad.rs`, `depthwise.rs`, `prelu.rs`) share:
-//! reading an f32 input as one contiguous slice, writing an output straight into tract's tensor,
-//! and the concrete NCHW shape of an input fact.
+//! finding an input and reading it as one contiguous f32 slice, writing an output straight into
+//! tract's tensor, and the concrete NCHW shape of an input fact.
 
 use std::borrow::Cow;
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::internal::{TypedFact, bail, format_err};
+
+/// An op's first input.
+pub fn first_input<'a>(op: &str, inputs: &'a [TValue]) -> TractResult<&'a TValue> {
+    inputs
+        .first()
+        .ok_or_else(|| format_err!("{op} without input"))
+}
 
 /// `value`'s f32 values in memory order: borrowed when tract holds them contiguously (always, for
 /// these models), else copied.

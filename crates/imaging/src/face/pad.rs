@@ -17,10 +17,10 @@ use tract_onnx::tract_core::ops::cnn::{Conv, PaddingSpec};
 use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_hir::internal::{
     EvalContext, EvalOp, Op, StaticName, TypedFact, TypedModelPatch, TypedOp, as_op, bail,
-    format_err, op_as_typed_op, op_out_of_plan,
+    op_as_typed_op, op_out_of_plan,
 };
 
-use super::op_io::{f32_output, f32_values, nchw_fact};
+use super::op_io::{f32_output, f32_values, first_input, nchw_fact};
 
 /// Zeros around the height and width of an NCHW f32 tensor.
 #[derive(Debug, Clone, Default, Hash, PartialEq, Eq)]
@@ -56,9 +56,7 @@ impl EvalOp for ZeroPad2d {
     op_out_of_plan!();
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let input = inputs
-            .first()
-            .ok_or_else(|| format_err!("ZeroPad2d without input"))?;
+        let input = first_input("ZeroPad2d", &inputs)?;
         let shape = input.shape();
         let padded = self.padded(shape)?;
         let (h, w) = (shape[2], shape[3]);

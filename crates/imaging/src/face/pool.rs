@@ -11,11 +11,11 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::cnn::{MaxPool, PaddingSpec};
 use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_hir::internal::{
-    EvalContext, EvalOp, Op, StaticName, TypedFact, TypedOp, as_op, bail, format_err,
-    op_as_typed_op, op_out_of_plan,
+    EvalContext, EvalOp, Op, StaticName, TypedFact, TypedOp, as_op, bail, op_as_typed_op,
+    op_out_of_plan,
 };
 
-use super::op_io::{f32_output, f32_values, nchw_fact};
+use super::op_io::{f32_output, f32_values, first_input, nchw_fact};
 
 #[derive(Debug, Clone, Default, Hash, PartialEq, Eq)]
 pub struct MaxPool2x2;
@@ -32,9 +32,7 @@ impl EvalOp for MaxPool2x2 {
     op_out_of_plan!();
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let input = inputs
-            .first()
-            .ok_or_else(|| format_err!("MaxPool2x2 without input"))?;
+        let input = first_input("MaxPool2x2", &inputs)?;
         let shape = input.shape();
         if shape.len() != 4 || shape[2] % 2 != 0 || shape[3] % 2 != 0 {
             bail!("MaxPool2x2 on {shape:?}");
